@@ -1,0 +1,324 @@
+"""A live call over FastAGI: :class:`AgiCall` implements :class:`ivr.agi.types.Call`.
+
+It wraps a panoramisk :class:`~panoramisk.fast_agi.Request` (kept as ``.request``) and
+uses its reader and writer, but sends commands and reads replies itself: panoramisk's
+own parser breaks on multi-line ``520`` replies and on the inline ``HANGUP`` line.
+
+Rules:
+
+* one command at a time (a lock serialises concurrent callers);
+* every command has a timeout; on timeout the connection is dropped (a late reply would
+  otherwise be read as the answer to the next command) and :class:`AgiError` is raised;
+* once the channel is known to be gone (``HANGUP`` line, ``result=-1``, ``511``, end of
+  the connection) every command raises :class:`CallHangup` without writing anything;
+* ``510`` and ``520`` raise :class:`AgiError` carrying Asterisk's message / usage text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from panoramisk.fast_agi import Request
+
+from ivr.agi.replies import AgiProtocolError, AgiReply, quote_arg, read_reply
+from ivr.agi.types import AgiError, CallHangup, CallInfo
+from ivr.log import agi_log, fields
+from ivr.privacy import mask_phone
+
+__all__ = [
+    "DEFAULT_COMMAND_TIMEOUT",
+    "DEFAULT_STREAM_TIMEOUT",
+    "AgiCall",
+    "call_info_from_headers",
+]
+
+DEFAULT_COMMAND_TIMEOUT = 30.0
+"""Seconds a simple command (ANSWER, SET VARIABLE, …) may take."""
+
+DEFAULT_STREAM_TIMEOUT = 3600.0
+"""Seconds a STREAM FILE may take: prompts (information pages) can be long."""
+
+_ESCAPE_DIGITS = frozenset("0123456789*#ABCD")
+_BAD_NAME_RE = re.compile(r'[\s"\\\x00-\x1f\x7f]')
+_LANGUAGE_RE = re.compile(r"[A-Za-z0-9_\-]+\Z")
+_SOUND_BAD_RE = re.compile(r"[\s\x00-\x1f\x7f]")
+_APP_RE = re.compile(r"[A-Za-z0-9_]+\Z")
+
+
+def call_info_from_headers(headers: Mapping[str, str]) -> CallInfo:
+    """Build :class:`CallInfo` from the AGI environment (``agi_*`` headers)."""
+    args: list[str] = []
+    n = 1
+    while f"agi_arg_{n}" in headers:
+        args.append(headers[f"agi_arg_{n}"])
+        n += 1
+    caller_id = headers.get("agi_callerid", "")
+    if caller_id.strip().lower() == "unknown":
+        caller_id = ""
+    return CallInfo(
+        script=headers.get("agi_network_script", "").lstrip("/"),
+        channel=headers.get("agi_channel", ""),
+        uniqueid=headers.get("agi_uniqueid", ""),
+        caller_id=caller_id,
+        language=headers.get("agi_language", "") or "th",
+        context=headers.get("agi_context", ""),
+        extension=headers.get("agi_extension", ""),
+        args=tuple(args),
+        headers=dict(headers),
+    )
+
+
+_ONE_WORD_COMMANDS = frozenset({"ANSWER", "EXEC", "GOSUB", "HANGUP", "NOOP", "VERBOSE"})
+_THREE_WORD_PREFIXES = frozenset(
+    {"WAIT FOR", "GET FULL", "CONTROL STREAM", "SPEECH ACTIVATE", "SPEECH DEACTIVATE"}
+    | {"SPEECH LOAD", "SPEECH UNLOAD", "ASYNCAGI BREAK"}
+)
+
+
+def _verb(line: str) -> str:
+    """The command name of an AGI command line (for messages): ``WAIT FOR DIGIT``."""
+    words = line.split(" ", 3)
+    if words[0].upper() in _ONE_WORD_COMMANDS:
+        return words[0]
+    if " ".join(words[:2]).upper() in _THREE_WORD_PREFIXES:
+        return " ".join(words[:3])
+    return " ".join(words[:2])
+
+
+def _check_name(name: str) -> str:
+    if not name or _BAD_NAME_RE.search(name):
+        raise ValueError(f"invalid channel variable name: {name[:80]!r}")
+    return name
+
+
+class AgiCall:
+    """One FastAGI session: the typed facade the menu engine drives."""
+
+    def __init__(
+        self,
+        request: Request,
+        *,
+        info: CallInfo | None = None,
+        command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
+        stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
+    ) -> None:
+        self.request = request
+        self.info: CallInfo = info if info is not None else call_info_from_headers(request.headers)
+        self.command_timeout = command_timeout
+        self.stream_timeout = stream_timeout
+        self._reader: asyncio.StreamReader = request.reader
+        self._writer: asyncio.StreamWriter = request.writer
+        self._encoding: str = getattr(request, "encoding", "utf-8") or "utf-8"
+        self._lock = asyncio.Lock()
+        self._gone: str | None = None  # why the channel / connection is unusable
+
+    @classmethod
+    def from_streams(
+        cls,
+        headers: Mapping[str, str],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        app: Any = None,
+        command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
+        stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
+    ) -> AgiCall:
+        """Wrap an already-read AGI environment and its streams."""
+        request = Request(app, dict(headers), reader, writer)
+        return cls(request, command_timeout=command_timeout, stream_timeout=stream_timeout)
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def hungup(self) -> bool:
+        """True once the channel or the connection is known to be gone."""
+        return self._gone is not None
+
+    @property
+    def gone_reason(self) -> str | None:
+        return self._gone
+
+    def _log_fields(self, **kw: Any) -> dict[str, Any]:
+        return fields(
+            call=self.info.uniqueid,
+            channel=self.info.channel,
+            script=self.info.script,
+            caller=mask_phone(self.info.caller_id),
+            **kw,
+        )
+
+    def _mark_gone(self, reason: str) -> None:
+        if self._gone is None:
+            self._gone = reason
+            agi_log.debug("channel gone: %s", reason, extra=self._log_fields(reason=reason))
+
+    def _drop_connection(self, reason: str) -> None:
+        self._mark_gone(reason)
+        transport = self._writer.transport
+        if not transport.is_closing():
+            transport.abort()
+
+    # -- the command primitive -------------------------------------------------------------
+
+    async def command(
+        self,
+        line: str,
+        *,
+        time_limit: float | None = None,
+        minus_one_is_hangup: bool = True,
+    ) -> AgiReply:
+        """Send one AGI command line and return its final reply (a 200).
+
+        Raises :class:`CallHangup` when the channel is gone (see the module rules),
+        :class:`AgiError` on 510/520/other codes, on a timeout and on a protocol error.
+        With ``minus_one_is_hangup=False`` a ``200 result=-1`` is returned to the caller.
+        """
+        if "\n" in line or "\r" in line:
+            raise ValueError("an AGI command must be one line")
+        verb = _verb(line)
+        limit = self.command_timeout if time_limit is None else time_limit
+        async with self._lock:
+            if self._gone is not None:
+                raise CallHangup(self._gone)
+            if self._writer.transport.is_closing():
+                self._mark_gone("connection closed")
+                raise CallHangup(self._gone)
+            try:
+                async with asyncio.timeout(limit):
+                    self._writer.write(line.encode(self._encoding) + b"\n")
+                    await self._writer.drain()
+                    reply = await read_reply(self._reader.readline, self._encoding)
+            except TimeoutError:
+                self._drop_connection(f"timeout after {limit:g} s in {verb}")
+                agi_log.warning(
+                    "AGI command timed out",
+                    extra=self._log_fields(command=verb, time_limit=limit),
+                )
+                raise AgiError(f"AGI command {verb} timed out after {limit:g} s") from None
+            except (EOFError, ConnectionError, asyncio.IncompleteReadError) as exc:
+                self._mark_gone(f"connection closed during {verb}")
+                raise CallHangup(self._gone) from exc
+            except AgiProtocolError:
+                self._drop_connection(f"protocol error in {verb}")
+                raise
+            except ValueError as exc:  # StreamReader: line longer than its limit
+                self._drop_connection(f"reply too long in {verb}")
+                raise AgiProtocolError(f"AGI reply line too long after {verb}") from exc
+            except asyncio.CancelledError:
+                # The reply may still come; the stream is out of step for good.
+                self._drop_connection(f"cancelled during {verb}")
+                raise
+        return self._check(verb, reply, minus_one_is_hangup)
+
+    def _check(self, verb: str, reply: AgiReply, minus_one_is_hangup: bool) -> AgiReply:
+        if reply.hangup:
+            self._mark_gone("HANGUP from Asterisk")
+            raise CallHangup(self._gone)
+        if reply.code == 200:
+            if minus_one_is_hangup and reply.result == "-1":
+                self._mark_gone(f"result=-1 from {verb}")
+                raise CallHangup(self._gone)
+            return reply
+        if reply.code == 511:
+            self._mark_gone(f"511 from {verb}")
+            raise CallHangup(self._gone)
+        raise AgiError(f"AGI {verb}: {reply.code} {reply.data or ''}".rstrip())
+
+    # -- the Call protocol -------------------------------------------------------------------
+
+    async def answer(self) -> None:
+        await self.command("ANSWER")
+
+    async def play(self, sound: str, escape_digits: str = "") -> str | None:
+        if not sound or _SOUND_BAD_RE.search(sound):
+            raise ValueError(f"invalid sound name: {sound[:80]!r}")
+        if not set(escape_digits) <= _ESCAPE_DIGITS:
+            raise ValueError(f"invalid escape digits: {escape_digits!r}")
+        reply = await self.command(
+            f"STREAM FILE {quote_arg(sound)} {quote_arg(escape_digits)}",
+            time_limit=self.stream_timeout,
+            minus_one_is_hangup=False,
+        )
+        result = reply.result_int
+        if result is None:
+            raise AgiError(f"STREAM FILE: unexpected reply {reply.raw[:80]!r}")
+        if result > 0:
+            return chr(result)
+        if result == 0:
+            if reply.endpos == 0:
+                # Older Asterisk answers a missing file with "result=0 endpos=0".
+                agi_log.warning(
+                    "prompt played nothing (missing or empty file?)",
+                    extra=self._log_fields(sound=sound),
+                )
+            return None
+        # result=-1: hangup, or (Asterisk 1.8+) the file could not be opened. Ask the
+        # channel: a hung-up channel answers with HANGUP/511, which raises CallHangup.
+        await self.command("CHANNEL STATUS")
+        agi_log.warning(
+            "prompt could not be played (missing file?)",
+            extra=self._log_fields(sound=sound),
+        )
+        return None
+
+    async def wait_digit(self, timeout_ms: int) -> str | None:
+        timeout_ms = int(timeout_ms)
+        if timeout_ms < 0:
+            limit = self.stream_timeout
+        else:
+            limit = timeout_ms / 1000 + self.command_timeout
+        reply = await self.command(f"WAIT FOR DIGIT {timeout_ms}", time_limit=limit)
+        result = reply.result_int
+        if result is None:
+            raise AgiError(f"WAIT FOR DIGIT: unexpected reply {reply.raw[:80]!r}")
+        return chr(result) if result > 0 else None
+
+    async def set_variable(self, name: str, value: str) -> None:
+        await self.command(f"SET VARIABLE {_check_name(name)} {quote_arg(value)}")
+
+    async def get_variable(self, name: str) -> str | None:
+        reply = await self.command(f"GET VARIABLE {_check_name(name)}")
+        if reply.result == "1":
+            return reply.data if reply.data is not None else ""
+        return None
+
+    async def set_language(self, language: str) -> None:
+        if not _LANGUAGE_RE.match(language):
+            raise ValueError(f"invalid language: {language[:80]!r}")
+        await self.command(f"SET VARIABLE CHANNEL(language) {language}")
+
+    # -- conveniences ------------------------------------------------------------------------
+
+    async def verbose(self, msg: str, level: int = 1) -> None:
+        """Write ``msg`` to the Asterisk console / verbose log."""
+        await self.command(f"VERBOSE {quote_arg(msg)} {int(level)}")
+
+    async def exec_app(self, app: str, args: str = "", *, time_limit: float | None = None) -> int:
+        """Run a dialplan application (``EXEC``); return its result (``-2``: no such app).
+
+        The default timeout is the stream timeout, since applications may play audio.
+        """
+        if not _APP_RE.match(app):
+            raise ValueError(f"invalid application name: {app[:80]!r}")
+        limit = self.stream_timeout if time_limit is None else time_limit
+        reply = await self.command(f"EXEC {app} {quote_arg(args)}", time_limit=limit)
+        result = reply.result_int
+        if result is None:
+            raise AgiError(f"EXEC {app}: unexpected reply {reply.raw[:80]!r}")
+        return result
+
+    async def close(self) -> None:
+        """End the AGI session: Asterisk continues the dialplan."""
+        self._mark_gone("closed by the application")
+        writer = self._writer
+        if writer.transport.is_closing():
+            return
+        writer.close()
+        try:
+            async with asyncio.timeout(1.0):
+                await writer.wait_closed()
+        except (TimeoutError, ConnectionError, OSError):
+            writer.transport.abort()

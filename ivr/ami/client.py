@@ -1,0 +1,592 @@
+"""AMI client: one connection to one Asterisk node, on top of ``panoramisk.Manager``.
+
+What it adds to panoramisk 1.4:
+
+* :meth:`AmiClient.start` waits for the login and fails clearly (``AmiError`` naming
+  ``host:port``) on bad credentials or when nobody answers;
+* :meth:`AmiClient.action` never hangs (``action_timeout``) and turns
+  ``Response: Error`` into :class:`AmiError`;
+* event handlers receive typed records (:mod:`ivr.ami.events`); an exception in a
+  handler is logged and never drops the connection; coroutine handlers run as
+  tracked tasks that :meth:`AmiClient.close` cancels;
+* connect hooks run after every (re)login, so state can be resynchronised
+  (for example from ``QueueStatus``) after an outage.
+
+Reconnection itself is panoramisk's (``reconnect_timeout``); there is no second loop.
+Raw AMI traffic (which holds phone numbers) is never logged: panoramisk's debug
+output is dropped, and this module logs event names and ids only.
+
+Typical use::
+
+    ami = AmiClient("127.0.0.1", 5038, "ivr", secret)
+    ami.subscribe("QueueCallerJoin", model.on_join)
+    ami.add_connect_hook(model.resync)
+    await ami.start()
+    reply = await ami.action("QueueStatus", Queue="hotline-1111")
+    action_id = await ami.originate("PJSIP/0812345678@trunk", "callback", "s")
+    result = await ami.wait_event(
+        lambda e: isinstance(e, OriginateResponse) and e.action_id == action_id, 60
+    )
+    await ami.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar, overload
+
+from panoramisk import actions as pk_actions
+from panoramisk import manager as pk_manager
+
+from ivr.ami.events import AmiEvent, AnyEvent, parse_event
+from ivr.log import ami_log, fields
+
+__all__ = [
+    "AmiClient",
+    "AmiError",
+    "AmiTimeout",
+    "ConnectHook",
+    "EventHandler",
+    "Reply",
+]
+
+EventHandler = Callable[[AnyEvent], Awaitable[None] | None]
+E = TypeVar("E", bound=AmiEvent)
+ConnectHook = Callable[[], Awaitable[None]]
+Reply = dict[str, str] | list[dict[str, str]]
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+_ERROR_RESPONSES = frozenset({"error", "fail", "failure"})
+
+
+class AmiError(Exception):
+    """The AMI connection or an action failed."""
+
+
+class AmiTimeout(AmiError, TimeoutError):
+    """No answer (login, action reply or awaited event) in time."""
+
+
+class _WireLogFilter(logging.Filter):
+    """Keep panoramisk's own log lines free of raw AMI messages (they hold phone numbers)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.DEBUG:
+            return False  # "message interpreted: <Message ...>" and the like
+        msg = str(record.msg)
+        if msg.startswith("Adding action"):
+            args = record.args if isinstance(record.args, tuple) else ()
+            record.msg = "re-sending action %r after reconnect"
+            record.args = args[:1]
+        elif msg.startswith("Fail to send"):
+            record.msg = "failed to send an AMI action"
+            record.args = ()
+        return True
+
+
+_wire_log = logging.getLogger("ivr.ami.panoramisk")
+_wire_log.addFilter(_WireLogFilter())
+
+
+def _check_value(key: str, value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"AMI field {key!r} must not contain a line break")
+    return value
+
+
+def _escape_variable_value(value: str) -> str:
+    """Asterisk splits a ``Variable`` header on commas and strips quotes and backslashes."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace(",", "\\,")
+
+
+def _plain(message: Mapping[str, Any]) -> dict[str, str]:
+    """A panoramisk message as a plain dict; repeated headers are joined with newlines."""
+    out: dict[str, str] = {}
+    content = ""
+    for key, value in message.items():
+        if key == "content":  # panoramisk keeps a "Response: Follows" body under this key
+            content = str(value)
+        elif isinstance(value, list | tuple):
+            out[str(key)] = "\n".join(str(v) for v in value)
+        else:
+            out[str(key)] = str(value)
+    if content and "Output" not in out:
+        out["Output"] = content
+    return out
+
+
+class _Manager(pk_manager.Manager):  # type: ignore[misc]
+    """panoramisk's Manager, reporting login results and stoppable for good."""
+
+    def __init__(self, client: AmiClient, **config: Any) -> None:
+        super().__init__(**config)
+        self._client = client
+        self.stopped = False
+        self.connect_task: asyncio.Task[Any] | None = None
+
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        if self.stopped:  # a reconnect scheduled before close()
+            return None
+        task = super().connect(*args, **kwargs)
+        self.connect_task = task
+        return task
+
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
+        if self.stopped:
+            if not f.cancelled() and f.exception() is None:
+                transport, protocol = f.result()
+                protocol.closed = True  # no reconnect from this late connection
+                transport.close()
+            return
+        if f.cancelled():
+            return
+        exc = f.exception()
+        if exc is not None and not isinstance(exc, OSError):
+            # panoramisk only expects OSError; keep retrying instead of crashing the callback
+            self._client._connect_failed(exc)
+            self.loop.call_later(self.reconnect_timeout, self.connect)
+            return
+        if isinstance(exc, OSError):
+            self._client._connect_failed(exc)
+        super().connection_made(f)
+
+    def login(self, future: asyncio.Future[Any]) -> bool:
+        if future.cancelled() or future.exception() is not None:
+            self.authenticated_future = None
+            self._client._login_result(False, "login interrupted")
+            return False
+        ok = bool(super().login(future))
+        self._client._login_result(ok, str(future.result().get("Message", "")))
+        return ok
+
+
+class AmiClient:
+    """One AMI connection with typed events, timeouts, safe handlers and resync hooks."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 5038,
+        username: str = "",
+        secret: str = "",
+        *,
+        reconnect_timeout: float = 2.0,
+        action_timeout: float = 10.0,
+        connect_timeout: float = 10.0,
+        ping_interval: float = 10.0,
+        events: str = "on",
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.username = username
+        self._secret = secret
+        self.reconnect_timeout = reconnect_timeout
+        self.action_timeout = action_timeout
+        self.connect_timeout = connect_timeout
+        self.ping_interval = ping_interval
+        self.events = events
+        self._manager: _Manager | None = None
+        self._logged_in = False
+        self._closed = False
+        self._login_waiter: asyncio.Future[None] | None = None
+        self._last_error = ""
+        self._handlers: defaultdict[str, list[EventHandler]] = defaultdict(list)
+        self._hooks: list[ConnectHook] = []
+        self._hooks_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._waiters: list[tuple[Callable[[AnyEvent], bool], asyncio.Future[AnyEvent]]] = []
+        self._ids = itertools.count(1)
+        self._id_prefix = f"ivr-{uuid.uuid4().hex[:8]}"
+        self.logins = 0  # successful logins so far (1 + number of reconnects)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def connected(self) -> bool:
+        """Logged in over a live connection."""
+        manager = self._manager
+        return bool(self._logged_in and manager is not None and manager._connected)
+
+    async def start(self) -> None:
+        """Connect and log in; then run the connect hooks once before returning.
+
+        Raises :class:`AmiError` on bad credentials and :class:`AmiTimeout` when no
+        login succeeds within ``connect_timeout`` (connection refused, no answer).
+        Afterwards the connection is kept up by panoramisk's reconnect.
+        """
+        if self._manager is not None:
+            raise AmiError(f"AMI client for {self.address} already started")
+        loop = asyncio.get_running_loop()
+        self._closed = False
+        self._last_error = ""
+        self._hooks_task = None
+        self._login_waiter = loop.create_future()
+        manager = _Manager(
+            self,
+            host=self.host,
+            port=self.port,
+            username=self.username,
+            secret=self._secret,
+            events=self.events,
+            loop=loop,
+            log=_wire_log,
+            on_disconnect=self._on_disconnect,
+        )
+        # panoramisk casts these to int; keep sub-second values for tests and tuning
+        manager.reconnect_timeout = self.reconnect_timeout
+        manager.ping_delay = manager.ping_interval = self.ping_interval
+        manager.register_event("*", self._on_message)
+        self._manager = manager
+        ami_log.info("AMI connecting", extra=fields(ami=self.address))
+        manager.connect()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._login_waiter), self.connect_timeout)
+        except TimeoutError:
+            detail = f" (last error: {self._last_error})" if self._last_error else ""
+            await self.close()
+            raise AmiTimeout(
+                f"AMI at {self.address}: no successful login within "
+                f"{self.connect_timeout:g}s{detail}"
+            ) from None
+        except BaseException:
+            await self.close()
+            raise
+        if self._hooks_task is not None:
+            await asyncio.shield(self._hooks_task)
+
+    async def close(self) -> None:
+        """Log off, stop reconnecting, cancel handler tasks and pending waits."""
+        self._closed = True
+        manager, self._manager = self._manager, None
+        self._logged_in = False
+        if manager is not None:
+            manager.stopped = True
+            if manager.connect_task is not None and not manager.connect_task.done():
+                manager.connect_task.cancel()
+            manager.close()
+            if manager.pinger is not None:
+                manager.pinger.cancel()
+            while manager.awaiting_actions:  # actions panoramisk kept for a reconnect
+                pending = manager.awaiting_actions.popleft()
+                if not pending.future.done():
+                    pending.future.set_exception(AmiError(f"AMI client for {self.address} closed"))
+        if self._login_waiter is not None and not self._login_waiter.done():
+            self._login_waiter.set_exception(AmiError(f"AMI client for {self.address} closed"))
+            self._login_waiter.exception()  # retrieved: nobody may be waiting
+        for _, waiter in self._waiters:
+            if not waiter.done():
+                waiter.cancel()
+        self._waiters.clear()
+        tasks = [t for t in self._tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        if manager is not None:
+            ami_log.info("AMI closed", extra=fields(ami=self.address))
+
+    async def __aenter__(self) -> AmiClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ actions
+
+    def _next_action_id(self) -> str:
+        return f"{self._id_prefix}-{next(self._ids)}"
+
+    async def action(
+        self,
+        name: str,
+        /,
+        *,
+        reply_timeout: float | None = None,
+        as_list: bool | None = None,
+        **fields_: str | int | Iterable[str],
+    ) -> Reply:
+        """Send one action and return its reply.
+
+        Fields are AMI headers (``Queue="q1"``); an iterable value sends the header
+        once per item (``Variable=[...]``). A single reply comes back as a dict; a
+        reply that is a list of events (``QueueStatus``, ``CoreShowChannels``) as a
+        list whose first item is the response and whose last is the ``...Complete``
+        event. ``as_list=False`` forces a single reply (panoramisk otherwise guesses).
+
+        Raises :class:`AmiError` if not connected or on ``Response: Error``, and
+        :class:`AmiTimeout` after ``reply_timeout`` (default ``action_timeout``) seconds.
+        """
+        reply, _ = await self._send(name, reply_timeout=reply_timeout, as_list=as_list, **fields_)
+        return reply
+
+    async def _send(
+        self,
+        name: str,
+        /,
+        *,
+        reply_timeout: float | None,
+        as_list: bool | None,
+        **fields_: str | int | Iterable[str],
+    ) -> tuple[Reply, str]:
+        manager = self._manager
+        if manager is None or not self.connected or manager.protocol is None:
+            raise AmiError(f"AMI {name}: not connected to {self.address}")
+        headers: dict[str, str | list[str]] = {"Action": _check_value("Action", name)}
+        for key, value in fields_.items():
+            if isinstance(value, str | int):
+                headers[key] = _check_value(key, str(value))
+            else:
+                headers[key] = [_check_value(key, str(v)) for v in value]
+        action_id = str(headers.get("ActionID") or self._next_action_id())
+        headers["ActionID"] = action_id
+        act = pk_actions.Action(headers, as_list=as_list)
+        future = manager.send_action(act, as_list=as_list)
+        wait = self.action_timeout if reply_timeout is None else reply_timeout
+        try:
+            result = await asyncio.wait_for(future, wait)
+        except TimeoutError:
+            responses = getattr(manager.protocol, "responses", {})
+            responses.pop(action_id, None)
+            raise AmiTimeout(f"AMI {name}: no reply from {self.address} within {wait:g}s") from None
+        if isinstance(result, list):
+            return [_plain(m) for m in result], action_id
+        reply = _plain(result)
+        if reply.get("Response", "").lower() in _ERROR_RESPONSES:
+            message = reply.get("Message") or reply.get("Output") or "no message"
+            raise AmiError(f"AMI {name} failed on {self.address}: {message}")
+        return reply, action_id
+
+    async def originate(
+        self,
+        channel: str,
+        context: str,
+        exten: str,
+        priority: int = 1,
+        variables: Mapping[str, str] = _EMPTY,
+        caller_id: str | None = None,
+        timeout_ms: int = 30000,
+        async_: bool = True,
+        *,
+        action_id: str | None = None,
+    ) -> str:
+        """Place a call to ``channel``; once answered it runs ``context,exten,priority``.
+
+        Returns the ActionID. With ``async_`` (the default) Asterisk answers at once
+        and reports the outcome later in an :class:`~ivr.ami.events.OriginateResponse`
+        event carrying this ActionID (subscribe to it or use :meth:`wait_event`).
+        Without it, this call waits until the call is answered or fails
+        (``AmiError`` on failure).
+        """
+        headers: dict[str, str | int | Iterable[str]] = {
+            "Channel": channel,
+            "Context": context,
+            "Exten": exten,
+            "Priority": priority,
+            "Timeout": timeout_ms,
+            "Async": "true" if async_ else "false",
+            "ActionID": action_id or self._next_action_id(),
+        }
+        if caller_id is not None:
+            headers["CallerID"] = caller_id
+        if variables:
+            headers["Variable"] = [
+                f"{_check_value('Variable', k)}={_escape_variable_value(v)}"
+                for k, v in variables.items()
+            ]
+        wait = self.action_timeout
+        if not async_:
+            wait = max(wait, timeout_ms / 1000 + 5)
+        # as_list=False: the reply is the immediate response, so the later
+        # OriginateResponse event is dispatched to subscribers, not swallowed.
+        _, sent_id = await self._send("Originate", reply_timeout=wait, as_list=False, **headers)
+        return sent_id
+
+    # ------------------------------------------------------------------ events
+
+    @overload
+    def subscribe(
+        self, event: type[E], handler: Callable[[E], Awaitable[None] | None]
+    ) -> Callable[[], None]: ...
+
+    @overload
+    def subscribe(self, event: str, handler: EventHandler) -> Callable[[], None]: ...
+
+    def subscribe(self, event: str | type[AmiEvent], handler: Any) -> Callable[[], None]:
+        """Call ``handler(typed_event)`` for each ``event`` or, with ``"*"``, every event.
+
+        ``event`` is an AMI event name (any case) or a record class such as
+        ``QueueCallerJoin``. ``handler`` may be sync or async; its exceptions are
+        logged and never affect the connection. Returns a function that unsubscribes.
+        """
+        key = (event if isinstance(event, str) else event.EVENT).lower()
+        self._handlers[key].append(handler)
+
+        def unsubscribe() -> None:
+            handlers = self._handlers.get(key, [])
+            if handler in handlers:
+                handlers.remove(handler)
+
+        return unsubscribe
+
+    def add_connect_hook(self, hook: ConnectHook) -> None:
+        """Run ``await hook()`` after every successful (re)login, in registration order.
+
+        A hook added while connected also runs once right away. Hook errors are logged.
+        """
+        self._hooks.append(hook)
+        if self.connected:
+            self._spawn(self._run_hook(hook), "connect hook")
+
+    async def wait_event(
+        self,
+        predicate: Callable[[AnyEvent], bool],
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> AnyEvent:
+        """The first event from now on for which ``predicate`` is true.
+
+        Raises :class:`AmiTimeout` after ``timeout`` seconds; an exception raised by
+        ``predicate`` is raised here.
+        """
+        waiter: asyncio.Future[AnyEvent] = asyncio.get_running_loop().create_future()
+        entry = (predicate, waiter)
+        self._waiters.append(entry)
+        try:
+            return await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            raise AmiTimeout(f"AMI {self.address}: no matching event within {timeout:g}s") from None
+        finally:
+            if entry in self._waiters:
+                self._waiters.remove(entry)
+
+    # ------------------------------------------------------------------ internals
+
+    def _spawn(self, coro: Awaitable[Any], what: str, event: str = "") -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if t.cancelled():
+                return
+            exc = t.exception()
+            if exc is not None:
+                ami_log.error(
+                    "AMI %s failed",
+                    what,
+                    exc_info=exc,
+                    extra=fields(ami=self.address, event=event or None),
+                )
+
+        task.add_done_callback(done)
+
+    def _on_message(self, _manager: Any, message: Any) -> None:
+        """panoramisk callback for every event: must never raise."""
+        try:
+            raw = _plain(message)
+            event = parse_event(raw)
+        except Exception:
+            ami_log.exception("AMI event could not be read", extra=fields(ami=self.address))
+            return
+        self._dispatch(event)
+
+    def _dispatch(self, event: AnyEvent) -> None:
+        name = event.name
+        handlers = [*self._handlers.get(name.lower(), ()), *self._handlers.get("*", ())]
+        for handler in handlers:
+            try:
+                result = handler(event)
+            except Exception:
+                ami_log.exception(
+                    "AMI event handler failed",
+                    extra=fields(ami=self.address, event=name, handler=_describe(handler)),
+                )
+                continue
+            if inspect.isawaitable(result):
+                self._spawn(result, f"event handler {_describe(handler)}", name)
+        for predicate, waiter in list(self._waiters):
+            if waiter.done():
+                continue
+            try:
+                matched = predicate(event)
+            except Exception as exc:
+                waiter.set_exception(exc)
+                continue
+            if matched:
+                waiter.set_result(event)
+
+    def _connect_failed(self, exc: BaseException) -> None:
+        self._last_error = f"{type(exc).__name__}: {exc}"
+        ami_log.warning(
+            "AMI connection failed",
+            extra=fields(ami=self.address, error=self._last_error),
+        )
+
+    def _login_result(self, ok: bool, message: str) -> None:
+        waiter = self._login_waiter
+        if ok:
+            self._logged_in = True
+            self.logins += 1
+            ami_log.info("AMI logged in", extra=fields(ami=self.address, logins=self.logins))
+            if self._hooks_task is not None and not self._hooks_task.done():
+                self._hooks_task.cancel()  # a run from a connection that is gone
+            if self._hooks:
+                task = asyncio.ensure_future(self._run_hooks())
+                self._hooks_task = task
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            return
+        self._logged_in = False
+        reason = message or "login rejected"
+        self._last_error = reason
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(AmiError(f"AMI login to {self.address} failed: {reason}"))
+            return
+        # Later (a reconnect after the credentials changed): say so loudly and let
+        # panoramisk's reconnect try again once the connection closes.
+        ami_log.error("AMI login failed", extra=fields(ami=self.address, reason=reason))
+        manager = self._manager
+        transport = getattr(getattr(manager, "protocol", None), "transport", None)
+        if transport is not None:
+            transport.close()
+
+    def _on_disconnect(self, _manager: Any, exc: BaseException | None) -> None:
+        was = self._logged_in
+        self._logged_in = False
+        if not self._closed and was:
+            ami_log.warning(
+                "AMI connection lost; reconnecting",
+                extra=fields(ami=self.address, retry_s=self.reconnect_timeout),
+            )
+
+    async def _run_hooks(self) -> None:
+        for hook in list(self._hooks):
+            await self._run_hook(hook)
+
+    async def _run_hook(self, hook: ConnectHook) -> None:
+        try:
+            await hook()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            ami_log.exception(
+                "AMI connect hook failed", extra=fields(ami=self.address, hook=_describe(hook))
+            )
+
+
+def _describe(fn: object) -> str:
+    return str(getattr(fn, "__qualname__", None) or type(fn).__name__)

@@ -1,0 +1,161 @@
+"""Composition root: ``ivr serve`` wires the FastAGI server, the AMI client, Redis,
+the hotline registry and the HTTP server into one asyncio process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from typing import Any
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from .agi.call import AgiCall
+from .agi.server import AgiServer
+from .agi.types import AgiError, CallHangup
+from .ami.client import AmiClient
+from .config import Settings
+from .hotlines import HotlineRegistry, ReloadResult
+from .log import call_log, fields, server_log
+from .menus.engine import MenuEngine
+from .privacy import mask_phone
+from .store.traces import TraceStore
+from .trace import CallTrace
+
+
+class HotlineApp:
+    """Everything one server process holds."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.registry = HotlineRegistry(settings.hotlines_dir, settings.prompts_dir)
+        self.redis: Redis = Redis.from_url(
+            settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+        )
+        self.traces = TraceStore(self.redis, settings.trace_ttl_s)
+        self.agi = AgiServer(
+            routes={"hotline": self.hotline_call},
+            host=settings.agi_host,
+            port=settings.agi_port,
+            allow=settings.agi_allow,
+            header_timeout=settings.agi_header_timeout,
+        )
+        self.ami = AmiClient(
+            host=settings.ami_host,
+            port=settings.ami_port,
+            username=settings.ami_username,
+            secret=settings.ami_secret,
+            action_timeout=settings.ami_action_timeout,
+        )
+        self._http: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
+
+    # -- the call flow ---------------------------------------------------------------
+    async def hotline_call(self, call: AgiCall) -> None:
+        """``AGI(agi://host/hotline,<hotline-id>)``: run the hotline's menus."""
+        info = call.info
+        hotline_id = info.args[0] if info.args else ""
+        hotline = self.registry.get(hotline_id)
+        if hotline is None:
+            call_log.error(
+                "unknown hotline: caller sent to the dialplan fallback",
+                extra=fields(call=info.uniqueid, hotline=hotline_id),
+            )
+            with contextlib.suppress(CallHangup, AgiError):
+                await call.set_variable("IVR_ERROR", "unknown-hotline")
+            return
+        trace = CallTrace(
+            uniqueid=info.uniqueid,
+            hotline=hotline.id,
+            channel=info.channel,
+            caller=mask_phone(info.caller_id),
+            menu_version=hotline.version,
+        )
+        try:
+            await MenuEngine(hotline).run(call, trace)
+        except CallHangup:
+            trace.add("hangup")
+            trace.finish("hangup")
+        except Exception as e:
+            trace.add("error", type(e).__name__)
+            trace.finish("error")
+            with contextlib.suppress(CallHangup, AgiError, OSError):
+                await call.set_variable("IVR_ERROR", "app-error")
+            raise
+        finally:
+            trace.close()
+            call_log.info("call ended", extra=fields(trace=trace.to_dict()))
+            await self.traces.save(trace)
+
+    # -- lifecycle ------------------------------------------------------------------
+    def reload(self) -> ReloadResult:
+        return self.registry.reload()
+
+    async def start(self) -> None:
+        s = self.settings
+        self.reload()
+        if not self.registry.hotlines:
+            server_log.warning("no valid hotline loaded: every call goes to its fallback queue")
+        await self.agi.start()
+        try:
+            await self.ami.start()
+        except Exception as e:  # Asterisk may come later: panoramisk reconnects
+            server_log.warning("AMI not connected yet", extra=fields(error=str(e)))
+        self._http = web.AppRunner(self.http_app())
+        await self._http.setup()
+        await web.TCPSite(self._http, s.http_host, s.http_port).start()
+        s.run_dir.mkdir(parents=True, exist_ok=True)
+        s.pid_file.write_text(str(os.getpid()))
+        server_log.info(
+            "serving",
+            extra=fields(
+                agi=f"{s.agi_host}:{s.agi_port}",
+                http=f"{s.http_host}:{s.http_port}",
+                ami=f"{s.ami_host}:{s.ami_port}",
+                hotlines=sorted(self.registry.hotlines),
+            ),
+        )
+
+    async def stop(self) -> None:
+        await self.agi.close(self.settings.shutdown_grace_s)
+        await self.ami.close()
+        if self._http is not None:
+            await self._http.cleanup()
+        await self.redis.aclose()
+        with contextlib.suppress(OSError):
+            self.settings.pid_file.unlink()
+
+    async def run_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        loop.add_signal_handler(signal.SIGTERM, self._stopping.set)
+        loop.add_signal_handler(signal.SIGINT, self._stopping.set)
+        await self.start()
+        try:
+            await self._stopping.wait()
+            server_log.info("stopping: letting calls in progress finish")
+        finally:
+            await self.stop()
+
+    # -- HTTP ---------------------------------------------------------------------
+    def http_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        return app
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        redis_ok = True
+        try:
+            await self.redis.ping()
+        except Exception:
+            redis_ok = False
+        body: dict[str, Any] = {
+            "agi": dict(self.agi.stats),
+            "ami_connected": self.ami.connected,
+            "redis": redis_ok,
+            "hotlines": {i: h.version for i, h in sorted(self.registry.hotlines.items())},
+        }
+        status = 200 if redis_ok else 503
+        return web.json_response(body, status=status)

@@ -1,0 +1,119 @@
+"""Server settings: one TOML file (``--config`` or ``$IVR_CONFIG``), env overrides.
+
+Secrets (the AMI secret) live in the configuration, never in code. The file
+``deploy/sandbox/ivr.toml`` holds the documented defaults of the local sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SANDBOX_CONFIG = PROJECT_ROOT / "deploy" / "sandbox" / "ivr.toml"
+
+
+class ConfigError(Exception):
+    """A configuration file is missing or wrong; the message names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # FastAGI
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    agi_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    agi_header_timeout: float = 5.0
+    # AMI (one Asterisk node for now)
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_username: str = ""
+    ami_secret: str = field(default="", repr=False)
+    ami_action_timeout: float = 10.0
+    # Redis
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    trace_ttl_s: int = 7 * 24 * 3600
+    # HTTP
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    # Files
+    dialplans_dir: Path = PROJECT_ROOT / "dialplans"
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    run_dir: Path = PROJECT_ROOT / "var" / "run"
+    shutdown_grace_s: float = 30.0
+    # Sandbox PBX
+    sandbox_root: Path = Path("/var/cache/ivr-sandbox/root")
+    sip_port: int = 5060
+    log_json: bool = True
+    source: str = ""
+
+    @property
+    def hotlines_dir(self) -> Path:
+        return self.dialplans_dir / "hotlines"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / "ivr.pid"
+
+
+_ENV_PREFIX = "IVR_"
+
+
+def _coerce(name: str, value: Any, current: Any, where: str) -> Any:
+    try:
+        if isinstance(current, bool):
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        if isinstance(current, int):
+            return int(value)
+        if isinstance(current, float):
+            return float(value)
+        if isinstance(current, Path):
+            p = Path(str(value))
+            return p if p.is_absolute() else PROJECT_ROOT / p
+        if isinstance(current, tuple):
+            if isinstance(value, str):
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+            return tuple(str(v) for v in value)
+        return str(value)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{where}: {name} = {value!r} is not valid ({e})") from None
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read the TOML file (flat keys, or the sections [agi] [ami] [redis] [http] [paths]
+    whose keys are prefixed by the section name), then apply ``IVR_<NAME>`` env vars."""
+    chosen = path or os.environ.get("IVR_CONFIG") or SANDBOX_CONFIG
+    cfg_path = Path(chosen)
+    base = Settings()
+    known = {f.name: getattr(base, f.name) for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    if cfg_path.exists():
+        try:
+            data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{cfg_path}: {e} — fix the TOML syntax") from None
+        flat: dict[str, Any] = {}
+        for key, val in data.items():
+            if isinstance(val, dict):
+                for k2, v2 in val.items():
+                    flat[f"{key}_{k2}" if key not in ("paths", "server") else k2] = v2
+            else:
+                flat[key] = val
+        for key, val in flat.items():
+            if key not in known:
+                raise ConfigError(
+                    f"{cfg_path}: unknown setting {key!r} — known: {', '.join(sorted(known))}"
+                )
+            values[key] = _coerce(key, val, known[key], str(cfg_path))
+    elif path is not None:
+        raise ConfigError(f"{cfg_path}: no such configuration file — pass an existing --config")
+    for name, current in known.items():
+        env = os.environ.get(_ENV_PREFIX + name.upper())
+        if env is not None and name != "source":
+            values[name] = _coerce(name, env, current, f"${_ENV_PREFIX}{name.upper()}")
+    return replace(base, **values, source=str(cfg_path))

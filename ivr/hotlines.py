@@ -1,0 +1,83 @@
+"""The hotline files in force, and reloading them safely.
+
+A reload loads each file on its own: a valid file replaces its hotline, an invalid
+one is refused (its problems logged) and the version already in force stays. A call
+keeps the :class:`Hotline` object it started with, so calls in progress finish on
+their version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .log import fields, menu_log
+from .menus.loader import MenuError, Problem, load_hotline
+from .menus.model import Hotline
+from .speech.catalogue import Catalogue, load_catalogue
+
+
+def prompt_sets(catalogue: Catalogue) -> tuple[set[str], set[str]]:
+    """(ids in the catalogue, ids with Thai audio)."""
+    ids = set(catalogue.ids)
+    with_audio = {i for i in ids if catalogue.audio_path(i, "th") is not None}
+    return ids, with_audio
+
+
+@dataclass
+class ReloadResult:
+    loaded: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class HotlineRegistry:
+    def __init__(self, hotlines_dir: Path, prompts_dir: Path) -> None:
+        self.hotlines_dir = hotlines_dir
+        self.prompts_dir = prompts_dir
+        self._hotlines: dict[str, Hotline] = {}
+
+    def get(self, hotline_id: str) -> Hotline | None:
+        return self._hotlines.get(hotline_id)
+
+    @property
+    def hotlines(self) -> dict[str, Hotline]:
+        return dict(self._hotlines)
+
+    def reload(self) -> ReloadResult:
+        result = ReloadResult()
+        try:
+            known, with_audio = prompt_sets(load_catalogue(self.prompts_dir))
+        except Exception as e:  # the catalogue itself is broken: keep everything
+            menu_log.error("reload refused: prompt catalogue", extra=fields(error=str(e)))
+            result.problems.append(Problem(str(self.prompts_dir), 0, str(e)))
+            result.kept = sorted(self._hotlines)
+            return result
+        new: dict[str, Hotline] = {}
+        files = sorted(self.hotlines_dir.glob("*.y*ml"))
+        for path in files:
+            try:
+                hotline = load_hotline(path, known, with_audio)
+            except MenuError as e:
+                result.problems.extend(e.problems)
+                old = self._hotlines.get(path.stem)
+                if old is not None:
+                    new[old.id] = old
+                    result.kept.append(old.id)
+                for p in e.problems:
+                    menu_log.error("hotline file refused", extra=fields(problem=str(p)))
+                continue
+            if hotline.id in new:
+                continue
+            new[hotline.id] = hotline
+            result.loaded.append(hotline.id)
+        self._hotlines = new
+        menu_log.info(
+            "hotlines loaded",
+            extra=fields(
+                loaded={i: new[i].version for i in result.loaded},
+                kept=result.kept,
+                problems=len(result.problems),
+            ),
+        )
+        return result

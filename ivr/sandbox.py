@@ -1,0 +1,317 @@
+"""The local sandbox PBX: Asterisk 22 from Debian sid in a debootstrap root, plus Redis.
+
+``ivr sandbox up`` builds the root when missing (cached, about 450 MB), writes the
+project's Asterisk configuration and dialplans into it, installs the prompts and
+starts Asterisk and Redis on loopback. Everything here is I/O by nature.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .config import PROJECT_ROOT, Settings
+
+TEMPLATES = PROJECT_ROOT / "deploy" / "sandbox" / "asterisk"
+ETC_IN_ROOT = "/etc/ivr-asterisk"
+ASTERISK_CONF = f"{ETC_IN_ROOT}/asterisk.conf"
+RUN_IN_ROOT = "/run/ivr-asterisk"
+SOUNDS_IN_ROOT = "/usr/share/asterisk/sounds"
+MOH_IN_ROOT = "/usr/share/asterisk/moh-ivr"
+APT_OPTS = ["-o", "Acquire::Check-Valid-Until=false"]
+
+
+class SandboxError(Exception):
+    """The sandbox cannot be built or started; the message says why and what to do."""
+
+
+@dataclass
+class Status:
+    root_ready: bool
+    asterisk_running: bool
+    asterisk_version: str
+    redis_running: bool
+    ami_listening: bool
+    sip_port: int
+
+    def lines(self) -> list[str]:
+        def ok(b: bool) -> str:
+            return "up" if b else "down"
+
+        return [
+            f"root      {'ready' if self.root_ready else 'missing'}",
+            f"asterisk  {ok(self.asterisk_running)} {self.asterisk_version}".rstrip(),
+            f"ami       {ok(self.ami_listening)}",
+            f"sip       udp 127.0.0.1:{self.sip_port}",
+            f"redis     {ok(self.redis_running)}",
+        ]
+
+
+def _run(cmd: list[str], timeout: float = 600, check: bool = True) -> str:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise SandboxError(f"{cmd[0]} is not installed — run scripts/setup.sh first") from None
+    except subprocess.TimeoutExpired:
+        raise SandboxError(f"{' '.join(cmd)} did not finish within {timeout:.0f} s") from None
+    if check and proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
+        raise SandboxError(f"{' '.join(cmd)} failed ({proc.returncode}):\n" + "\n".join(tail))
+    return proc.stdout
+
+
+def _port_open(host: str, port: int, timeout: float = 0.3) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class Sandbox:
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.root = settings.sandbox_root
+
+    # -- the root -------------------------------------------------------------
+    def root_ready(self) -> bool:
+        return (self.root / "usr" / "sbin" / "asterisk").exists()
+
+    def ensure_root(self, log: bool = True) -> None:
+        """Build the Debian sid root with Asterisk unless it is already there."""
+        with _locked(self.root.with_name(self.root.name + ".lock")):
+            if self.root_ready():
+                return
+            if os.geteuid() != 0:
+                raise SandboxError("building the sandbox needs root (debootstrap and chroot)")
+            if shutil.which("debootstrap") is None:
+                raise SandboxError("debootstrap is missing — apt-get install debootstrap")
+            tmp = self.root.with_name(self.root.name + ".tmp")
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            if log:
+                print(f"building the Asterisk sandbox in {self.root} (once, about 2 minutes)")
+            _run(["debootstrap", "--variant=minbase", "sid", str(tmp)], timeout=1800)
+            _run(["chroot", str(tmp), "apt-get", *APT_OPTS, "update"], timeout=900)
+            _run(
+                ["chroot", str(tmp), "env", "DEBIAN_FRONTEND=noninteractive", "apt-get",
+                 *APT_OPTS, "install", "-y", "--no-install-recommends", "asterisk"],
+                timeout=1800,
+            )  # fmt: skip
+            tmp.rename(self.root)
+
+    # -- configuration ----------------------------------------------------------
+    def _placeholders(self) -> dict[str, str]:
+        return {
+            "@@AMI_PORT@@": str(self.s.ami_port),
+            "@@AMI_USERNAME@@": self.s.ami_username or "ivr",
+            "@@AMI_SECRET@@": self.s.ami_secret,
+            "@@AGI_HOST@@": self.s.agi_host if self.s.agi_host != "0.0.0.0" else "127.0.0.1",
+            "@@AGI_PORT@@": str(self.s.agi_port),
+            "@@SIP_PORT@@": str(self.s.sip_port),
+        }
+
+    def write_config(self) -> None:
+        if not self.s.ami_secret:
+            raise SandboxError(f"{self.s.source}: [ami] secret is empty — set one")
+        etc = self.root / ETC_IN_ROOT.lstrip("/")
+        etc.mkdir(parents=True, exist_ok=True)
+        subs = self._placeholders()
+        for tpl in sorted(TEMPLATES.glob("*.conf")):
+            text = tpl.read_text(encoding="utf-8")
+            for key, val in subs.items():
+                text = text.replace(key, val)
+            (etc / tpl.name).write_text(text, encoding="utf-8")
+        for conf in sorted(self.s.dialplans_dir.glob("*.conf")):
+            shutil.copyfile(conf, etc / conf.name)
+        os.chmod(etc / "manager.conf", 0o600)
+        for d in ("run", "var/log", "var/lib", "var/spool", "var/cache"):
+            (self.root / d / "ivr-asterisk").mkdir(parents=True, exist_ok=True)
+
+    def install_sounds(self) -> int:
+        from .speech.build import build_prompts, install_sounds
+        from .speech.catalogue import load_catalogue
+
+        catalogue = load_catalogue(self.s.prompts_dir)
+        build_prompts(catalogue, self.s.prompts_dir)
+        count = install_sounds(
+            catalogue, self.s.prompts_dir, self.root / SOUNDS_IN_ROOT.lstrip("/"), ("th", "en")
+        )
+        self._install_moh()
+        return count
+
+    def _install_moh(self) -> None:
+        """A soft, synthesized melody as the default music on hold (replace with a real one)."""
+        moh = self.root / MOH_IN_ROOT.lstrip("/")
+        target = moh / "ivr-melody.wav"
+        if target.exists():
+            return
+        moh.mkdir(parents=True, exist_ok=True)
+        notes = ["C4", "E4", "G4", "E4", "F4", "A4", "G4", "-", "E4", "G4", "C5", "G4", "-"]
+        parts: list[str] = []
+        for i, note in enumerate(notes):
+            part = moh / f".n{i}.wav"
+            if note == "-":
+                _run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(part), "trim", "0",
+                      "0.6"])  # fmt: skip
+            else:
+                _run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(part), "synth", "0.6",
+                      "pluck", note, "vol", "0.25"])  # fmt: skip
+            parts.append(str(part))
+        _run(["sox", *parts, *parts, *parts, str(target)])
+        for p in parts:
+            Path(p).unlink()
+
+    # -- Asterisk ----------------------------------------------------------------
+    def _ast(self, *args: str, timeout: float = 30, check: bool = True) -> str:
+        return _run(
+            ["chroot", str(self.root), "asterisk", "-C", ASTERISK_CONF, *args],
+            timeout=timeout,
+            check=check,
+        )
+
+    def cli(self, command: str, timeout: float = 30) -> str:
+        return self._ast("-rx", command, timeout=timeout)
+
+    def asterisk_pid(self) -> int | None:
+        pidfile = self.root / RUN_IN_ROOT.lstrip("/") / "asterisk.pid"
+        try:
+            pid = int(pidfile.read_text().strip())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return None
+        return pid
+
+    def start_asterisk(self, timeout: float = 60) -> None:
+        if self.asterisk_pid() is not None:
+            return
+        self._ast()  # daemonizes
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.asterisk_pid() is not None:
+                out = self._ast("-rx", "core waitfullybooted", timeout=timeout, check=False)
+                if "fully booted" in out.lower():
+                    break
+            time.sleep(0.2)
+        else:
+            raise SandboxError(
+                f"Asterisk did not start within {timeout:.0f} s — see "
+                f"{self.root}/var/log/ivr-asterisk/messages.log"
+            )
+        while time.monotonic() < deadline and not _port_open("127.0.0.1", self.s.ami_port):
+            time.sleep(0.1)
+
+    def stop_asterisk(self, timeout: float = 20) -> None:
+        pid = self.asterisk_pid()
+        if pid is None:
+            return
+        self._ast("-rx", "core stop now", timeout=timeout, check=False)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.asterisk_pid() is not None:
+            time.sleep(0.1)
+        if self.asterisk_pid() is not None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+    def reload_dialplan(self) -> None:
+        self.write_config()
+        self.cli("dialplan reload")
+        self.cli("module reload app_queue.so")
+
+    # -- Redis --------------------------------------------------------------------
+    def _redis_addr(self) -> tuple[str, int]:
+        u = urlparse(self.s.redis_url)
+        return u.hostname or "127.0.0.1", u.port or 6379
+
+    def start_redis(self) -> None:
+        host, port = self._redis_addr()
+        if _port_open(host, port):
+            return
+        if shutil.which("redis-server") is None:
+            raise SandboxError("redis-server is missing — apt-get install redis-server")
+        data = self.s.run_dir.parent / "redis"
+        data.mkdir(parents=True, exist_ok=True)
+        self.s.run_dir.mkdir(parents=True, exist_ok=True)
+        _run(["redis-server", "--bind", host, "--port", str(port), "--daemonize", "yes",
+              "--dir", str(data), "--pidfile", str(self.s.run_dir / "redis.pid"),
+              "--logfile", str(data / "redis.log"), "--appendonly", "yes"])  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not _port_open(host, port):
+            if time.monotonic() > deadline:
+                raise SandboxError(f"redis did not start on {host}:{port} — see {data}/redis.log")
+            time.sleep(0.05)
+
+    def stop_redis(self) -> None:
+        pidfile = self.s.run_dir / "redis.pid"
+        try:
+            pid = int(pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                return
+            time.sleep(0.05)
+
+    # -- whole sandbox ---------------------------------------------------------------
+    def up(self) -> list[str]:
+        """Bring everything up; return what was started now (not already running)."""
+        started: list[str] = []
+        self.ensure_root()
+        self.write_config()
+        self.install_sounds()
+        host, port = self._redis_addr()
+        if not _port_open(host, port):
+            self.start_redis()
+            started.append("redis")
+        if self.asterisk_pid() is None:
+            self.start_asterisk()
+            started.append("asterisk")
+        else:
+            self.cli("core reload")
+        return started
+
+    def down(self, only: list[str] | None = None) -> None:
+        if only is None or "asterisk" in only:
+            self.stop_asterisk()
+        if only is None or "redis" in only:
+            self.stop_redis()
+
+    def status(self) -> Status:
+        version = ""
+        running = self.asterisk_pid() is not None
+        if running:
+            out = self._ast("-rx", "core show version", check=False).strip()
+            version = out.split(" built ")[0] if out else ""
+        host, port = self._redis_addr()
+        return Status(
+            root_ready=self.root_ready(),
+            asterisk_running=running,
+            asterisk_version=version,
+            redis_running=_port_open(host, port),
+            ami_listening=_port_open("127.0.0.1", self.s.ami_port),
+            sip_port=self.s.sip_port,
+        )

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The second README command: lint, type-check and run every test. Starts the
+# Asterisk sandbox and Redis it needs, and stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+export IVR_CONFIG=${IVR_CONFIG:-deploy/sandbox/ivr.toml}
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy
+echo "== prompts and hotline files"
+.venv/bin/ivr prompts build
+.venv/bin/ivr check
+
+started=$(.venv/bin/ivr sandbox up --print-started)
+cleanup() { [ -n "$started" ] && .venv/bin/ivr sandbox down --only "$started" || true; }
+trap cleanup EXIT
+echo "== pytest"
+.venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -101,7 +101,7 @@ def cmd_prompts(args: argparse.Namespace) -> int:
         from .speech.build import build_prompts
 
         report = build_prompts(load_catalogue(s.prompts_dir), s.prompts_dir, force=args.force)
-        print(report)
+        print(report.summary())
         return 0
     # say
     from .speech.thai_numbers import number_prompts, phone_prompts

@@ -50,6 +50,8 @@ _LOOPBACK: tuple[IpNetwork, ...] = (
     ipaddress.ip_network("127.0.0.0/8"),
     ipaddress.ip_network("::1/128"),
 )
+_STREAM_LIMIT = 64 * 1024
+"""Longest line a connection may send (environment line or reply line)."""
 _REJECT_WARN_PER_WINDOW = 5
 _REJECT_WINDOW = 60.0
 _CLOSE_TIMEOUT = 1.0
@@ -123,7 +125,7 @@ class AgiServer:
         self._app = Application(loop=asyncio.get_running_loop())
         self._closing = False
         self._server = await asyncio.start_server(
-            self._on_connect, self.host, self.port, backlog=self.backlog
+            self._on_connect, self.host, self.port, backlog=self.backlog, limit=_STREAM_LIMIT
         )
         agi_log.info(
             "FastAGI server listening",
@@ -183,7 +185,7 @@ class AgiServer:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.close(grace=0.0)
+        await self.close()
 
     # -- connections -------------------------------------------------------------------------
 
@@ -296,7 +298,8 @@ class AgiServer:
         await self._run_call(route, call)
 
     async def _read_header_block(self, reader: asyncio.StreamReader) -> bytes:
-        """Read lines until the blank one; bounded by ``max_header_bytes``."""
+        """Read lines until the blank one; bounded by ``max_header_bytes`` in total, and
+        each line by the stream limit (a newline-less blob ends there with ValueError)."""
         buf = bytearray()
         while True:
             line = await reader.readline()  # raises ValueError past the stream limit

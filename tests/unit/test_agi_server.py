@@ -392,6 +392,8 @@ async def _bad_client(port: int, kind: str, hold: float) -> None:
             writer.write(b"agi_network: yes\nagi_x: " + b"A" * 40_000 + b"\n\n")
         elif kind == "newline-less":
             writer.write(b"\xff\xfe" * 3000)
+        elif kind == "huge":
+            writer.write(b"\xff" * 1_000_000)
         if kind != "empty":
             await writer.drain()
             async with asyncio.timeout(hold):
@@ -451,16 +453,32 @@ async def test_flood_of_bad_connections_does_not_disturb_real_calls() -> None:
     assert max(gaps) < 0.5, max(gaps)
 
 
-async def test_newline_less_binary_is_bounded() -> None:
+async def test_newline_less_binary_is_bounded_in_time_and_size() -> None:
     async def route(call: AgiCall) -> None:
         raise AssertionError("must not run")
 
-    async with running(make_server({"r": route}, header_timeout=2.0)) as srv:
+    async with running(make_server({"r": route}, header_timeout=0.5)) as srv:
         started = time.monotonic()
         await _bad_client(srv.bound_port, "newline-less", hold=3.0)
         # 6 KB without a newline: under the size limit, so it ends at the header timeout
-        assert time.monotonic() - started < 3.0
-    assert srv.stats["timeouts"] + srv.stats["bad_headers"] == 1
+        assert 0.4 < time.monotonic() - started < 2.0
+        assert srv.stats["timeouts"] == 1
+        started = time.monotonic()
+        await _bad_client(srv.bound_port, "huge", hold=3.0)
+        # 1 MB without a newline: cut off at the stream limit, before the timeout
+        assert time.monotonic() - started < 0.4
+        assert srv.stats["bad_headers"] == 1
+
+
+async def test_rejections_are_logged_with_a_rate_limit(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="ivr.agi")
+    async with running(make_server({}, allow=["10.0.0.0/8"])) as srv:
+        for _ in range(8):
+            await _bad_client(srv.bound_port, "garbage", hold=2.0)
+        await wait_for(lambda: srv.stats["rejected"] == 8)
+    rejected = [r for r in caplog.records if "rejected" in r.getMessage()]
+    assert [r.levelno for r in rejected] == [logging.WARNING] * 5 + [logging.DEBUG] * 3
+    assert record_fields(rejected[0])["peer"].startswith("127.0.0.1:")
 
 
 async def test_disallowed_source_address_is_rejected() -> None:

@@ -27,6 +27,7 @@ ETC_IN_ROOT = "/etc/ivr-asterisk"
 ASTERISK_CONF = f"{ETC_IN_ROOT}/asterisk.conf"
 RUN_IN_ROOT = "/run/ivr-asterisk"
 SOUNDS_IN_ROOT = "/usr/share/asterisk/sounds"
+PROMPTS_IN_ROOT = "/usr/share/asterisk/ivr-prompts"  # <lang>/ivr/<id>.wav, linked from sounds/
 MOH_IN_ROOT = "/usr/share/asterisk/moh-ivr"
 APT_OPTS = ["-o", "Acquire::Check-Valid-Until=false"]
 
@@ -151,13 +152,35 @@ class Sandbox:
         from .speech.build import build_prompts, install_sounds
         from .speech.catalogue import load_catalogue
 
+        langs = ("th", "en")
         catalogue = load_catalogue(self.s.prompts_dir)
         build_prompts(catalogue, self.s.prompts_dir)
-        count = install_sounds(
-            catalogue, self.s.prompts_dir, self.root / SOUNDS_IN_ROOT.lstrip("/"), ("th", "en")
-        )
+        staged = self.root / PROMPTS_IN_ROOT.lstrip("/")
+        count = install_sounds(catalogue, self.s.prompts_dir, staged, langs)
+        for lang in langs:
+            # sounds/<lang> may be an absolute symlink meant for inside the chroot
+            lang_dir = self._in_root(f"{SOUNDS_IN_ROOT}/{lang}")
+            lang_dir.mkdir(parents=True, exist_ok=True)
+            link = lang_dir / "ivr"
+            if link.is_symlink() or not link.exists():
+                link.unlink(missing_ok=True)
+                link.symlink_to(f"{PROMPTS_IN_ROOT}/{lang}/ivr")
         self._install_moh()
         return count
+
+    def _in_root(self, path: str) -> Path:
+        """``path`` as seen inside the chroot, following absolute symlinks there."""
+        current = self.root / path.lstrip("/")
+        for _ in range(20):
+            if not current.is_symlink():
+                return current
+            target = os.readlink(current)
+            current = (
+                self.root / target.lstrip("/")
+                if target.startswith("/")
+                else current.parent / target
+            )
+        raise SandboxError(f"{path}: too many symbolic links inside the sandbox")
 
     def _install_moh(self) -> None:
         """A soft, synthesized melody as the default music on hold (replace with a real one)."""

@@ -263,10 +263,11 @@ class AmiClient:
             await self.close()
             raise
         if self._hooks_task is not None:
-            await asyncio.shield(self._hooks_task)
+            # wait() rather than await: a run cancelled by a quick reconnect is not an error
+            await asyncio.wait([self._hooks_task])
 
     async def close(self) -> None:
-        """Log off, stop reconnecting, cancel handler tasks and pending waits."""
+        """Close the connection, stop reconnecting, cancel handler tasks and pending waits."""
         self._closed = True
         manager, self._manager = self._manager, None
         self._logged_in = False
@@ -528,16 +529,20 @@ class AmiClient:
                 waiter.set_result(event)
 
     def _connect_failed(self, exc: BaseException) -> None:
-        self._last_error = f"{type(exc).__name__}: {exc}"
-        ami_log.warning(
+        error = f"{type(exc).__name__}: {exc}"
+        repeated = error == self._last_error
+        self._last_error = error
+        ami_log.log(
+            logging.DEBUG if repeated else logging.WARNING,
             "AMI connection failed",
-            extra=fields(ami=self.address, error=self._last_error),
+            extra=fields(ami=self.address, error=error),
         )
 
     def _login_result(self, ok: bool, message: str) -> None:
         waiter = self._login_waiter
         if ok:
             self._logged_in = True
+            self._last_error = ""
             self.logins += 1
             ami_log.info("AMI logged in", extra=fields(ami=self.address, logins=self.logins))
             if self._hooks_task is not None and not self._hooks_task.done():

@@ -183,9 +183,10 @@ async def client(fake: FakeAmi) -> AsyncIterator[AmiClient]:
     await ami.close()
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 2.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not check():
+async def eventually(check: Callable[[], bool], within: float = 2.0) -> None:
+    """Poll ``check`` until it holds (some conditions have no event to wait on)."""
+    async with asyncio.timeout(within):
+        while not check():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
 
@@ -421,7 +422,7 @@ async def test_garbage_from_the_server_does_not_crash_the_client(
     await fake.send(b"Response: Success\r\nActionID: nobody-asked\r\n\r\n")
     await fake.send(b"Event: Hangup\r\nCause: 16\r\nCause: 17\r\n\r\n")
     await fake.send(b"Event: \r\n\r\n")
-    join = await client.wait_event(lambda e: isinstance(e, QueueCallerJoin), 0.01 + 2)
+    join = await client.wait_event(lambda e: isinstance(e, QueueCallerJoin), 2)
     assert isinstance(join, QueueCallerJoin) and join.position is None and join.count is None
     await fake.send(HANGUP)
     hangup = await client.wait_event(lambda e: e.get("Uniqueid") == HANGUP["Uniqueid"], 2)
@@ -459,6 +460,40 @@ async def test_reconnect_runs_the_connect_hook_again(fake: FakeAmi) -> None:
     await fake.drop()
     await asyncio.sleep(0.2)
     assert fake.logins == 2  # closed for good: no reconnect after close()
+
+
+async def test_rejected_relogin_keeps_retrying_until_credentials_work(
+    fake: FakeAmi, caplog: pytest.LogCaptureFixture
+) -> None:
+    ami = make_client(fake)
+    resyncs: list[int] = []
+
+    async def resync() -> None:
+        resyncs.append(ami.logins)
+
+    ami.add_connect_hook(resync)
+    await ami.start()
+    try:
+        fake.secret = "rotated"
+        with caplog.at_level(logging.ERROR, logger="ivr.ami"):
+            await fake.drop()
+            await eventually(lambda: len(fake.actions("Login")) >= 3)
+        assert not ami.connected and "AMI login failed" in caplog.text
+        fake.secret = "good"
+        await eventually(lambda: ami.connected)
+        await eventually(lambda: resyncs == [1, 2])
+    finally:
+        await ami.close()
+
+
+async def test_raw_traffic_is_not_logged(
+    fake: FakeAmi, client: AmiClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        await fake.send(HANGUP)
+        await client.wait_event(lambda e: isinstance(e, Hangup), 2)
+        await client.originate("PJSIP/0812345678@trunk", "callback", "s")
+    assert "0812345678" not in caplog.text
 
 
 async def test_a_failing_connect_hook_is_logged_and_start_still_succeeds(

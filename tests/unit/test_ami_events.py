@@ -7,11 +7,11 @@ import dataclasses
 import pytest
 
 from ivr.ami.events import (
-    AGIExecEnd,
-    AGIExecStart,
     AgentCalled,
     AgentComplete,
     AgentConnect,
+    AGIExecEnd,
+    AGIExecStart,
     AmiEvent,
     DTMFEnd,
     FullyBooted,
@@ -183,7 +183,9 @@ def test_var_set() -> None:
 
 
 def test_queue_caller_join_leave_abandon() -> None:
-    join = parse_event(ev("QueueCallerJoin", CHANNEL, Queue="hotline-1111", Position="3", Count="3"))
+    join = parse_event(
+        ev("QueueCallerJoin", CHANNEL, Queue="hotline-1111", Position="3", Count="3")
+    )
     assert isinstance(join, QueueCallerJoin)
     assert (join.queue, join.position, join.count) == ("hotline-1111", 3, 3)
     assert join.caller_id_num == PHONE and join.uniqueid == "1718000000.42"

@@ -1,0 +1,271 @@
+"""Simulated citizens: a call placed through the AMI that presses digits like a caller.
+
+``AMI Originate`` of ``Local/s@sim-caller`` into ``[hotlines]``: the ``;1`` half runs
+the hotline, the ``;2`` half (the citizen) stays silent, and digits are sent from it
+with ``PlayDTMF`` when the IVR is listening — an interruptible prompt or a
+``WAIT FOR DIGIT`` seen in ``AGIExecStart`` events. Used by ``ivr call``, the
+integration tests and the latency benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+
+from .ami.client import AmiClient, AmiError
+from .ami.events import AGIExecEnd, AGIExecStart, AnyEvent, DTMFEnd, Hangup, QueueCallerJoin
+from .config import Settings
+from .privacy import mask_phone
+from .store.traces import TraceStore
+from .trace import CallTrace
+
+SIM_CHANNEL = "Local/s@sim-caller"
+_STREAM = re.compile(r'^STREAM FILE\s+(\S+)\s+"?([0-9*#]*)"?', re.IGNORECASE)
+_WAIT = re.compile(r"^WAIT FOR DIGIT", re.IGNORECASE)
+
+
+class SimCallError(Exception):
+    """The simulated call could not be placed or did not finish in time."""
+
+
+@dataclass
+class SimCall:
+    number: str
+    caller: str
+    uniqueid: str = ""
+    channel: str = ""  # ;1, the hotline side
+    pressed: list[str] = field(default_factory=list)
+    queue: str = ""  # queue the call joined in Asterisk, if any
+    queue_position: int | None = None
+    hung_up: bool = False
+    trace: CallTrace | None = None
+    events: list[AnyEvent] = field(default_factory=list)
+
+    @property
+    def caller_leg(self) -> str:
+        return self.channel[:-2] + ";2" if self.channel.endswith(";1") else self.channel
+
+    def prompts_started(self) -> list[str]:
+        out = []
+        for e in self.events:
+            if isinstance(e, AGIExecStart) and not isinstance(e, AGIExecEnd):
+                m = _STREAM.match(e.command)
+                if m:
+                    out.append(m.group(1))
+        return out
+
+    def dtmf_to_prompt(self) -> list[float]:
+        """Seconds from each received digit (DTMFEnd) to the start of the next prompt,
+        both timestamped by Asterisk."""
+        out: list[float] = []
+        pending: float | None = None
+        for e in self.events:
+            if isinstance(e, DTMFEnd) and e.direction.lower() == "received" and e.timestamp:
+                pending = e.timestamp
+            elif (
+                pending is not None
+                and isinstance(e, AGIExecStart)
+                and not isinstance(e, AGIExecEnd)
+                and _STREAM.match(e.command)
+                and e.timestamp
+            ):
+                out.append(e.timestamp - pending)
+                pending = None
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "caller": mask_phone(self.caller),
+            "uniqueid": self.uniqueid,
+            "pressed": self.pressed,
+            "queue": self.queue,
+            "queue_position": self.queue_position,
+            "hung_up": self.hung_up,
+            "trace": self.trace.to_dict() if self.trace else None,
+        }
+
+
+def _listening(e: AnyEvent, listen_only: bool) -> float | None:
+    """How long to wait before pressing, if this event shows the IVR listening."""
+    if not isinstance(e, AGIExecStart) or isinstance(e, AGIExecEnd):
+        return None
+    if _WAIT.match(e.command):
+        return 0.1
+    m = _STREAM.match(e.command)
+    if m and m.group(2) and not listen_only:
+        return -1.0  # caller-chosen delay into the prompt
+    return None
+
+
+async def sim_call(
+    ami: AmiClient,
+    traces: TraceStore,
+    number: str,
+    press: str = "",
+    *,
+    caller: str = "0899999999",
+    delay: float = 0.8,
+    listen_only: bool = False,
+    limit_s: float = 180.0,
+    context: str = "hotlines",
+    keep: bool = False,
+) -> SimCall:
+    """Place a simulated call, press ``press`` (``h`` hangs up), return what happened.
+
+    Returns once the IVR's trace is in Redis and Asterisk shows where the call
+    went (queue join or hang-up); unless ``keep``, the call is then hung up.
+    """
+    result = SimCall(number=number, caller=caller)
+    inbox: asyncio.Queue[AnyEvent] = asyncio.Queue()
+    unsubs = [
+        ami.subscribe(cls, inbox.put_nowait)
+        for cls in (AGIExecStart, AGIExecEnd, DTMFEnd, QueueCallerJoin, Hangup)
+    ]
+    deadline = time.monotonic() + limit_s
+    try:
+        action_id = await ami.originate(
+            SIM_CHANNEL,
+            context,
+            number,
+            variables={"SIM_HOLD": str(int(limit_s) + 5)},
+            caller_id=f'"Sim" <{caller}>',
+        )
+        resp = await ami.wait_event(
+            lambda e: e.name == "OriginateResponse" and e.get("ActionID") == action_id,
+            timeout=15,
+        )
+        if resp.get("Response").lower() != "success":
+            raise SimCallError(f"originate to {number}@{context} failed: {dict(resp.raw)}")
+        result.channel = resp.get("Channel")
+        result.uniqueid = resp.get("Uniqueid")
+        digits = list(press)
+        press_at: float | None = None
+        armed_by = ""
+        trace_task: asyncio.Task[CallTrace | None] | None = None
+        settle_until: float | None = None
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            if press_at is not None and now >= press_at and digits:
+                digit = digits.pop(0)
+                press_at = None
+                if digit == "h":
+                    await ami.action("Hangup", Channel=result.channel, as_list=False)
+                    result.pressed.append("h")
+                else:
+                    await ami.action(
+                        "PlayDTMF", Channel=result.caller_leg, Digit=digit, Duration=120,
+                        as_list=False,
+                    )  # fmt: skip
+                    result.pressed.append(digit)
+            wait = 0.05 if press_at is not None else 0.2
+            try:
+                e = await asyncio.wait_for(inbox.get(), wait)
+            except TimeoutError:
+                e = None
+            if e is not None and getattr(e, "channel", "") == result.channel:
+                result.events.append(e)
+                if isinstance(e, QueueCallerJoin) and not result.queue:
+                    result.queue, result.queue_position = e.queue, e.position
+                if isinstance(e, Hangup):
+                    result.hung_up = True
+                lead = _listening(e, listen_only)
+                if lead is not None and digits and press_at is None:
+                    press_at = time.monotonic() + (delay if lead < 0 else lead)
+                    armed_by = e.command_id if isinstance(e, AGIExecStart) else ""
+                if (
+                    isinstance(e, AGIExecEnd)
+                    and press_at is not None
+                    and e.command_id == armed_by
+                    and not _WAIT.match(e.command)
+                ):
+                    press_at = None  # the prompt ended before the press: wait for the next
+            if result.trace is None:
+                if trace_task is None or trace_task.done():
+                    if trace_task is not None and trace_task.result() is not None:
+                        result.trace = trace_task.result()
+                        settle_until = time.monotonic() + 2.0
+                    else:
+                        trace_task = asyncio.create_task(traces.get(result.uniqueid))
+            if result.trace is not None and (
+                result.queue or result.hung_up or (settle_until and now > settle_until)
+            ):
+                break
+        else:
+            raise SimCallError(f"call to {number} did not finish within {limit_s:.0f} s")
+        return result
+    finally:
+        for u in unsubs:
+            u()
+        if result.channel and not keep and not result.hung_up:
+            with contextlib.suppress(AmiError):
+                await ami.action("Hangup", Channel=result.channel, as_list=False)
+
+
+def describe(call: SimCall, texts: dict[str, str]) -> list[str]:
+    """Human-readable lines: what the caller heard and where the call went."""
+    lines = [f"call {call.number} from {mask_phone(call.caller)} (uniqueid {call.uniqueid})"]
+    t = call.trace
+    if t is not None:
+        for step in t.steps:
+            if step.kind == "prompt":
+                lines.append(
+                    f"  {step.at:6.2f}s heard   {step.detail}: {texts.get(step.detail, '')}"
+                )
+            elif step.kind == "digit":
+                lines.append(f"  {step.at:6.2f}s pressed {step.detail}")
+            elif step.kind in ("timeout", "invalid", "hangup", "language", "closed"):
+                lines.append(f"  {step.at:6.2f}s {step.kind:<7} {step.detail}")
+        lines.append(
+            f"outcome: {t.outcome} {t.target}".rstrip()
+            + (f" (topic {t.topic})" if t.topic else "")
+            + f"  path {' > '.join(t.path)}"
+        )
+    else:
+        lines.append("no trace recorded: the application did not handle the call (fallback)")
+    if call.queue:
+        lines.append(f"asterisk: joined queue {call.queue} at position {call.queue_position}")
+    elif call.hung_up:
+        lines.append("asterisk: call ended")
+    return lines
+
+
+async def run_sim_call_cli(settings: Settings, args: argparse.Namespace) -> int:
+    from .speech.catalogue import load_catalogue
+
+    catalogue = load_catalogue(settings.prompts_dir)
+    texts = {i: catalogue.text(i, "th") for i in catalogue.ids}
+    ami = AmiClient(
+        settings.ami_host, settings.ami_port, settings.ami_username, settings.ami_secret
+    )
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2)
+    try:
+        await ami.start()
+        call = await sim_call(
+            ami,
+            TraceStore(redis, settings.trace_ttl_s),
+            args.number,
+            args.press,
+            delay=args.delay,
+            listen_only=args.listen,
+            limit_s=args.timeout,
+        )
+    except (AmiError, SimCallError) as e:
+        print(f"call: {e}")
+        return 1
+    finally:
+        await ami.close()
+        await redis.aclose()
+    if args.json:
+        print(json.dumps(call.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(describe(call, texts)))
+    return 0

@@ -15,6 +15,8 @@ import contextlib
 import json
 import re
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +30,7 @@ from .store.traces import TraceStore
 from .trace import CallTrace
 
 SIM_CHANNEL = "Local/s@sim-caller"
-_STREAM = re.compile(r'^STREAM FILE\s+(\S+)\s+"?([0-9*#]*)"?', re.IGNORECASE)
+_STREAM = re.compile(r'^STREAM FILE\s+"?([^"\s]+)"?\s+"?([0-9*#]*)"?', re.IGNORECASE)
 _WAIT = re.compile(r"^WAIT FOR DIGIT", re.IGNORECASE)
 
 
@@ -118,11 +120,13 @@ async def sim_call(
     limit_s: float = 180.0,
     context: str = "hotlines",
     keep: bool = False,
+    until: Callable[[SimCall], bool] | None = None,
 ) -> SimCall:
     """Place a simulated call, press ``press`` (``h`` hangs up), return what happened.
 
     Returns once the IVR's trace is in Redis and Asterisk shows where the call
-    went (queue join or hang-up); unless ``keep``, the call is then hung up.
+    went (queue join or hang-up), or as soon as ``until(result)`` is true; unless
+    ``keep``, the call is then hung up.
     """
     result = SimCall(number=number, caller=caller)
     inbox: asyncio.Queue[AnyEvent] = asyncio.Queue()
@@ -132,17 +136,27 @@ async def sim_call(
     ]
     deadline = time.monotonic() + limit_s
     try:
-        action_id = await ami.originate(
-            SIM_CHANNEL,
-            context,
-            number,
-            variables={"SIM_HOLD": str(int(limit_s) + 5)},
-            caller_id=f'"Sim" <{caller}>',
+        action_id = f"sim-{uuid.uuid4().hex}"
+        # listen before asking: the OriginateResponse can arrive with the reply itself
+        answered = asyncio.ensure_future(
+            ami.wait_event(
+                lambda e: e.name == "OriginateResponse" and e.get("ActionID") == action_id,
+                timeout=15,
+            )
         )
-        resp = await ami.wait_event(
-            lambda e: e.name == "OriginateResponse" and e.get("ActionID") == action_id,
-            timeout=15,
-        )
+        try:
+            await ami.originate(
+                SIM_CHANNEL,
+                context,
+                number,
+                variables={"SIM_HOLD": str(int(limit_s) + 5)},
+                caller_id=f'"Sim" <{caller}>',
+                action_id=action_id,
+            )
+        except BaseException:
+            answered.cancel()
+            raise
+        resp = await answered
         if resp.get("Response").lower() != "success":
             raise SimCallError(f"originate to {number}@{context} failed: {dict(resp.raw)}")
         result.channel = resp.get("Channel")
@@ -188,6 +202,8 @@ async def sim_call(
                     and not _WAIT.match(e.command)
                 ):
                     press_at = None  # the prompt ended before the press: wait for the next
+            if until is not None and not digits and until(result):
+                break
             if result.trace is None:
                 if trace_task is None or trace_task.done():
                     if trace_task is not None and trace_task.result() is not None:

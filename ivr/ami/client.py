@@ -66,6 +66,25 @@ _EMPTY: Mapping[str, str] = MappingProxyType({})
 _ERROR_RESPONSES = frozenset({"error", "fail", "failure"})
 
 
+#: Actions whose reply is a list of events ending with ``...Complete``.
+LIST_ACTIONS = frozenset(
+    {
+        "queuestatus",
+        "queuesummary",
+        "coreshowchannels",
+        "status",
+        "pjsipshowendpoints",
+        "pjsipshowcontacts",
+        "pjsipshowaors",
+        "showdialplan",
+        "bridgelist",
+        "devicestatelist",
+        "extensionstatelist",
+        "corelistdetails",
+    }
+)
+
+
 class AmiError(Exception):
     """The AMI connection or an action failed."""
 
@@ -325,7 +344,10 @@ class AmiClient:
         once per item (``Variable=[...]``). A single reply comes back as a dict; a
         reply that is a list of events (``QueueStatus``, ``CoreShowChannels``) as a
         list whose first item is the response and whose last is the ``...Complete``
-        event. ``as_list=False`` forces a single reply (panoramisk otherwise guesses).
+        event. Whether a reply is a list is known from the action's name
+        (:data:`LIST_ACTIONS`), not guessed from the reply text as panoramisk does:
+        its guess waits forever on ``QueueAdd`` ("Added interface to queue") and
+        crashes the connection on ``PlayDTMF`` ("DTMF successfully queued").
 
         Raises :class:`AmiError` if not connected or on ``Response: Error``, and
         :class:`AmiTimeout` after ``reply_timeout`` (default ``action_timeout``) seconds.
@@ -353,6 +375,8 @@ class AmiClient:
                 headers[key] = [_check_value(key, str(v)) for v in value]
         action_id = str(headers.get("ActionID") or self._next_action_id())
         headers["ActionID"] = action_id
+        if as_list is None:
+            as_list = name.lower() in LIST_ACTIONS
         act = pk_actions.Action(headers, as_list=as_list)
         future = manager.send_action(act, as_list=as_list)
         wait = self.action_timeout if reply_timeout is None else reply_timeout

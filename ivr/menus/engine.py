@@ -147,7 +147,7 @@ class _CallRun:
         while True:
             menu = h.menus[current]
             is_start = current == h.start
-            keys = menu.keys(is_start)
+            keys = KEYS  # any key interrupts; a wrong one is told so, not ignored
             digit = pending
             pending = None
             if digit is None:

@@ -101,6 +101,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -271,8 +272,8 @@ class _FileCheck:
     """The checks of one file; problems accumulate in ``problems``."""
 
     file: str
-    known_prompts: set[str]
-    prompts_with_audio: set[str] | None
+    known_prompts: AbstractSet[str]
+    prompts_with_audio: AbstractSet[str] | None
     problems: list[Problem] = field(default_factory=list)
     prompt_refs: list[tuple[str, int]] = field(default_factory=list)
     languages: tuple[str, ...] = ("th",)
@@ -288,14 +289,20 @@ class _FileCheck:
     def entries(self, node: Node, what: str) -> list[_Entry] | None:
         """The key/value pairs of a mapping, duplicates reported and dropped."""
         if not isinstance(node, MappingNode):
-            self.problem(_line(node), f"{what} must be a mapping, not {_kind(node)}")
+            self.problem(
+                _line(node),
+                f"{what} must be a mapping, not {_kind(node)}",
+                "write `key: value` lines, indented under it",
+            )
             return None
         out: list[_Entry] = []
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 self.problem(
-                    _line(key_node), f"a key in {what} must be text, not {_kind(key_node)}"
+                    _line(key_node),
+                    f"a key in {what} must be text, not {_kind(key_node)}",
+                    "write a plain name before the colon",
                 )
                 continue
             key = str(key_node.value)
@@ -338,7 +345,11 @@ class _FileCheck:
 
     def text(self, node: Node, what: str, allow_empty: bool = False) -> str | None:
         if not isinstance(node, ScalarNode) or node.tag not in (_STR, _INT):
-            self.problem(_line(node), f"{what} must be text, not {_kind(node)}")
+            self.problem(
+                _line(node),
+                f"{what} must be text, not {_kind(node)}",
+                "write a single value on the same line (quote it if needed)",
+            )
             return None
         value = str(node.value).strip()
         if not value and not allow_empty:
@@ -373,7 +384,11 @@ class _FileCheck:
 
     def number(self, node: Node, what: str, lo: float, hi: float) -> float | None:
         if not isinstance(node, ScalarNode) or node.tag not in (_INT, _FLOAT):
-            self.problem(_line(node), f"{what} must be a number, not {_kind(node)}")
+            self.problem(
+                _line(node),
+                f"{what} must be a number, not {_kind(node)}",
+                f"write a number of seconds from {lo:g} to {hi:g}, unquoted",
+            )
             return None
         value = float(node.value)
         if not lo <= value <= hi:
@@ -383,7 +398,11 @@ class _FileCheck:
 
     def integer(self, node: Node, what: str, lo: int, hi: int) -> int | None:
         if not isinstance(node, ScalarNode) or node.tag != _INT:
-            self.problem(_line(node), f"{what} must be a whole number, not {_kind(node)}")
+            self.problem(
+                _line(node),
+                f"{what} must be a whole number, not {_kind(node)}",
+                f"write a whole number from {lo} to {hi}, unquoted",
+            )
             return None
         value = int(node.value)
         if not lo <= value <= hi:
@@ -393,13 +412,21 @@ class _FileCheck:
 
     def boolean(self, node: Node, what: str) -> bool | None:
         if not isinstance(node, ScalarNode) or node.tag != _BOOL:
-            self.problem(_line(node), f"{what} must be true or false, not {_kind(node)}")
+            self.problem(
+                _line(node),
+                f"{what} must be true or false, not {_kind(node)}",
+                "write true or false, unquoted",
+            )
             return None
         return str(node.value).lower() in ("true", "yes", "on", "y")
 
     def key(self, node: Node, what: str) -> str | None:
         if not isinstance(node, ScalarNode) or node.tag not in (_STR, _INT):
-            self.problem(_line(node), f"{what} must be a key, not {_kind(node)}")
+            self.problem(
+                _line(node),
+                f"{what} must be a key, not {_kind(node)}",
+                'use one key: 0-9, "*" or "#" (quoted)',
+            )
             return None
         value = str(node.value)
         if len(value) != 1 or value not in KEYS:
@@ -419,7 +446,11 @@ class _FileCheck:
             return [node]
         if _is_null(node):
             return []
-        self.problem(_line(node), f"{what} must be a list, not {_kind(node)}")
+        self.problem(
+            _line(node),
+            f"{what} must be a list, not {_kind(node)}",
+            "write [a, b] or one `- item` line per item",
+        )
         return None
 
     # -- actions -----------------------------------------------------------
@@ -634,7 +665,11 @@ class _FileCheck:
                     )
                     ok = False
                 if any(d == parsed[0] for d, _ in open_dates):
-                    self.problem(_line(node), f"open date {parsed[0].isoformat()} is given twice")
+                    self.problem(
+                        _line(node),
+                        f"open date {parsed[0].isoformat()} is given twice",
+                        "give each date once",
+                    )
                     ok = False
                 open_dates.append(parsed)
         if not ok:
@@ -668,7 +703,7 @@ class _FileCheck:
                 self.problem(
                     e.line,
                     f"`{e.key}` is not a day in hours: weekly",
-                    _did_you_mean(e.key, DAY_NAMES)
+                    _day_hint(e.key)
                     or "use mon, tue, wed, thu, fri, sat, sun or a range such as mon-fri",
                 )
                 ok = False
@@ -723,7 +758,9 @@ class _FileCheck:
 
     def day(self, node: Node, what: str) -> date | None:
         if not isinstance(node, ScalarNode) or node.tag not in (_STR, _TIMESTAMP):
-            self.problem(_line(node), f"{what} must be a date, not {_kind(node)}")
+            self.problem(
+                _line(node), f"{what} must be a date, not {_kind(node)}", "write YYYY-MM-DD"
+            )
             return None
         return self.parse_date(str(node.value).strip(), _line(node), what)
 
@@ -742,7 +779,11 @@ class _FileCheck:
     ) -> tuple[date, tuple[Window, ...]] | None:
         what = "hours: open_dates"
         if not isinstance(node, ScalarNode) or node.tag not in (_STR, _TIMESTAMP):
-            self.problem(_line(node), f"{what} must be a date, not {_kind(node)}")
+            self.problem(
+                _line(node),
+                f"{what} must be a date, not {_kind(node)}",
+                "write YYYY-MM-DD, or YYYY-MM-DD HH:MM-HH:MM",
+            )
             return None
         text = str(node.value).strip()
         day_text, _, hours_text = text.partition(" ")
@@ -846,13 +887,23 @@ class _FileCheck:
                 )
                 return None
             if lang in out:
-                self.problem(_line(n), f"language `{lang}` is listed twice")
+                self.problem(_line(n), f"language `{lang}` is listed twice", "list it once")
                 return None
             out.append(lang)
         if not out:
             self.problem(entry.line, "languages is empty", "write [th] or [th, en]")
             return None
         return tuple(out)
+
+
+def _day_hint(text: str) -> str:
+    parts = []
+    for part in text.strip().lower().split("-"):
+        close = difflib.get_close_matches(part, DAY_NAMES, n=1, cutoff=0.5)
+        if not close:
+            return ""
+        parts.append(close[0])
+    return f"did you mean `{'-'.join(parts)}`?"
 
 
 def _day_range(text: str) -> list[int] | None:
@@ -1177,7 +1228,7 @@ def _build(c: _FileCheck, root: Node, path: Path, version: str) -> Hotline | Non
 
 
 def _check_file(
-    path: Path, known_prompts: set[str], prompts_with_audio: set[str] | None
+    path: Path, known_prompts: AbstractSet[str], prompts_with_audio: AbstractSet[str] | None
 ) -> tuple[Hotline | None, list[Problem], str | None, int]:
     """Load one file: the hotline (or None), its problems, and the id it claims (with line)."""
     c = _FileCheck(str(path), known_prompts, prompts_with_audio)
@@ -1226,7 +1277,9 @@ def _check_file(
 
 
 def load_hotline(
-    path: str | Path, known_prompts: set[str], prompts_with_audio: set[str] | None = None
+    path: str | Path,
+    known_prompts: AbstractSet[str],
+    prompts_with_audio: AbstractSet[str] | None = None,
 ) -> Hotline:
     """Load and check one hotline file; raise :class:`MenuError` with every problem."""
     hotline, problems, _, _ = _check_file(Path(path), known_prompts, prompts_with_audio)
@@ -1240,7 +1293,7 @@ def _hotline_files(folder: Path) -> list[Path]:
 
 
 def _check_folder(
-    folder: str | Path, known_prompts: set[str], prompts_with_audio: set[str] | None
+    folder: str | Path, known_prompts: AbstractSet[str], prompts_with_audio: AbstractSet[str] | None
 ) -> tuple[dict[str, Hotline], list[Problem]]:
     root = Path(folder)
     if not root.is_dir():
@@ -1276,14 +1329,18 @@ def _check_folder(
 
 
 def check_all(
-    folder: str | Path, known_prompts: set[str], prompts_with_audio: set[str] | None = None
+    folder: str | Path,
+    known_prompts: AbstractSet[str],
+    prompts_with_audio: AbstractSet[str] | None = None,
 ) -> list[Problem]:
     """Every problem in every hotline file of ``folder``; never raises for bad files."""
     return _check_folder(folder, known_prompts, prompts_with_audio)[1]
 
 
 def load_all(
-    folder: str | Path, known_prompts: set[str], prompts_with_audio: set[str] | None = None
+    folder: str | Path,
+    known_prompts: AbstractSet[str],
+    prompts_with_audio: AbstractSet[str] | None = None,
 ) -> dict[str, Hotline]:
     """Every hotline of ``folder`` by id; raise :class:`MenuError` if any file has a problem."""
     hotlines, problems = _check_folder(folder, known_prompts, prompts_with_audio)

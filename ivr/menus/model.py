@@ -121,16 +121,10 @@ class Menu:
     retries: int = 3  # replays after a timeout or wrong key; the next failure runs on_fail
     repeat_key: str | None = "9"
     options: Mapping[str, Action] = field(default_factory=dict)
-    on_fail: FinalAction = field(default_factory=lambda: ToQueue("operator"))
+    on_fail: FinalAction = field(
+        default_factory=lambda: ToQueue("operator", "operator", TRANSFER_TO_OPERATOR)
+    )
     line: int = field(default=0, compare=False)
-
-    def keys(self, is_start: bool) -> str:
-        """Every key that means something in this menu (the escape digits of its prompt)."""
-        used = set(self.options)
-        if self.repeat_key:
-            used.add(self.repeat_key)
-        used.add(BACK_KEY)  # back in a submenu, replay in the start menu
-        return "".join(k for k in KEYS if k in used)
 
 
 @dataclass(frozen=True)

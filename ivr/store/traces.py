@@ -45,6 +45,6 @@ class TraceStore:
         ids = await self.redis.zrevrange(keys.TRACES_BY_TIME, 0, max(0, limit - 1))
         if not ids:
             return []
-        raws = await self.redis.mget([keys.trace(i.decode() if isinstance(i, bytes) else i)
-                                      for i in ids])  # fmt: skip
+        names = [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+        raws = await self.redis.mget([keys.trace(n) for n in names])
         return [CallTrace.from_dict(json.loads(r)) for r in raws if r is not None]

@@ -7,15 +7,31 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.menus.hours import BusinessHours, HoursError, Window, check_overlaps, thai_holiday
+from ivr.menus.hours import (
+    BusinessHours,
+    HolidayRule,
+    HoursError,
+    Window,
+    check_overlaps,
+    thai_holiday,
+)
 
 BKK = ZoneInfo("Asia/Bangkok")
 OFFICE = (Window.parse("08:30-16:30"),)
 
 
-def office(**kw: object) -> BusinessHours:
-    weekly = (OFFICE,) * 5 + ((), ())
-    return BusinessHours(weekly=weekly, **kw)  # type: ignore[arg-type]
+def office(
+    holidays: HolidayRule = "thai",
+    closed_dates: frozenset[date] = frozenset(),
+    open_dates: tuple[tuple[date, tuple[Window, ...]], ...] = (),
+) -> BusinessHours:
+    """Monday to Friday 08:30-16:30."""
+    return BusinessHours(
+        weekly=(OFFICE,) * 5 + ((), ()),
+        holidays=holidays,
+        closed_dates=closed_dates,
+        open_dates=open_dates,
+    )
 
 
 def bkk(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:

@@ -13,7 +13,7 @@ import pytest
 from ivr.agi.types import CallHangup, CallInfo
 from ivr.menus.engine import MenuEngine, Outcome
 from ivr.menus.loader import load_hotline
-from ivr.menus.model import ClosedPolicy, Goodbye, Hotline, Menu, ToQueue, Transfer
+from ivr.menus.model import Action, ClosedPolicy, Goodbye, Hotline, Menu, ToQueue, Transfer
 from ivr.trace import CallTrace
 
 HOTLINES = Path(__file__).resolve().parents[2] / "dialplans" / "hotlines"
@@ -132,9 +132,9 @@ def h1555() -> Hotline:
 
 
 async def run(
-    hotline: Hotline, script: Sequence[Step], when: datetime = MONDAY_10AM, **kw: object
+    hotline: Hotline, script: Sequence[Step], when: datetime = MONDAY_10AM, language: str = "th"
 ) -> tuple[Outcome, FakeCall, CallTrace]:
-    call = FakeCall(script, **kw)  # type: ignore[arg-type]
+    call = FakeCall(script, language=language)
     trace = CallTrace(uniqueid=call.info.uniqueid, hotline=hotline.id)
     outcome = await MenuEngine(hotline, clock=lambda: when).run(call, trace)
     assert not call.script, f"script not used up: {call.script}"
@@ -317,7 +317,8 @@ async def test_menu_prompt_interrupted(h1111: Hotline) -> None:
     assert outcome.topic == "track-complaint"
     assert not [c for c in call.commands if c[0] == "wait"]
     menu_prompt = call.commands[1]
-    assert menu_prompt == ("play", "ivr/menu-main-1111", "012389*")
+    # every key interrupts the menu (a wrong one is then told so)
+    assert menu_prompt == ("play", "ivr/menu-main-1111", "0123456789*#")
 
 
 async def test_info_page_interrupted_counts_as_a_choice(h1111: Hotline) -> None:
@@ -343,7 +344,7 @@ async def test_switch_to_english_replays_the_menu(h1111: Hotline) -> None:
         "transfer-to-queue",
     ]
     i = call.commands.index(("language", "en"))
-    assert call.commands[i + 1] == ("play", "ivr/menu-main-1111", "012389*")
+    assert call.commands[i + 1] == ("play", "ivr/menu-main-1111", "0123456789*#")
     assert ("language", "en") in [(s.kind, s.detail) for s in trace.steps]
 
 
@@ -373,7 +374,7 @@ async def test_always_open_even_on_a_holiday(h1111: Hotline) -> None:
 # -- other actions ------------------------------------------------------------
 
 
-def with_option(hotline: Hotline, key: str, action: object) -> Hotline:
+def with_option(hotline: Hotline, key: str, action: Action) -> Hotline:
     main = hotline.start_menu
     menu = dataclasses.replace(main, options={**main.options, key: action})
     return dataclasses.replace(hotline, menus={**hotline.menus, main.id: menu})

@@ -95,6 +95,7 @@ class HotlineApp:
 
     async def start(self) -> None:
         s = self.settings
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload)
         self.reload()
         if not self.registry.hotlines:
             server_log.warning("no valid hotline loaded: every call goes to its fallback queue")
@@ -119,6 +120,7 @@ class HotlineApp:
         )
 
     async def stop(self) -> None:
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         await self.agi.close(self.settings.shutdown_grace_s)
         await self.ami.close()
         if self._http is not None:
@@ -129,7 +131,6 @@ class HotlineApp:
 
     async def run_forever(self) -> None:
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, self.reload)
         loop.add_signal_handler(signal.SIGTERM, self._stopping.set)
         loop.add_signal_handler(signal.SIGINT, self._stopping.set)
         await self.start()

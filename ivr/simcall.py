@@ -204,16 +204,19 @@ async def sim_call(
                     press_at = None  # the prompt ended before the press: wait for the next
             if until is not None and not digits and until(result):
                 break
-            if result.trace is None:
-                if trace_task is None or trace_task.done():
-                    if trace_task is not None and trace_task.result() is not None:
-                        result.trace = trace_task.result()
-                        settle_until = time.monotonic() + 2.0
-                    else:
-                        trace_task = asyncio.create_task(traces.get(result.uniqueid))
-            if result.trace is not None and (
-                result.queue or result.hung_up or (settle_until and now > settle_until)
-            ):
+            if result.trace is None and (trace_task is None or trace_task.done()):
+                found = trace_task.result() if trace_task is not None else None
+                if found is not None:
+                    result.trace = found
+                    settle_until = time.monotonic() + 2.0
+                else:
+                    trace_task = asyncio.create_task(traces.get(result.uniqueid))
+            ended = result.queue or result.hung_up
+            if ended and settle_until is None:
+                settle_until = time.monotonic() + 1.0  # the trace may still be on its way
+            if ended and (result.trace is not None or now > (settle_until or now)):
+                break
+            if result.trace is not None and settle_until is not None and now > settle_until:
                 break
         else:
             raise SimCallError(f"call to {number} did not finish within {limit_s:.0f} s")

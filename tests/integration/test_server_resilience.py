@@ -1,0 +1,144 @@
+"""The server against the real sandbox when things go wrong: the application
+unreachable, reloads during calls, Asterisk restarting, junk on the FastAGI port."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from ivr.app import HotlineApp
+from ivr.sandbox import Sandbox
+
+from .test_menu_calls import edit_hotline
+
+pytestmark = pytest.mark.sandbox
+
+
+async def test_no_dead_air_when_the_application_is_down(sandbox: Sandbox, call) -> None:
+    # nothing listens on the FastAGI port: AGISTATUS is FAILURE, the dialplan
+    # sends the caller straight to the hotline's default queue
+    c = await call("1111", "")
+    assert c.trace is None
+    assert c.queue == "operator"
+
+
+async def test_unknown_hotline_goes_to_the_default_queue(
+    hotlines_dir: Path, settings, sandbox: Sandbox, call
+) -> None:
+    (hotlines_dir / "hotlines" / "1555.yaml").unlink()
+    app = HotlineApp(settings)
+    await app.start()
+    try:
+        c = await call("1555", "")
+    finally:
+        await app.stop()
+    assert c.trace is None and c.queue == "operator"
+
+
+async def test_reload_during_calls(hotlines_dir: Path, settings, sandbox: Sandbox, call) -> None:
+    app = HotlineApp(settings)
+    await app.start()
+    try:
+        old_version = app.registry.get("1111").version  # type: ignore[union-attr]
+        # caller A enters the track menu and takes its time there
+        slow = asyncio.ensure_future(call("1111", "31", delay=4.0))
+        await asyncio.sleep(2.0)
+        edit_hotline(
+            hotlines_dir,
+            "1111",
+            ('"1": {queue: complaint, topic: track-complaint}',
+             '"1": {queue: operator, topic: track-complaint}'),
+        )  # fmt: skip
+        os.kill(os.getpid(), signal.SIGHUP)  # what `ivr reload` sends
+        await asyncio.sleep(0.3)
+        new_version = app.registry.get("1111").version  # type: ignore[union-attr]
+        assert new_version != old_version
+        b = await call("1111", "31")
+        a = await slow
+        # A finishes on the version it started with, B uses the new one
+        assert a.trace is not None and a.trace.menu_version == old_version
+        assert a.queue == "complaint"
+        assert b.trace is not None and b.trace.menu_version == new_version
+        assert b.queue == "operator"
+
+        # an invalid file is never loaded: the version in force stays
+        path = hotlines_dir / "hotlines" / "1111.yaml"
+        path.write_text(path.read_text() + "\n  oops: [unclosed\n", encoding="utf-8")
+        result = app.reload()
+        assert result.kept == ["1111"] and result.problems
+        assert "1111.yaml:" in str(result.problems[0])
+        c = await call("1111", "31")
+        assert c.trace is not None and c.trace.menu_version == new_version
+    finally:
+        await app.stop()
+
+
+async def test_ami_reconnects_after_an_asterisk_restart(
+    app: HotlineApp, sandbox: Sandbox, ami, call
+) -> None:
+    assert app.ami.connected
+    logins = app.ami.logins
+    await asyncio.to_thread(sandbox.stop_asterisk)
+    await asyncio.sleep(0.5)
+    assert not app.ami.connected
+    await asyncio.to_thread(sandbox.start_asterisk)
+    for _ in range(300):
+        if app.ami.connected and ami.connected and app.ami.logins > logins:
+            break
+        await asyncio.sleep(0.1)
+    assert app.ami.connected and app.ami.logins == logins + 1
+    assert ami.connected
+    c = await call("1111", "2")
+    assert c.queue == "complaint"
+
+
+async def _junk(port: int, kind: str) -> None:
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return
+    try:
+        if kind == "garbage":
+            writer.write(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+        elif kind == "binary":
+            writer.write(random.randbytes(512))
+        elif kind == "partial":
+            writer.write(b"agi_network: yes\nagi_network_script: hotl")
+        elif kind == "silent":
+            await reader.read(1)  # until the server gives up on us
+        if kind != "silent":
+            await writer.drain()
+            await asyncio.wait_for(reader.read(100), 3)
+    except (OSError, TimeoutError):
+        pass
+    finally:
+        writer.close()
+
+
+async def test_junk_connections_do_not_disturb_calls(settings, sandbox: Sandbox, call) -> None:
+    app = HotlineApp(replace(settings, agi_header_timeout=1.0))
+    await app.start()
+    try:
+        kinds = ["empty", "garbage", "binary", "partial", "silent"]
+        sem = asyncio.Semaphore(100)
+
+        async def one(i: int) -> None:
+            async with sem:
+                await _junk(settings.agi_port, kinds[i % len(kinds)])
+
+        flood = asyncio.gather(*(one(i) for i in range(1000)))
+        calls = await asyncio.gather(call("1111", "2"), call("1111", "0"), call("1111", "31"))
+        await flood
+        assert [c.queue for c in calls] == ["complaint", "operator", "complaint"]
+        assert all(c.trace is not None for c in calls)
+        stats = app.agi.stats
+        assert stats["bad_headers"] + stats["timeouts"] >= 1000
+        assert stats["calls_started"] == 3
+    finally:
+        await app.stop()

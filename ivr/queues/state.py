@@ -1,0 +1,89 @@
+"""The live state of one queue, as every instance sees it (kept in Redis as JSON).
+
+Pure data: :mod:`ivr.queues.model` changes it from AMI events, the API and the
+announcements read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class CallerState(StrEnum):
+    WAITING = "waiting"  # in Asterisk's queue
+    ANNOUNCING = "announcing"  # out of Queue() for an announcement; keeps its place
+    RINGING = "ringing"  # an agent is being rung for this caller
+
+
+class AgentState(StrEnum):
+    AVAILABLE = "available"
+    RINGING = "ringing"
+    IN_CALL = "in_call"
+    PAUSED = "paused"
+    WRAPUP = "wrapup"
+    UNAVAILABLE = "unavailable"  # logged out, unreachable, invalid
+
+
+@dataclass
+class Caller:
+    uniqueid: str
+    channel: str = ""
+    arrived_at: float = 0.0  # original arrival in the queue (epoch s): decides the place
+    joined_at: float = 0.0  # this spell in Asterisk's queue
+    position: int | None = None  # Asterisk's position in its own queue
+    caller_id: str = ""  # raw; masked by every reader not allowed to see it (PDPA)
+    topic: str = ""
+    state: CallerState = CallerState.WAITING
+    last_seen: float = 0.0
+
+
+@dataclass
+class Agent:
+    interface: str
+    name: str = ""
+    state: AgentState = AgentState.AVAILABLE
+    since: float = 0.0
+    paused_reason: str = ""
+    calls_taken: int = 0
+
+
+@dataclass
+class QueueState:
+    name: str
+    callers: dict[str, Caller] = field(default_factory=dict)  # by uniqueid
+    agents: dict[str, Agent] = field(default_factory=dict)  # by interface
+    handle_times: list[float] = field(default_factory=list)  # recent talk+wrap-up, seconds
+    hold_times: list[float] = field(default_factory=list)  # recent waits of answered callers
+    answered: int = 0
+    abandoned: int = 0
+    asterisk_holdtime: float | None = None  # app_queue's own average (QueueParams)
+    asterisk_talktime: float | None = None
+    updated_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> QueueState:
+        callers = {
+            k: Caller(**{**v, "state": CallerState(v.get("state", "waiting"))})
+            for k, v in d.get("callers", {}).items()
+        }
+        agents = {
+            k: Agent(**{**v, "state": AgentState(v.get("state", "available"))})
+            for k, v in d.get("agents", {}).items()
+        }
+        rest = {k: v for k, v in d.items() if k not in ("callers", "agents")}
+        return cls(**rest, callers=callers, agents=agents)
+
+    def callers_in_order(self) -> list[Caller]:
+        """Live callers by original arrival (the order places are given in)."""
+        return sorted(self.callers.values(), key=lambda c: (c.arrived_at, c.uniqueid))
+
+    def agents_by_state(self) -> dict[str, int]:
+        out = {s.value: 0 for s in AgentState}
+        for a in self.agents.values():
+            out[a.state.value] += 1
+        return out

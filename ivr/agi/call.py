@@ -276,6 +276,19 @@ class AgiCall:
             raise AgiError(f"WAIT FOR DIGIT: unexpected reply {reply.raw[:80]!r}")
         return chr(result) if result > 0 else None
 
+    async def get_data(self, sound: str, timeout_ms: int, max_digits: int) -> str:
+        if not sound or _SOUND_BAD_RE.search(sound):
+            raise ValueError(f"invalid sound name: {sound[:80]!r}")
+        # the prompt itself, then timeout_ms between digits; # ends the entry
+        reply = await self.command(
+            f"GET DATA {quote_arg(sound)} {int(timeout_ms)} {int(max_digits)}",
+            time_limit=self.stream_timeout,
+        )
+        digits = reply.result if reply.result not in ("", "-1") else ""
+        if not set(digits) <= _ESCAPE_DIGITS:
+            raise AgiError(f"GET DATA: unexpected reply {reply.raw[:80]!r}")
+        return digits
+
     async def set_variable(self, name: str, value: str) -> None:
         await self.command(f"SET VARIABLE {_check_name(name)} {quote_arg(value)}")
 

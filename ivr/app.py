@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 from typing import Any
 
 from aiohttp import web
@@ -16,11 +17,24 @@ from .agi.call import AgiCall
 from .agi.server import AgiServer
 from .agi.types import AgiError, CallHangup
 from .ami.client import AmiClient
+from .api.app import API_PREFIX, build_api
+from .callbacks.dispatcher import CallbackDispatcher, DispatcherConfig
+from .callbacks.model import CallbackRequest
+from .callbacks.offer import CallbackAnswerRoute, CallbackOffer
+from .callbacks.store import CallbackStore
 from .config import Settings
 from .hotlines import HotlineRegistry, ReloadResult
 from .log import call_log, fields, server_log
 from .menus.engine import MenuEngine
+from .menus.hours import BusinessHours
 from .privacy import mask_phone
+from .queues.estimate import estimate_wait, mean_handle_time, staffing
+from .queues.live import LiveQueues
+from .queues.places import place_of
+from .queues.state import QueueState
+from .queues.waiting import WaitingRoute, WaitSettings
+from .store.lease import LeaderLease
+from .store.tokens import TokenStore
 from .store.traces import TraceStore
 from .trace import CallTrace
 
@@ -35,19 +49,57 @@ class HotlineApp:
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
         )
         self.traces = TraceStore(self.redis, settings.trace_ttl_s)
-        self.agi = AgiServer(
-            routes={"hotline": self.hotline_call},
-            host=settings.agi_host,
-            port=settings.agi_port,
-            allow=settings.agi_allow,
-            header_timeout=settings.agi_header_timeout,
-        )
+        self.instance_id = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
         self.ami = AmiClient(
             host=settings.ami_host,
             port=settings.ami_port,
             username=settings.ami_username,
             secret=settings.ami_secret,
             action_timeout=settings.ami_action_timeout,
+        )
+        self.live = LiveQueues(self.ami, self.redis, wrapup_s=settings.queue_wrapup_s)
+        self.callbacks = CallbackStore(self.redis)
+        self.dispatcher = CallbackDispatcher(
+            self.callbacks,
+            LeaderLease(self.redis, "callbacks", self.instance_id, ttl_s=10.0),
+            self.ami,
+            self.live.queues,
+            DispatcherConfig(
+                dial_template=settings.callback_dial_template,
+                ring_timeout_s=settings.callback_ring_timeout_s,
+                retry_delay_s=settings.callback_retry_delay_s,
+                max_attempts=settings.callback_max_attempts,
+                tick_s=settings.callback_tick_s,
+                wrapup_s=settings.queue_wrapup_s,
+                hours_for_queue=self.hours_for_queue,
+                caller_id_for_hotline=self.caller_id_for_hotline,
+            ),
+            self.instance_id,
+        )
+        waiting = WaitingRoute(
+            self.redis,
+            self.live.queues,
+            self.callbacks.pending,
+            CallbackOffer(self.callbacks, self.hours_for_queue),
+            WaitSettings(
+                announce_repeat_s=settings.announce_repeat_s,
+                announce_max_place=settings.announce_max_place,
+                default_handle_s=settings.default_handle_s,
+                callback_threshold_s=settings.callback_threshold_s,
+                callback_max_offers=settings.callback_max_offers,
+            ),
+        )
+        self._dispatch_task: asyncio.Task[None] | None = None
+        self.agi = AgiServer(
+            routes={
+                "hotline": self.hotline_call,
+                "queue-wait": waiting,
+                "callback": CallbackAnswerRoute(self.callbacks, self.dispatcher.on_answer_result),
+            },
+            host=settings.agi_host,
+            port=settings.agi_port,
+            allow=settings.agi_allow,
+            header_timeout=settings.agi_header_timeout,
         )
         self._http: web.AppRunner | None = None
         self._stopping = asyncio.Event()
@@ -89,6 +141,27 @@ class HotlineApp:
             call_log.info("call ended", extra=fields(trace=trace.to_dict()))
             await self.traces.save(trace)
 
+    def hours_for_queue(self, queue: str) -> BusinessHours | None:
+        """The business hours of the first hotline that hands calls to ``queue``."""
+        for hotline in self.registry.hotlines.values():
+            if queue in hotline.queues:
+                return hotline.hours
+        return None
+
+    def caller_id_for_hotline(self, hotline: str) -> str | None:
+        return self.settings.callback_caller_id or hotline or None
+
+    def estimate_new_caller(
+        self, state: QueueState, callbacks: list[CallbackRequest]
+    ) -> float | None:
+        """The wait a caller joining ``state`` now would be told (for the API)."""
+        staffed, free = staffing(state)
+        place = len(state.callers) + len(callbacks) + 1
+        return estimate_wait(
+            place, staffed, free, mean_handle_time(state.handle_times),
+            self.settings.default_handle_s,
+        )  # fmt: skip
+
     # -- lifecycle ------------------------------------------------------------------
     def reload(self) -> ReloadResult:
         return self.registry.reload()
@@ -100,10 +173,12 @@ class HotlineApp:
         if not self.registry.hotlines:
             server_log.warning("no valid hotline loaded: every call goes to its fallback queue")
         await self.agi.start()
+        await self.live.start()  # before the AMI: its resync runs after every login
         try:
             await self.ami.start()
         except Exception as e:  # Asterisk may come later: panoramisk reconnects
             server_log.warning("AMI not connected yet", extra=fields(error=str(e)))
+        self._dispatch_task = asyncio.create_task(self.dispatcher.run())
         self._http = web.AppRunner(self.http_app())
         await self._http.setup()
         await web.TCPSite(self._http, s.http_host, s.http_port).start()
@@ -122,6 +197,12 @@ class HotlineApp:
     async def stop(self) -> None:
         asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         await self.agi.close(self.settings.shutdown_grace_s)
+        if self._dispatch_task is not None:
+            self._dispatch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dispatch_task
+        await self.dispatcher.close()
+        await self.live.close()
         await self.ami.close()
         if self._http is not None:
             await self._http.cleanup()
@@ -144,6 +225,16 @@ class HotlineApp:
     def http_app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
+        app.add_subapp(
+            API_PREFIX,
+            build_api(
+                tokens=TokenStore(self.redis),
+                callbacks=self.callbacks,
+                queues=self.live.queues,
+                estimator=self.estimate_new_caller,
+                place_of=place_of,
+            ),
+        )
         return app
 
     async def _healthz(self, request: web.Request) -> web.Response:

@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from .cli_tokens import add_token_commands
 from .config import ConfigError, Settings, load_settings
 
 
@@ -185,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     s2.add_argument("value")
     s2.add_argument("--phone", action="store_true", help="read digit by digit")
     s2.set_defaults(func=cmd_prompts)
+
+    add_token_commands(sub)
 
     sp = sub.add_parser("sandbox", help="the local Asterisk sandbox and Redis")
     ssub = sp.add_subparsers(dest="action", required=True)

@@ -44,6 +44,22 @@ class Settings:
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     run_dir: Path = PROJECT_ROOT / "var" / "run"
     shutdown_grace_s: float = 30.0
+    # Waiting in queues (ivr.queues.waiting)
+    queue_interval_s: int = 30  # Queue() timeout between two turns of the waiting loop
+    queue_wrapup_s: float = 5.0  # the queues' wrapuptime (queues.conf)
+    announce_repeat_s: float = 60.0
+    announce_max_place: int = 20
+    default_handle_s: float = 180.0
+    callback_threshold_s: float = 300.0
+    callback_max_offers: int = 2
+    # Callbacks (ivr.callbacks.dispatcher)
+    callback_dial_template: str = "PJSIP/{number}@pstn"
+    callback_ring_timeout_s: float = 30.0
+    callback_retry_delay_s: float = 300.0
+    callback_max_attempts: int = 3
+    callback_tick_s: float = 2.0
+    callback_caller_id: str = ""  # shown to the citizen; empty: the hotline number
+    instance_id: str = ""  # empty: host name and process id
     # Sandbox PBX
     sandbox_root: Path = Path("/var/cache/ivr-sandbox/root")
     sip_port: int = 5060
@@ -101,7 +117,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
         for key, val in data.items():
             if isinstance(val, dict):
                 for k2, v2 in val.items():
-                    flat[f"{key}_{k2}" if key not in ("paths", "server") else k2] = v2
+                    plain = key in ("paths", "server", "queues", "callbacks")
+                    flat[k2 if plain else f"{key}_{k2}"] = v2
             else:
                 flat[key] = val
         for key, val in flat.items():

@@ -129,6 +129,7 @@ class Sandbox:
             "@@AGI_HOST@@": self.s.agi_host if self.s.agi_host != "0.0.0.0" else "127.0.0.1",
             "@@AGI_PORT@@": str(self.s.agi_port),
             "@@SIP_PORT@@": str(self.s.sip_port),
+            "@@QUEUE_INTERVAL@@": str(self.s.queue_interval_s),
         }
 
     def write_config(self) -> None:

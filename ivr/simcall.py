@@ -202,8 +202,10 @@ async def sim_call(
                     and not _WAIT.match(e.command)
                 ):
                     press_at = None  # the prompt ended before the press: wait for the next
-            if until is not None and not digits and until(result):
-                break
+            if until is not None:  # the caller decides when the call is over
+                if not digits and until(result):
+                    break
+                continue
             if result.trace is None and (trace_task is None or trace_task.done()):
                 found = trace_task.result() if trace_task is not None else None
                 if found is not None:
@@ -220,6 +222,8 @@ async def sim_call(
                 break
         else:
             raise SimCallError(f"call to {number} did not finish within {limit_s:.0f} s")
+        if result.trace is None:
+            result.trace = await traces.get(result.uniqueid)
         return result
     finally:
         for u in unsubs:

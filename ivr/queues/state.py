@@ -47,6 +47,7 @@ class Agent:
     since: float = 0.0
     paused_reason: str = ""
     calls_taken: int = 0
+    caller_uniqueid: str = ""  # the caller being rung for or talked to, if any
 
 
 @dataclass

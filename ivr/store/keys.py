@@ -10,3 +10,42 @@ TRACES_BY_TIME = PREFIX + "traces"  # sorted set: uniqueid scored by start time
 
 def trace(uniqueid: str) -> str:
     return TRACE.format(uniqueid=uniqueid)
+
+
+# Callback requests (ivr.callbacks.store)
+CALLBACK = PREFIX + "callback:{id}"  # hash: one request's fields; expires once finished
+CALLBACK_HISTORY = PREFIX + "callback:{id}:history"  # list of JSON transitions; same expiry
+CALLBACK_BY_NUMBER = PREFIX + "callback-number:{number}"  # id of the live request for a number
+CALLBACKS_PENDING = PREFIX + "callbacks:pending:{queue}"  # zset: live ids by arrived_at
+CALLBACKS_DIALING = PREFIX + "callbacks:dialing"  # zset: DIALING ids by dialing_until
+CALLBACKS_BY_TIME = PREFIX + "callbacks"  # zset: every id by requested_at (listing)
+CALLBACKS_BY_QUEUE_TIME = PREFIX + "callbacks:queue:{queue}"  # zset: a queue's ids by requested_at
+
+# API tokens (ivr.store.tokens): only the sha256 of a token is kept
+TOKEN = PREFIX + "token:{sha256}"  # hash: id, role, name, created_at
+TOKEN_IDS = PREFIX + "tokens"  # hash: short id -> sha256
+
+# Leader leases (ivr.store.lease): the holder's instance id, expiring after the lease TTL
+LEASE = PREFIX + "lease:{name}"
+
+
+def lease(name: str) -> str:
+    return LEASE.format(name=name)
+
+
+QUEUE = PREFIX + "queue:{name}"  # JSON of a queue's live state (ivr.queues.state)
+QUEUES = PREFIX + "queues"  # set of queue names
+ARRIVAL = PREFIX + "arrival:{uniqueid}"  # a waiting caller's original arrival and topic
+ANNOUNCED = PREFIX + "announced:{uniqueid}"  # last announcement made to a waiting caller
+
+
+def queue(name: str) -> str:
+    return QUEUE.format(name=name)
+
+
+def arrival(uniqueid: str) -> str:
+    return ARRIVAL.format(uniqueid=uniqueid)
+
+
+def announced(uniqueid: str) -> str:
+    return ANNOUNCED.format(uniqueid=uniqueid)

@@ -79,8 +79,8 @@ async def ami(sandbox: Sandbox, base_settings: Settings) -> AsyncIterator[AmiCli
 
 
 @pytest.fixture
-async def redis(sandbox: Sandbox, base_settings: Settings) -> AsyncIterator[Redis]:
-    r = Redis.from_url(base_settings.redis_url)
+async def redis(sandbox: Sandbox, settings: Settings) -> AsyncIterator[Redis]:
+    r = Redis.from_url(settings.redis_url)
     try:
         yield r
     finally:
@@ -88,8 +88,8 @@ async def redis(sandbox: Sandbox, base_settings: Settings) -> AsyncIterator[Redi
 
 
 @pytest.fixture
-def traces(redis: Redis, base_settings: Settings) -> TraceStore:
-    return TraceStore(redis, base_settings.trace_ttl_s)
+def traces(redis: Redis, settings: Settings) -> TraceStore:
+    return TraceStore(redis, settings.trace_ttl_s)
 
 
 SimCaller = Callable[..., "object"]

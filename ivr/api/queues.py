@@ -1,0 +1,185 @@
+"""Live-queue resources: ``GET /api/queues`` and ``GET /api/queues/{name}``.
+
+Queue states come from an injected provider and pending callbacks from the
+:class:`CallbackStore`; the wait estimate and the place in line may be injected
+too (the defaults: no estimate, and the place given by original arrival among
+live callers and pending callbacks). Phone numbers are masked (PDPA) unless an
+admin token asks for ``?unmask=1``; each such access is logged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from ..callbacks.model import CallbackRequest
+from ..callbacks.store import CallbackStore
+from ..log import api_log, fields
+from ..privacy import mask_phone
+from ..queues.state import QueueState
+from .auth import TOKEN_INFO, require_role
+from .errors import BadRequest, UnknownQueue
+
+QueuesProvider = Callable[[], Awaitable[dict[str, QueueState]]]
+# estimated wait (s) of a caller arriving now, from the queue and its pending callbacks
+Estimator = Callable[[QueueState, list[CallbackRequest]], float | None]
+# 1-based place of a live caller (by uniqueid), counting pending callbacks that arrived
+# earlier: the signature of ivr.queues.places.place_of
+PlaceOf = Callable[[QueueState, str, Sequence[CallbackRequest]], int]
+
+
+@dataclass(frozen=True)
+class QueueDeps:
+    callbacks: CallbackStore
+    queues: QueuesProvider
+    estimator: Estimator | None = None
+    place_of: PlaceOf | None = None
+
+
+QUEUE_DEPS = web.AppKey("queue_deps", QueueDeps)
+
+routes = web.RouteTableDef()
+
+_TRUE = frozenset({"1", "true", "yes"})
+_FALSE = frozenset({"0", "false", "no", ""})
+
+
+def place_in_line(state: QueueState, uniqueid: str, callbacks: Sequence[CallbackRequest]) -> int:
+    """Live callers ahead by original arrival (ties by uniqueid), plus pending callbacks
+    that arrived strictly earlier, plus one (the default ``PlaceOf``)."""
+    me = state.callers.get(uniqueid)
+    if me is None:
+        return len(state.callers) + len(callbacks) + 1
+    key = (me.arrived_at, me.uniqueid)
+    ahead = sum(1 for c in state.callers.values() if (c.arrived_at, c.uniqueid) < key)
+    ahead += sum(1 for cb in callbacks if cb.arrived_at < me.arrived_at)
+    return ahead + 1
+
+
+def _check_query(query: Mapping[str, str], allowed: Collection[str]) -> None:
+    for name in query:
+        if name not in allowed:
+            hint = f"allowed: {', '.join(sorted(allowed))}" if allowed else "none is taken"
+            raise BadRequest(f"unknown query parameter `{name}` ({hint})")
+
+
+def _flag(query: Mapping[str, str], name: str) -> bool:
+    value = query.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise BadRequest(f"query parameter `{name}` must be 1 or 0, not {query[name]!r}")
+
+
+def _json(body: Any) -> web.Response:
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+
+def _seconds(x: float) -> float:
+    return round(max(0.0, x), 1)
+
+
+def _summary(
+    state: QueueState, callbacks: list[CallbackRequest], deps: QueueDeps, now: float
+) -> dict[str, Any]:
+    waits = [now - c.arrived_at for c in state.callers.values()]
+    estimate = deps.estimator(state, callbacks) if deps.estimator is not None else None
+    return {
+        "name": state.name,
+        "callers_waiting": len(state.callers),
+        "longest_wait_s": _seconds(max(waits, default=0.0)),
+        "estimated_wait_s": None if estimate is None else _seconds(estimate),
+        "agents": state.agents_by_state(),
+        "pending_callbacks": len(callbacks),
+    }
+
+
+@routes.get("/queues")
+async def list_queues(request: web.Request) -> web.Response:
+    _check_query(request.query, ())
+    deps = request.app[QUEUE_DEPS]
+    states = await deps.queues()
+    now = time.time()
+    out = []
+    for name in sorted(states):
+        callbacks = await deps.callbacks.pending(name)
+        out.append(_summary(states[name], callbacks, deps, now))
+    return _json({"queues": out})
+
+
+@routes.get("/queues/{name}")
+async def queue_detail(request: web.Request) -> web.Response:
+    _check_query(request.query, ("unmask",))
+    unmask = _flag(request.query, "unmask")
+    if unmask:
+        require_role(request, "admin")
+    name = request.match_info["name"]
+    deps = request.app[QUEUE_DEPS]
+    state = (await deps.queues()).get(name)
+    if state is None:
+        raise UnknownQueue(f"no queue named `{name}`")
+    callbacks = await deps.callbacks.pending(name)
+    now = time.time()
+    place_of = deps.place_of or place_in_line
+
+    def number(raw: str) -> str:
+        return raw if unmask else mask_phone(raw)
+
+    callers = [
+        {
+            "uniqueid": c.uniqueid,
+            "place": place_of(state, c.uniqueid, callbacks),
+            "wait_s": _seconds(now - c.arrived_at),
+            "arrived_at": c.arrived_at,
+            "topic": c.topic,
+            "state": c.state.value,
+            "number": number(c.caller_id),
+        }
+        for c in state.callers_in_order()
+    ]
+    agents = [
+        {
+            "interface": a.interface,
+            "name": a.name,
+            "state": a.state.value,
+            "since": a.since,
+            "paused_reason": a.paused_reason,
+            "calls_taken": a.calls_taken,
+        }
+        for a in sorted(state.agents.values(), key=lambda a: a.interface)
+    ]
+    cbs = [
+        {
+            "id": cb.id,
+            "status": cb.status.value,
+            "attempts": cb.attempts,
+            "number": number(cb.number),
+            "topic": cb.topic,
+            "arrived_at": cb.arrived_at,
+            "requested_at": cb.requested_at,
+            "next_attempt_at": cb.next_attempt_at,
+            "last_result": cb.last_result,
+        }
+        for cb in callbacks
+    ]
+    if unmask:
+        info = request[TOKEN_INFO]
+        api_log.warning(
+            "phone numbers shown unmasked",
+            extra=fields(
+                token_id=info.id,
+                token_name=info.name,
+                queue=name,
+                callers=len(callers),
+                callbacks=len(cbs),
+                remote=request.remote,
+            ),
+        )
+    body = _summary(state, callbacks, deps, now)
+    body.update(callers=callers, agents=agents, callbacks=cbs)
+    return _json(body)

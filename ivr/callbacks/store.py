@@ -1,0 +1,411 @@
+"""Callback requests in Redis, safe with several server instances.
+
+Each request is a hash (its scalar fields) plus a list of JSON history entries.
+Indexes: the live (PENDING or DIALING) ids of a queue scored by original arrival
+(the virtual place in line), the DIALING ids scored by the end of their claim,
+the live request of each number, and every id by request time for listing.
+
+Every change of status is one Lua script, so two instances never both dial the
+same citizen, a number is never booked twice, and a request is in Redis before
+:meth:`CallbackStore.create` returns. A finished request (connected, failed,
+cancelled) expires after ``retention_s``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+from ..log import fields as log_fields
+from ..log import store_log
+from ..privacy import mask_phone
+from ..store import keys
+from .model import CallbackRequest, CallbackStatus
+
+RETENTION_S = 7 * 24 * 3600
+LIVE = (CallbackStatus.PENDING, CallbackStatus.DIALING)
+
+_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_FLOATS = frozenset({"arrived_at", "requested_at", "next_attempt_at", "dialing_until"})
+_INTS = frozenset({"attempts"})
+_FIELDS = tuple(f.name for f in fields(CallbackRequest) if f.name != "history")
+
+
+def national_number(number: str) -> str:
+    """A Thai number in national format, digits only: ``+66 81 234 5678`` -> ``0812345678``."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if not digits:
+        raise ValueError(f"not a phone number: {number!r}")
+    if number.strip().startswith("+66") or (digits.startswith("66") and len(digits) == 11):
+        return "0" + digits[2:]
+    return digits
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    request: CallbackRequest  # the new request, or the live one already booked for the number
+    created: bool
+
+    @property
+    def already_booked(self) -> bool:
+        return not self.created
+
+
+# -- Lua --------------------------------------------------------------------------
+# Every script but CREATE takes KEYS = hash, history, dialing zset, pending zset of
+# the queue, number index; ARGV[1] = id, ARGV[2] = now, ARGV[3] = retention (s).
+
+_PRELUDE = """
+local function hist(nums, strs)
+  local parts = {'"at":' .. ARGV[2]}
+  for k, v in pairs(nums) do parts[#parts + 1] = '"' .. k .. '":' .. v end
+  local body = cjson.encode(strs)
+  if body ~= '{}' then parts[#parts + 1] = string.sub(body, 2, -2) end
+  redis.call('RPUSH', KEYS[2], '{' .. table.concat(parts, ',') .. '}')
+end
+local function finish(status, result)
+  redis.call('HSET', KEYS[1], 'status', status, 'dialing_by', '', 'dialing_until', '0')
+  if result ~= '' then redis.call('HSET', KEYS[1], 'last_result', result) end
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  if redis.call('GET', KEYS[5]) == ARGV[1] then redis.call('DEL', KEYS[5]) end
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+end
+"""
+
+# KEYS: hash, history, number, pending, by time, by queue and time
+# ARGV: id, arrived_at, requested_at, hash key prefix, n, n history entries, field, value, ...
+_CREATE = """
+local live = redis.call('GET', KEYS[3])
+if live then
+  local st = redis.call('HGET', ARGV[4] .. live, 'status')
+  if st == 'pending' or st == 'dialing' then return {0, live} end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0, ARGV[1]} end
+local n = tonumber(ARGV[5])
+for i = 6, 5 + n do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('HSET', KEYS[1], unpack(ARGV, 6 + n))
+redis.call('SET', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[6], ARGV[3], ARGV[1])
+return {1, ARGV[1]}
+"""
+
+# ARGV[4] instance, ARGV[5] claim until
+_CLAIM = (
+    _PRELUDE
+    + """
+local h = redis.call('HMGET', KEYS[1], 'status', 'next_attempt_at')
+if h[1] ~= 'pending' then return 0 end
+if tonumber(h[2] or '0') > tonumber(ARGV[2]) then return 0 end
+local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[1], 'status', 'dialing', 'dialing_by', ARGV[4], 'dialing_until', ARGV[5])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
+hist({attempt = n, dialing_until = ARGV[5]}, {event = 'claimed', status = 'dialing', by = ARGV[4]})
+return 1
+"""
+)
+
+# ARGV[4] instance, ARGV[5] result, ARGV[6] retry at ('' = no retry), ARGV[7] max attempts
+_RELEASE = (
+    _PRELUDE
+    + """
+local h = redis.call('HMGET', KEYS[1], 'status', 'dialing_by', 'attempts')
+if h[1] ~= 'dialing' or h[2] ~= ARGV[4] then return false end
+local n = tonumber(h[3] or '0')
+if ARGV[6] == '' or n >= tonumber(ARGV[7]) then
+  finish('failed', ARGV[5])
+  hist({attempt = n}, {event = 'failed', status = 'failed', result = ARGV[5], by = ARGV[4]})
+  return 'failed'
+end
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HSET', KEYS[1], 'status', 'pending', 'next_attempt_at', ARGV[6],
+  'last_result', ARGV[5], 'dialing_by', '', 'dialing_until', '0')
+hist({attempt = n, next_attempt_at = ARGV[6]},
+  {event = 'retry', status = 'pending', result = ARGV[5], by = ARGV[4]})
+return 'pending'
+"""
+)
+
+# ARGV[4] final status, ARGV[5] result ('' keeps last_result), ARGV[6] event, ARGV[7] by
+_FINISH = (
+    _PRELUDE
+    + """
+local st = redis.call('HGET', KEYS[1], 'status')
+if st ~= 'pending' and st ~= 'dialing' then return false end
+finish(ARGV[4], ARGV[5])
+hist({}, {event = ARGV[6], status = ARGV[4], result = ARGV[5], by = ARGV[7]})
+return ARGV[4]
+"""
+)
+
+_RECLAIM = (
+    _PRELUDE
+    + """
+local h = redis.call('HMGET', KEYS[1], 'status', 'dialing_until', 'dialing_by')
+if h[1] ~= 'dialing' then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  return 0
+end
+if tonumber(h[2] or '0') > tonumber(ARGV[2]) then return 0 end
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HSET', KEYS[1], 'status', 'pending', 'last_result', 'interrupted',
+  'dialing_by', '', 'dialing_until', '0')
+hist({}, {event = 'interrupted', status = 'pending', result = 'interrupted', by = h[3] or ''})
+return 1
+"""
+)
+
+
+def _k_hash(request_id: str) -> str:
+    return keys.CALLBACK.format(id=request_id)
+
+
+def _k_history(request_id: str) -> str:
+    return keys.CALLBACK_HISTORY.format(id=request_id)
+
+
+def _k_number(number: str) -> str:
+    return keys.CALLBACK_BY_NUMBER.format(number=number)
+
+
+def _k_pending(queue: str) -> str:
+    return keys.CALLBACKS_PENDING.format(queue=queue)
+
+
+def _k_queue_time(queue: str) -> str:
+    return keys.CALLBACKS_BY_QUEUE_TIME.format(queue=queue)
+
+
+def _s(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def _num(x: float) -> str:
+    """A float as Redis and JSON both read it back exactly."""
+    return repr(float(x))
+
+
+def _encode(req: CallbackRequest) -> list[str]:
+    out: list[str] = []
+    for name in _FIELDS:
+        v = getattr(req, name)
+        out += [name, _num(v) if name in _FLOATS else str(v)]
+    return out
+
+
+def _decode(raw: dict[Any, Any], history: Iterable[bytes | str]) -> CallbackRequest:
+    d: dict[str, Any] = {}
+    for k, v in raw.items():
+        name, value = _s(k), _s(v)
+        if name not in _FIELDS:
+            continue
+        d[name] = float(value) if name in _FLOATS else int(value) if name in _INTS else value
+    d["history"] = [json.loads(_s(h)) for h in history]
+    return CallbackRequest.from_dict(d)
+
+
+class CallbackStore:
+    """Redis repository of callback requests (see the module docstring for the keys)."""
+
+    def __init__(self, redis: Redis, retention_s: int = RETENTION_S) -> None:
+        self.redis = redis
+        self.retention_s = retention_s
+        self._create = redis.register_script(_CREATE)
+        self._claim = redis.register_script(_CLAIM)
+        self._release = redis.register_script(_RELEASE)
+        self._finish = redis.register_script(_FINISH)
+        self._reclaim = redis.register_script(_RECLAIM)
+
+    # -- writes ----------------------------------------------------------------------
+    async def create(self, req: CallbackRequest) -> CreateResult:
+        """Store a new PENDING request, unless the number already has a live one
+        (PENDING or DIALING): then nothing is written and that one is returned."""
+        number = national_number(req.number)
+        rid = req.id or secrets.token_hex(8)
+        if not _ID_RE.match(rid):
+            raise ValueError(f"callback id {rid!r}: use letters, digits, '_', '.' or '-'")
+        now = time.time()
+        new = replace(
+            req,
+            id=rid,
+            number=number,
+            status=CallbackStatus.PENDING,
+            dialing_until=0.0,
+            dialing_by="",
+            history=[*req.history, {"at": now, "event": "requested", "status": "pending"}],
+        )
+        history = [json.dumps(h, ensure_ascii=False) for h in new.history]
+        res = await self._create(
+            keys=[
+                _k_hash(rid),
+                _k_history(rid),
+                _k_number(number),
+                _k_pending(new.queue),
+                keys.CALLBACKS_BY_TIME,
+                _k_queue_time(new.queue),
+            ],
+            args=[
+                rid,
+                _num(new.arrived_at),
+                _num(new.requested_at),
+                _k_hash(""),
+                str(len(history)),
+                *history,
+                *_encode(new),
+            ],
+        )
+        created, got_id = bool(int(res[0])), _s(res[1])
+        if created:
+            await self._trim_index(now, new.queue)
+            store_log.info(
+                "callback requested",
+                extra=log_fields(callback=rid, queue=new.queue, number=mask_phone(number)),
+            )
+            return CreateResult(new, True)
+        existing = await self.get(got_id)
+        if existing is None:  # finished and expired between the two reads: very unlikely
+            raise RuntimeError(f"callback {got_id} vanished while booking {mask_phone(number)}")
+        return CreateResult(existing, False)
+
+    async def claim(
+        self, request_id: str, instance: str, until: float, *, now: float | None = None
+    ) -> CallbackRequest | None:
+        """PENDING with ``next_attempt_at`` passed -> DIALING by ``instance`` until
+        ``until``, one more attempt. None when it is not claimable (another instance
+        holds it, it is not due, it is finished or unknown)."""
+        ok = await self._run(self._claim, request_id, now, [instance, _num(until)])
+        return await self.get(request_id) if ok else None
+
+    async def release(
+        self,
+        request_id: str,
+        instance: str,
+        result: str,
+        retry_at: float | None,
+        max_attempts: int,
+        *,
+        now: float | None = None,
+    ) -> CallbackRequest | None:
+        """The attempt by ``instance`` ended without connecting (``result``: no-answer,
+        busy, no-confirm, ...): back to PENDING not before ``retry_at``, or FAILED when
+        ``retry_at`` is None or ``max_attempts`` are used. None if ``instance`` does
+        not hold the claim (it expired and was reclaimed, or was cancelled)."""
+        retry = "" if retry_at is None else _num(retry_at)
+        args = [instance, result, retry, str(max_attempts)]
+        status = await self._run(self._release, request_id, now, args)
+        return await self.get(request_id) if status else None
+
+    async def mark_connected(
+        self, request_id: str, result: str = "answered", *, by: str = ""
+    ) -> CallbackRequest | None:
+        """The citizen confirmed and joined the queue: CONNECTED (from PENDING too, in
+        case the claim expired while the call went on). None if already finished."""
+        args = [CallbackStatus.CONNECTED.value, result, "connected", by]
+        return (
+            await self.get(request_id)
+            if await self._run(self._finish, request_id, None, args)
+            else None
+        )
+
+    async def cancel(self, request_id: str, *, by: str = "") -> CallbackRequest | None:
+        """A supervisor cancels a live request. None if unknown or already finished."""
+        args = [CallbackStatus.CANCELLED.value, "", "cancelled", by]
+        return (
+            await self.get(request_id)
+            if await self._run(self._finish, request_id, None, args)
+            else None
+        )
+
+    async def reclaim_expired(self, now: float | None = None) -> list[str]:
+        """DIALING requests whose claim expired (the instance died mid-call) go back to
+        PENDING with ``last_result`` "interrupted"; their attempt stays counted."""
+        t = time.time() if now is None else now
+        raw = await self.redis.zrangebyscore(keys.CALLBACKS_DIALING, "-inf", t)
+        out: list[str] = []
+        for rid in (_s(x) for x in raw):
+            if await self._run(self._reclaim, rid, t, [], missing_ok=True):
+                out.append(rid)
+        if out:
+            store_log.warning("callback claims expired: back to pending", extra=log_fields(ids=out))
+        return out
+
+    # -- reads ----------------------------------------------------------------------
+    async def get(self, request_id: str) -> CallbackRequest | None:
+        found = await self._get_many([request_id])
+        return found[0]
+
+    async def pending(self, queue: str) -> list[CallbackRequest]:
+        """Live requests of ``queue`` (PENDING and DIALING) by original arrival."""
+        ids = [_s(x) for x in await self.redis.zrange(_k_pending(queue), 0, -1)]
+        return [r for r in await self._get_many(ids) if r is not None and r.status in LIVE]
+
+    async def list_recent(self, queue: str | None = None, limit: int = 50) -> list[CallbackRequest]:
+        """Most recently requested first, every status (finished ones for ``retention_s``)."""
+        if limit <= 0:
+            return []
+        index = keys.CALLBACKS_BY_TIME if queue is None else _k_queue_time(queue)
+        ids = [_s(x) for x in await self.redis.zrevrange(index, 0, limit - 1)]
+        found = await self._get_many(ids)
+        gone = [i for i, r in zip(ids, found, strict=True) if r is None]
+        if gone:
+            await self.redis.zrem(index, *gone)
+        return [r for r in found if r is not None]
+
+    # -- helpers --------------------------------------------------------------------
+    async def _get_many(self, ids: Sequence[str]) -> list[CallbackRequest | None]:
+        if not ids:
+            return []
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for rid in ids:
+                pipe.hgetall(_k_hash(rid))
+                pipe.lrange(_k_history(rid), 0, -1)
+            res = await pipe.execute()
+        return [
+            _decode(res[2 * i], res[2 * i + 1]) if res[2 * i] else None for i in range(len(ids))
+        ]
+
+    async def _run(
+        self,
+        script: AsyncScript,
+        request_id: str,
+        now: float | None,
+        args: list[str],
+        *,
+        missing_ok: bool = False,
+    ) -> Any:
+        """Run a transition script with the request's keys (queue and number never change)."""
+        queue, number = await self.redis.hmget(_k_hash(request_id), ["queue", "number"])
+        if queue is None or number is None:
+            if missing_ok:
+                await self.redis.zrem(keys.CALLBACKS_DIALING, request_id)
+            return None
+        t = time.time() if now is None else now
+        return await script(
+            keys=[
+                _k_hash(request_id),
+                _k_history(request_id),
+                keys.CALLBACKS_DIALING,
+                _k_pending(_s(queue)),
+                _k_number(_s(number)),
+            ],
+            args=[request_id, _num(t), str(self.retention_s), *args],
+        )
+
+    async def _trim_index(self, now: float, queue: str) -> None:
+        """Listing indexes forget ids requested longer ago than the retention."""
+        cutoff = now - self.retention_s
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(keys.CALLBACKS_BY_TIME, "-inf", cutoff)
+            pipe.zremrangebyscore(_k_queue_time(queue), "-inf", cutoff)
+            await pipe.execute()

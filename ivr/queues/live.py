@@ -1,0 +1,187 @@
+"""Live queues: the AMI feeds the pure queue model; the state is shared through Redis.
+
+Every instance consumes the AMI of its node and keeps the same model; each writes
+the JSON of a queue it changed to ``ivr:queue:<name>``, so any instance (and the
+API) sees it. After every AMI (re)connect the model is rebuilt from
+``QueueStatus`` (callers keep their original arrival).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from ..ami.client import AmiClient, AmiError
+from ..ami.events import AnyEvent
+from ..log import ami_log, fields
+from ..store import keys
+from . import model
+from .state import QueueState
+
+QUEUE_EVENTS = frozenset(
+    {
+        "QueueCallerJoin",
+        "QueueCallerLeave",
+        "QueueCallerAbandon",
+        "AgentCalled",
+        "AgentRingNoAnswer",
+        "AgentConnect",
+        "AgentComplete",
+        "QueueMemberStatus",
+        "QueueMemberPause",
+        "QueueMemberAdded",
+        "QueueMemberRemoved",
+        "Hangup",
+    }
+)
+
+
+class LiveQueues:
+    def __init__(
+        self,
+        ami: AmiClient,
+        redis: Redis,
+        *,
+        wrapup_s: float = 5.0,
+        announce_grace_s: float = 120.0,
+        flush_s: float = 0.2,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.ami = ami
+        self.redis = redis
+        self.wrapup_s = wrapup_s
+        self.announce_grace_s = announce_grace_s
+        self.flush_s = flush_s
+        self.clock = clock
+        self.states: dict[str, QueueState] = {}
+        self._dirty: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self.resyncs = 0
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    async def start(self) -> None:
+        self._unsubscribe = self.ami.subscribe("*", self._on_event)
+        self.ami.add_connect_hook(self.resync)
+        self._task = asyncio.create_task(self._flush_loop())
+
+    async def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._flush()
+
+    # -- the model ------------------------------------------------------------------
+    async def resync(self) -> None:
+        """Rebuild every queue from ``QueueStatus`` (after each AMI login)."""
+        try:
+            reply = await self.ami.action("QueueStatus", as_list=True)
+        except AmiError as e:
+            ami_log.warning("queue resync failed", extra=fields(error=str(e)))
+            return
+        rows = reply if isinstance(reply, list) else [reply]
+        self.states = model.resync(rows, self.clock(), self.states)
+        self.resyncs += 1
+        self._dirty.update(self.states)
+        await self._restore_arrivals(
+            [(q, uid) for q, st in self.states.items() for uid in st.callers]
+        )
+        ami_log.info(
+            "queues resynchronised",
+            extra=fields(queues={q: len(s.callers) for q, s in self.states.items()}),
+        )
+
+    def _on_event(self, event: AnyEvent) -> None:
+        if event.name not in QUEUE_EVENTS:
+            return
+        now = self.clock()
+        queue = event.get("Queue")
+        if event.name == "Hangup":
+            targets = list(self.states.values())
+        elif queue:
+            targets = [self.states.setdefault(queue, QueueState(queue))]
+        else:
+            return
+        for st in targets:
+            known = set(st.callers)
+            model.apply(st, event, now, self.wrapup_s)
+            self._dirty.add(st.name)
+            new = [uid for uid in st.callers if uid not in known]
+            if new:
+                task = asyncio.ensure_future(self._restore_arrivals([(st.name, u) for u in new]))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _restore_arrivals(self, callers: list[tuple[str, str]]) -> None:
+        """Callers keep the arrival the queue-wait route recorded on their first turn."""
+        if not callers:
+            return
+        try:
+            raws = await self.redis.mget([keys.arrival(uid) for _, uid in callers])
+        except (RedisError, OSError):
+            return
+        for (queue, uid), raw in zip(callers, raws, strict=True):
+            caller = self.states.get(queue, QueueState(queue)).callers.get(uid)
+            if caller is None or raw is None:
+                continue
+            info = json.loads(raw)
+            caller.arrived_at = float(info.get("arrived_at", caller.arrived_at))
+            caller.topic = info.get("topic", caller.topic)
+            self._dirty.add(queue)
+
+    # -- sharing ------------------------------------------------------------------------
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_s)
+            now = self.clock()
+            for st in self.states.values():
+                before = [a.state for a in st.agents.values()]
+                model.refresh(st, now, self.wrapup_s)
+                gone = model.expire(st, now, self.announce_grace_s)
+                if gone or before != [a.state for a in st.agents.values()]:
+                    self._dirty.add(st.name)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for name in dirty:
+                    st = self.states.get(name)
+                    if st is not None:
+                        pipe.set(keys.queue(name), json.dumps(st.to_dict(), ensure_ascii=False))
+                        pipe.sadd(keys.QUEUES, name)
+                await pipe.execute()
+        except (RedisError, OSError) as e:
+            self._dirty |= dirty
+            ami_log.warning("queue state not shared", extra=fields(error=str(e)))
+
+    async def from_redis(self) -> dict[str, QueueState]:
+        """Every queue as shared in Redis (what another instance or the API sees)."""
+        names = sorted(
+            n.decode() if isinstance(n, bytes) else str(n)
+            for n in await self.redis.smembers(keys.QUEUES)
+        )
+        if not names:
+            return {}
+        raws = await self.redis.mget([keys.queue(n) for n in names])
+        return {
+            n: QueueState.from_dict(json.loads(r))
+            for n, r in zip(names, raws, strict=True)
+            if r is not None
+        }
+
+    async def queues(self) -> dict[str, QueueState]:
+        """The freshest view: this instance's own model when it has one."""
+        return dict(self.states) if self.states else await self.from_redis()

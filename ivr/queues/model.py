@@ -1,0 +1,472 @@
+"""The queue model: AMI events in, :class:`~ivr.queues.state.QueueState` changes out.
+
+Pure functions, no I/O. One small handler per AMI event name, looked up in
+:data:`HANDLERS`; :func:`apply` mutates the state of one queue. Which queue an
+event belongs to is decided by :func:`queue_of` (its ``Queue`` header; a
+``Hangup`` belongs to every queue).
+
+What the model keeps that Asterisk forgets: a caller's **original arrival**.
+The dialplan loops ``Queue(q,,,,<timeout>,,,,${POS})`` through an announcement,
+so one call leaves and rejoins Asterisk's queue many times. A caller that leaves
+without being answered is kept as ANNOUNCING (it is expected back), and rejoins
+with its first ``arrived_at``. It is removed only when
+
+* its channel hangs up (``Hangup``): an abandon, counted in ``abandoned``,
+* an agent answers it (``AgentConnect``; Asterisk sends the caller's
+  ``QueueCallerLeave`` just before it),
+* or :func:`expire` finds it ANNOUNCING for longer than a grace period.
+
+``QueueCallerAbandon`` is **not** the end of a call. Asterisk 22 sends it (then
+``QueueCallerLeave``) whenever a caller leaves ``Queue()`` unanswered: on a hang
+up, but also on the ``timeout`` argument expiring (``EXITWITHTIMEOUT`` calls
+``record_abandoned()`` in ``apps/app_queue.c``), on leave-when-empty and when the
+channel is redirected out. With the announcement loop every lap ends with one,
+so it is handled like a leave, and only the ``Hangup`` of a caller still holding
+a place counts as abandoned. For the same reason ``HoldTime`` in Asterisk's
+events (and its ``Holdtime`` average) covers one lap only; the model measures
+an answered caller's wait from its original arrival.
+
+Agent states follow the device state codes app_queue reports in ``Status``
+(``AST_DEVICE_*`` of ``include/asterisk/devicestate.h``), a pause overriding
+them, and a wrap-up after each call (``AgentComplete``) that :func:`refresh`
+ends after the queue's ``wrapuptime``.
+
+:func:`resync` rebuilds every queue from an AMI ``QueueStatus`` reply (after a
+(re)connect), keeping what only the model knows (original arrivals, callers
+out for an announcement, rolling statistics, counters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Final
+
+from ivr.ami.events import (
+    AgentCalled,
+    AgentComplete,
+    AgentConnect,
+    AmiEvent,
+    Hangup,
+    QueueCallerAbandon,
+    QueueCallerJoin,
+    QueueCallerLeave,
+    UnknownEvent,
+    parse_float,
+    parse_int,
+)
+from ivr.queues.state import Agent, AgentState, Caller, CallerState, QueueState
+
+__all__ = [
+    "HANDLERS",
+    "ROLLING",
+    "agent_state_for",
+    "apply",
+    "expire",
+    "queue_of",
+    "refresh",
+    "resync",
+]
+
+Event = AmiEvent | UnknownEvent
+Handler = Callable[[QueueState, Event, float, float], None]
+
+#: How many recent hold and handle times a queue keeps.
+ROLLING: Final = 50
+
+# AST_DEVICE_* (include/asterisk/devicestate.h) -> agent state, when not paused.
+# 0 UNKNOWN is counted as available by app_queue (num_available_members).
+_DEVICE_STATES: Final[Mapping[int, AgentState]] = {
+    0: AgentState.AVAILABLE,  # UNKNOWN
+    1: AgentState.AVAILABLE,  # NOT_INUSE
+    2: AgentState.IN_CALL,  # INUSE
+    3: AgentState.IN_CALL,  # BUSY
+    4: AgentState.UNAVAILABLE,  # INVALID
+    5: AgentState.UNAVAILABLE,  # UNAVAILABLE
+    6: AgentState.RINGING,  # RINGING
+    7: AgentState.IN_CALL,  # RINGINUSE: busy and rung again
+    8: AgentState.IN_CALL,  # ONHOLD
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def queue_of(event: Event) -> str | None:
+    """The queue an event belongs to; ``"*"`` for a ``Hangup`` (every queue), else None."""
+    if event.name == "Hangup":
+        return "*"
+    queue = event.get("Queue")
+    return queue or None
+
+
+def agent_state_for(status: int | None, paused: bool | None, current: AgentState) -> AgentState:
+    """Agent state from a member's device ``Status`` and ``Paused`` flag.
+
+    A paused member stays PAUSED whatever its device does. A member in WRAPUP that
+    reports its device free stays in wrap-up (app_queue will not ring it yet).
+    """
+    if paused:
+        return AgentState.PAUSED
+    if status is None:
+        return AgentState.AVAILABLE if current is AgentState.PAUSED else current
+    state = _DEVICE_STATES.get(status, AgentState.UNAVAILABLE)
+    if state is AgentState.AVAILABLE and current is AgentState.WRAPUP:
+        return AgentState.WRAPUP
+    return state
+
+
+def _push(values: list[float], value: float) -> None:
+    values.append(value)
+    del values[:-ROLLING]
+
+
+def _set_agent(agent: Agent, state: AgentState, now: float) -> None:
+    if agent.state is not state:
+        agent.state = state
+        agent.since = now
+
+
+def _agent(state: QueueState, interface: str, name: str, now: float) -> Agent:
+    agent = state.agents.get(interface)
+    if agent is None:
+        agent = Agent(interface=interface, name=name or interface, since=now)
+        state.agents[interface] = agent
+    elif name:
+        agent.name = name
+    return agent
+
+
+def _interface(event: Event) -> str:
+    return event.get("Interface") or event.get("Location") or event.get("StateInterface")
+
+
+def _remove_caller(state: QueueState, uniqueid: str) -> Caller | None:
+    return state.callers.pop(uniqueid, None) if uniqueid else None
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def _release_ringing(state: QueueState, uniqueid: str, now: float) -> None:
+    """Agents rung for this caller are free again (the caller left or hung up)."""
+    for agent in state.agents.values():
+        if agent.caller_uniqueid == uniqueid and agent.state is AgentState.RINGING:
+            agent.caller_uniqueid = ""
+            _set_agent(agent, AgentState.AVAILABLE, now)
+
+
+def _caller_join(state: QueueState, event: Event, now: float, _wrapup: float) -> None:
+    if not isinstance(event, QueueCallerJoin) or not event.uniqueid:
+        return
+    caller = state.callers.get(event.uniqueid)
+    if caller is None:
+        caller = Caller(uniqueid=event.uniqueid, arrived_at=now)
+        state.callers[event.uniqueid] = caller
+    caller.channel = event.channel or caller.channel
+    caller.joined_at = now
+    caller.position = event.position
+    caller.caller_id = event.caller_id_num or caller.caller_id
+    caller.state = CallerState.WAITING
+    caller.last_seen = now
+    _release_ringing(state, event.uniqueid, now)
+
+
+def _caller_leave(state: QueueState, event: Event, now: float, _wrapup: float) -> None:
+    """QueueCallerLeave and QueueCallerAbandon: out of Asterisk's queue, place kept."""
+    if not isinstance(event, QueueCallerLeave | QueueCallerAbandon):
+        return
+    caller = state.callers.get(event.uniqueid)
+    if caller is None:
+        return  # already answered or hung up
+    caller.state = CallerState.ANNOUNCING
+    caller.position = None
+    caller.last_seen = now
+
+
+def _agent_called(state: QueueState, event: Event, now: float, _wrapup: float) -> None:
+    if not isinstance(event, AgentCalled):
+        return
+    caller = state.callers.get(event.uniqueid)
+    if caller is not None:
+        caller.state = CallerState.RINGING
+        caller.last_seen = now
+    if event.interface:
+        agent = _agent(state, event.interface, event.member_name, now)
+        if agent.state is not AgentState.PAUSED:
+            _set_agent(agent, AgentState.RINGING, now)
+        agent.caller_uniqueid = event.uniqueid
+
+
+def _agent_ring_no_answer(state: QueueState, event: Event, now: float, _wrapup: float) -> None:
+    caller = state.callers.get(event.get("Uniqueid"))
+    if caller is not None and caller.state is CallerState.RINGING:
+        caller.state = CallerState.WAITING
+        caller.last_seen = now
+    agent = state.agents.get(event.get("Interface"))
+    if agent is not None:
+        agent.caller_uniqueid = ""
+        if agent.state is AgentState.RINGING:
+            _set_agent(agent, AgentState.AVAILABLE, now)
+
+
+def _agent_connect(state: QueueState, event: Event, now: float, _wrapup: float) -> None:
+    if not isinstance(event, AgentConnect):
+        return
+    state.answered += 1
+    caller = _remove_caller(state, event.uniqueid)
+    if caller is not None and caller.arrived_at > 0:
+        _push(state.hold_times, max(0.0, now - caller.arrived_at))
+    elif event.hold_time is not None:
+        _push(state.hold_times, float(event.hold_time))
+    if event.interface:
+        agent = _agent(state, event.interface, event.member_name, now)
+        _set_agent(agent, AgentState.IN_CALL, now)
+        agent.caller_uniqueid = event.uniqueid
+
+
+def _agent_complete(state: QueueState, event: Event, now: float, wrapup_s: float) -> None:
+    if not isinstance(event, AgentComplete):
+        return
+    if event.talk_time is not None:
+        _push(state.handle_times, float(event.talk_time) + wrapup_s)
+    if not event.interface:
+        return
+    agent = _agent(state, event.interface, event.member_name, now)
+    agent.calls_taken += 1
+    agent.caller_uniqueid = ""
+    if agent.state is not AgentState.PAUSED:
+        _set_agent(agent, AgentState.WRAPUP if wrapup_s > 0 else AgentState.AVAILABLE, now)
+
+
+def _member(state: QueueState, event: Event, now: float, _wrapup: float) -> None:
+    interface = _interface(event)
+    if not interface:
+        return
+    agent = _agent(state, interface, event.get("MemberName") or event.get("Name"), now)
+    status = parse_int(event.get("Status"))
+    paused = _flag(event.get("Paused"))
+    _set_agent(agent, agent_state_for(status, paused, agent.state), now)
+    if paused is not None:
+        agent.paused_reason = event.get("PausedReason") if paused else ""
+    calls = parse_int(event.get("CallsTaken"))
+    if calls is not None:
+        agent.calls_taken = calls
+
+
+def _member_removed(state: QueueState, event: Event, _now: float, _wrapup: float) -> None:
+    state.agents.pop(_interface(event), None)
+
+
+def _hangup(state: QueueState, event: Event, now: float, _wrapup: float) -> None:
+    """The caller's channel is gone while it still held a place: an abandon."""
+    if not isinstance(event, Hangup):
+        return
+    caller = _remove_caller(state, event.uniqueid)
+    if caller is None and event.channel:
+        for uid, other in list(state.callers.items()):
+            if other.channel == event.channel:
+                caller = state.callers.pop(uid)
+                break
+    if caller is None:
+        return
+    state.abandoned += 1
+    _release_ringing(state, caller.uniqueid, now)
+
+
+def _flag(value: str) -> bool | None:
+    text = value.strip().lower()
+    if text in ("1", "true", "yes"):
+        return True
+    if text in ("0", "false", "no"):
+        return False
+    return None
+
+
+#: AMI event name -> handler(state, event, now, wrapup_s).
+HANDLERS: Final[Mapping[str, Handler]] = {
+    "QueueCallerJoin": _caller_join,
+    "QueueCallerLeave": _caller_leave,
+    "QueueCallerAbandon": _caller_leave,
+    "AgentCalled": _agent_called,
+    "AgentRingNoAnswer": _agent_ring_no_answer,
+    "AgentConnect": _agent_connect,
+    "AgentComplete": _agent_complete,
+    "QueueMemberStatus": _member,
+    "QueueMemberPause": _member,
+    "QueueMemberAdded": _member,
+    "QueueMemberPenalty": _member,
+    "QueueMemberRinginuse": _member,
+    "QueueMemberRemoved": _member_removed,
+    "Hangup": _hangup,
+}
+
+
+# --------------------------------------------------------------------------- public
+
+
+def apply(state: QueueState, event: Event, now: float, wrapup_s: float = 0.0) -> None:
+    """Change ``state`` (one queue) by one AMI event seen at ``now`` (epoch seconds).
+
+    ``wrapup_s`` is the queue's ``wrapuptime``: it is added to each talk time to
+    make a handle time, and an agent is in WRAPUP that long after a call. Events
+    for another queue are ignored, and so are events the model does not use.
+    """
+    handler = HANDLERS.get(event.name)
+    if handler is None:
+        return
+    queue = queue_of(event)
+    if queue not in ("*", state.name):
+        return
+    handler(state, event, now, wrapup_s)
+    state.updated_at = now
+
+
+def refresh(state: QueueState, now: float, wrapup_s: float) -> None:
+    """End wrap-ups: an agent in WRAPUP for ``wrapup_s`` seconds becomes AVAILABLE."""
+    for agent in state.agents.values():
+        if agent.state is AgentState.WRAPUP and now - agent.since >= wrapup_s:
+            _set_agent(agent, AgentState.AVAILABLE, now)
+
+
+def expire(state: QueueState, now: float, grace_s: float) -> list[Caller]:
+    """Forget callers out for an announcement longer than ``grace_s``; returns them."""
+    gone = [
+        c
+        for c in state.callers.values()
+        if c.state is CallerState.ANNOUNCING and now - c.last_seen > grace_s
+    ]
+    for caller in gone:
+        del state.callers[caller.uniqueid]
+    if gone:
+        state.updated_at = now
+    return gone
+
+
+def resync(
+    reply: Iterable[Mapping[str, str]],
+    now: float,
+    previous: Mapping[str, QueueState],
+) -> dict[str, QueueState]:
+    """Every queue rebuilt from an AMI ``QueueStatus`` reply.
+
+    ``QueueParams`` gives the queue, app_queue's averages and its ``Completed``
+    count; ``QueueMember`` its agents; ``QueueEntry`` the callers in Asterisk's
+    queue (``Wait`` seconds in this lap: ``joined_at = now - Wait``).
+
+    From ``previous``, for the same queue: a known caller keeps its original
+    arrival; callers not in Asterisk's queue now (out for an announcement, or
+    gone while the AMI was down) are kept as ANNOUNCING for :func:`expire` to
+    drop if they do not come back; the rolling hold and handle times, the
+    counters and an agent's WRAPUP are kept. A caller unknown before arrived
+    when it joined. Without a previous state, ``answered`` starts from
+    ``Completed``; ``abandoned`` starts from 0, because Asterisk's ``Abandoned``
+    also counts every announcement lap (see the module documentation).
+    """
+    out: dict[str, QueueState] = {}
+    entries: list[Mapping[str, str]] = []
+    members: list[Mapping[str, str]] = []
+    for item in reply:
+        kind = item.get("Event", "")
+        name = item.get("Queue", "")
+        if not name:
+            continue
+        if kind == "QueueParams":
+            out[name] = _from_params(item, now, previous.get(name))
+        elif kind == "QueueMember":
+            members.append(item)
+        elif kind == "QueueEntry":
+            entries.append(item)
+    for item in members:
+        name = item["Queue"]
+        _resync_member(_queue(out, name, now, previous), item, now, previous.get(name))
+    for item in entries:
+        name = item["Queue"]
+        _resync_entry(_queue(out, name, now, previous), item, now, previous.get(name))
+    for name, state in out.items():
+        old = previous.get(name)
+        if old is None:
+            continue
+        for uid, caller in old.callers.items():
+            if uid in state.callers:
+                continue
+            kept = Caller(**vars(caller))
+            if kept.state is not CallerState.ANNOUNCING:
+                kept.state = CallerState.ANNOUNCING
+                kept.position = None
+                kept.last_seen = now
+            state.callers[uid] = kept
+    return out
+
+
+def _queue(
+    out: dict[str, QueueState], name: str, now: float, previous: Mapping[str, QueueState]
+) -> QueueState:
+    state = out.get(name)
+    if state is None:  # a member or entry without its QueueParams
+        state = out[name] = _from_params({"Queue": name}, now, previous.get(name))
+    return state
+
+
+def _from_params(item: Mapping[str, str], now: float, old: QueueState | None) -> QueueState:
+    state = QueueState(name=item["Queue"], updated_at=now)
+    state.asterisk_holdtime = parse_float(item.get("Holdtime"))
+    state.asterisk_talktime = parse_float(item.get("TalkTime"))
+    if old is None:
+        state.answered = parse_int(item.get("Completed")) or 0
+        return state
+    state.answered = old.answered
+    state.abandoned = old.abandoned
+    state.handle_times = list(old.handle_times)
+    state.hold_times = list(old.hold_times)
+    return state
+
+
+def _resync_member(
+    state: QueueState, item: Mapping[str, str], now: float, previous: QueueState | None
+) -> None:
+    interface = item.get("Location") or item.get("Interface") or item.get("StateInterface", "")
+    if not interface:
+        return
+    old = previous.agents.get(interface) if previous is not None else None
+    current = old.state if old is not None else AgentState.AVAILABLE
+    paused = _flag(item.get("Paused", ""))
+    agent = Agent(
+        interface=interface,
+        name=item.get("Name") or item.get("MemberName") or interface,
+        state=agent_state_for(parse_int(item.get("Status")), paused, current),
+        since=old.since if old is not None else now,
+        paused_reason=item.get("PausedReason", "") if paused else "",
+        calls_taken=parse_int(item.get("CallsTaken")) or 0,
+        caller_uniqueid=old.caller_uniqueid if old is not None else "",
+    )
+    if old is not None and old.state is not agent.state:
+        agent.since = now
+    if agent.state not in (AgentState.RINGING, AgentState.IN_CALL):
+        agent.caller_uniqueid = ""
+    state.agents[interface] = agent
+
+
+def _resync_entry(
+    state: QueueState, item: Mapping[str, str], now: float, previous: QueueState | None
+) -> None:
+    uid = item.get("Uniqueid", "")
+    if not uid:
+        return
+    wait = parse_float(item.get("Wait")) or 0.0
+    joined = now - wait
+    old = previous.callers.get(uid) if previous is not None else None
+    ringing = any(
+        a.caller_uniqueid == uid and a.state is AgentState.RINGING for a in state.agents.values()
+    )
+    state.callers[uid] = Caller(
+        uniqueid=uid,
+        channel=item.get("Channel", ""),
+        arrived_at=min(old.arrived_at, joined) if old is not None else joined,
+        joined_at=joined,
+        position=parse_int(item.get("Position")),
+        caller_id=item.get("CallerIDNum", ""),
+        topic=old.topic if old is not None else "",
+        # A caller being rung is still a QueueEntry.
+        state=CallerState.RINGING if ringing else CallerState.WAITING,
+        last_seen=now,
+    )

@@ -1,0 +1,278 @@
+"""Queues on the real sandbox: Thai place announcements, places kept across
+announcements, callback offers, callbacks placed, retried, kept across restarts
+and placed once by two instances."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+from redis.asyncio import Redis
+
+from ivr.ami.client import AmiClient
+from ivr.app import HotlineApp
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.callbacks.store import CallbackStore
+from ivr.config import Settings
+
+pytestmark = pytest.mark.sandbox
+
+QUEUE = "complaint"
+PJSIP_AGENTS = [f"PJSIP/agent{i}" for i in range(1, 5)]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # a Redis database of its own, fast callbacks through simulated citizens
+    return replace(
+        settings,
+        redis_url=settings.redis_url.rsplit("/", 1)[0] + "/13",
+        callback_dial_template="Local/{number}@sim-citizen",
+        callback_ring_timeout_s=4,
+        callback_retry_delay_s=1,
+        callback_max_attempts=2,
+        callback_tick_s=0.3,
+        callback_threshold_s=-1,  # offer whenever an estimate is known
+    )
+
+
+@pytest.fixture
+async def quiet_queue(ami: AmiClient, redis: Redis) -> AsyncIterator[list[str]]:
+    """No SIP agent takes calls; announcements every 3 s; members added here go away."""
+    await redis.flushdb()
+    for a in PJSIP_AGENTS:
+        await ami.action("QueuePause", Interface=a, Queue=QUEUE, Paused="true")
+    await ami.action("Setvar", Variable="IVR_QUEUE_INTERVAL", Value="3")
+    added: list[str] = []
+    try:
+        yield added
+    finally:
+        for member in added:
+            await ami.action("QueueRemove", Queue=QUEUE, Interface=member)
+        for a in PJSIP_AGENTS:
+            await ami.action("QueuePause", Interface=a, Queue=QUEUE, Paused="false")
+        await ami.action("Setvar", Variable="IVR_QUEUE_INTERVAL", Value="30")
+        await redis.flushdb()
+
+
+async def add_agent(ami: AmiClient, added: list[str], name: str, paused: bool = False) -> str:
+    member = f"Local/{name}@sim-agent/n"
+    await ami.action(
+        "QueueAdd", Queue=QUEUE, Interface=member, MemberName=name,
+        Paused="true" if paused else "false",
+    )  # fmt: skip
+    added.append(member)
+    return member
+
+
+def heard_by_channel(ami: AmiClient) -> dict[str, list[str]]:
+    heard: dict[str, list[str]] = {}
+
+    def on(e) -> None:  # type: ignore[no-untyped-def]
+        m = re.search(r"STREAM FILE \"?ivr/([\w-]+)", e.command)
+        if m:
+            heard.setdefault(e.channel, []).append(m.group(1))
+
+    ami.subscribe("AGIExecStart", on)
+    return heard
+
+
+def places_said(prompts: list[str]) -> list[int]:
+    """The places announced: queue-position num-N … queue-position-end."""
+    out, i = [], 0
+    while i < len(prompts):
+        if prompts[i] == "queue-position":
+            j = prompts.index("queue-position-end", i)
+            words = prompts[i + 1 : j]
+            out.append(int(words[0].removeprefix("num-")) if len(words) == 1 else -1)
+            i = j
+        i += 1
+    return out
+
+
+async def wait_for(predicate, limit_s: float = 30.0, step: float = 0.2):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        value = await predicate()
+        if value:
+            return value
+        await asyncio.sleep(step)
+    raise AssertionError("condition not met in time")
+
+
+async def test_three_callers_hear_places_1_2_3_and_keep_them(
+    app: HotlineApp, ami: AmiClient, call, quiet_queue: list[str]
+) -> None:
+    heard = heard_by_channel(ami)
+    calls = [
+        await call("1111", "2", keep=True, caller=f"081234560{i}", until=lambda c: bool(c.queue))
+        for i in range(3)
+    ]
+    channels = [c.channel for c in calls]
+    try:
+        # several turns of the waiting loop (3 s each) go by
+        await asyncio.sleep(8)
+        assert [places_said(heard[ch])[0] for ch in channels] == [1, 2, 3]
+        reply = await ami.action("QueueStatus", Queue=QUEUE)
+        entries = [r for r in reply if r.get("Event") == "QueueEntry"]  # type: ignore[union-attr]
+        # Asterisk's own queue holds them in arrival order after re-entering
+        assert [e["Channel"] for e in sorted(entries, key=lambda e: int(e["Position"]))] == channels
+        loops = sum(1 for p in heard[channels[0]] if p == "queue-position")
+        assert loops == 1, "no news, no repeated announcement"
+        # the first caller leaves: the others are told their new places
+        await ami.action("Hangup", Channel=channels[0])
+        await asyncio.sleep(7)
+        assert places_said(heard[channels[1]])[-1] == 1
+        assert places_said(heard[channels[2]])[-1] == 2
+    finally:
+        for ch in channels[1:]:
+            await ami.action("Hangup", Channel=ch)
+
+
+async def test_pending_callbacks_hold_places(
+    app: HotlineApp, ami: AmiClient, call, quiet_queue: list[str], redis: Redis
+) -> None:
+    store = CallbackStore(redis)
+    now = time.time()
+    for i in range(3):
+        await store.create(CallbackRequest(
+            id=f"held{i}", queue=QUEUE, hotline="1111", number=f"08987654{i}9",
+            arrived_at=now - 100 + i, requested_at=now - 90 + i,
+        ))  # fmt: skip
+    heard = heard_by_channel(ami)
+    c = await call("1111", "2", keep=True, caller="0812345699", until=lambda c: bool(c.queue))
+    try:
+        assert places_said(heard[c.channel]) == [4]  # behind three callbacks
+    finally:
+        await ami.action("Hangup", Channel=c.channel)
+
+
+async def test_callback_offered_accepted_and_the_citizen_is_connected(
+    app: HotlineApp, ami: AmiClient, call, quiet_queue: list[str], redis: Redis
+) -> None:
+    await add_agent(ami, quiet_queue, "cbagent1")
+    answered = asyncio.ensure_future(
+        ami.wait_event(
+            lambda e: e.name == "UserEvent" and e.get("UserEvent") == "SimAgentAnswered"
+            and e.get("Path") == "callback",
+            timeout=60,
+        )
+    )  # fmt: skip
+    heard = heard_by_channel(ami)
+    # 2 = complaint; then 1 accepts the callback offer, 1 confirms the number read back
+    c = await call("1111", "211", caller="0812345670", until=lambda c: c.hung_up, limit_s=90)
+    prompts = heard[c.channel]
+    assert "callback-offer" in prompts
+    # the number was read back digit by digit
+    i = prompts.index("callback-number")
+    assert prompts[i + 1 : i + 11] == [f"num-{d}" for d in "0812345670"]
+    assert prompts.index("callback-pdpa") < prompts.index("callback-accepted")
+    assert prompts[-1] == "goodbye"
+    assert not c.queue  # the caller left the line; the place is kept by the callback
+    store = CallbackStore(redis)
+    [req] = await store.list_recent(QUEUE)
+    assert req.number == "0812345670" and req.call_uniqueid == c.uniqueid
+    # the dispatcher calls back, the citizen presses 1 and reaches the agent
+    ev = await answered
+    assert ev.get("Topic") == "complaint"
+    done = await wait_for(lambda: _status(store, req.id, CallbackStatus.CONNECTED))
+    assert done.attempts == 1
+
+
+async def _status(store: CallbackStore, cb_id: str, status: CallbackStatus):  # type: ignore[no-untyped-def]
+    req = await store.get(cb_id)
+    return req if req is not None and req.status is status else None
+
+
+async def test_no_answer_is_retried_then_failed(
+    app: HotlineApp, ami: AmiClient, quiet_queue: list[str], redis: Redis
+) -> None:
+    await add_agent(ami, quiet_queue, "cbagent2")
+    store = CallbackStore(redis)
+    now = time.time()
+    await store.create(CallbackRequest(
+        id="noanswer", queue=QUEUE, hotline="1111", number="0898765439",  # 9: never answers
+        arrived_at=now - 60, requested_at=now - 50,
+    ))  # fmt: skip
+    failed = await wait_for(lambda: _status(store, "noanswer", CallbackStatus.FAILED), 40)
+    assert failed.attempts == 2
+    assert failed.last_result in ("no-answer", "failed")
+    claims = [h for h in failed.history if h.get("event") == "claimed"]
+    assert len(claims) == 2
+
+
+async def test_restart_with_pending_callbacks_loses_none(
+    settings: Settings, sandbox, ami: AmiClient, quiet_queue: list[str], redis: Redis
+) -> None:
+    member = await add_agent(ami, quiet_queue, "cbagent3", paused=True)
+    first = HotlineApp(settings)
+    await first.start()
+    store = CallbackStore(redis)
+    now = time.time()
+    for i in range(2):
+        await store.create(CallbackRequest(
+            id=f"kept{i}", queue=QUEUE, hotline="1111", number=f"08765432{i}0",
+            arrived_at=now - 60 + i, requested_at=now - 50 + i,
+        ))  # fmt: skip
+    await asyncio.sleep(1)
+    await first.stop()  # a restart: nothing was dialled (no agent free)
+    assert [r.status for r in await store.pending(QUEUE)] == [CallbackStatus.PENDING] * 2
+    second = HotlineApp(settings)
+    await second.start()
+    try:
+        await ami.action("QueuePause", Interface=member, Queue=QUEUE, Paused="false")
+        for i in range(2):
+            req = await wait_for(
+                lambda i=i: _status(store, f"kept{i}", CallbackStatus.CONNECTED), 60
+            )
+            assert req.attempts == 1
+    finally:
+        await second.stop()
+
+
+async def test_two_instances_place_each_callback_once(
+    settings: Settings, sandbox, ami: AmiClient, quiet_queue: list[str], redis: Redis
+) -> None:
+    for n in range(3):
+        await add_agent(ami, quiet_queue, f"cbagent{4 + n}", paused=True)
+    dialled: list[str] = []
+    ami.subscribe(
+        "Newchannel",
+        lambda e: (
+            dialled.append(e.channel)
+            if e.channel.startswith("Local/")
+            and "@sim-citizen" in e.channel
+            and e.channel.endswith(";1")
+            else None
+        ),
+    )
+    apps = [
+        HotlineApp(replace(settings, instance_id="one")),
+        HotlineApp(replace(settings, instance_id="two", agi_port=settings.agi_port + 1)),
+    ]
+    for a in apps:
+        await a.start()
+    store = CallbackStore(redis)
+    now = time.time()
+    numbers = [f"0861234{n}00" for n in range(3)]
+    try:
+        for n, number in enumerate(numbers):
+            await store.create(CallbackRequest(
+                id=f"once{n}", queue=QUEUE, hotline="1111", number=number,
+                arrived_at=now - 60 + n, requested_at=now - 50 + n,
+            ))  # fmt: skip
+        for member in quiet_queue:
+            await ami.action("QueuePause", Interface=member, Queue=QUEUE, Paused="false")
+        for n in range(3):
+            await wait_for(lambda n=n: _status(store, f"once{n}", CallbackStatus.CONNECTED), 60)
+        await asyncio.sleep(2)
+        for number in numbers:
+            assert sum(1 for ch in dialled if ch.startswith(f"Local/{number}@")) == 1
+        assert sum(a.dispatcher.originated for a in apps) == 3
+    finally:
+        for a in apps:
+            await a.stop()

@@ -30,6 +30,7 @@ from ..queues.waiting import WaitView
 from ..speech.thai_numbers import number_prompts, phone_prompts
 from .model import CallbackRequest, CallbackStatus
 from .numbers import thai_number
+from .policy import next_open_at
 from .store import CallbackStore
 
 DAY_PROMPTS = ("day-mon", "day-tue", "day-wed", "day-thu", "day-fri", "day-sat", "day-sun")
@@ -90,6 +91,7 @@ class CallbackOffer:
         topic = await call.get_variable("IVR_TOPIC") or ""
         language = await call.get_variable("CHANNEL(language)") or "th"
         now = self.clock()
+        hours = self.hours_for_queue(queue)
         req = CallbackRequest(
             id=uuid.uuid4().hex[:16],
             queue=queue,
@@ -100,6 +102,7 @@ class CallbackOffer:
             topic=topic,
             language=language,
             call_uniqueid=uid,
+            next_attempt_at=next_open_at(now, hours),  # never dialled while closed
         )
         created = await self.store.create(req)  # in Redis before the citizen hears "booked"
         if not created.created:

@@ -1,0 +1,626 @@
+"""Callback dispatcher: real Redis for the lease and the store, a fake AMI.
+
+Every test runs twice: with :class:`ivr.callbacks.store.CallbackStore` on Redis,
+and with a small in-memory store that follows the same contract. Time is a fake
+clock (Tuesday 5 March 2024, 10:00 in Bangkok, unless said otherwise); the lease
+TTL runs on Redis's real clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import pytest
+from redis.asyncio import Redis
+
+from ivr.ami.client import AmiError
+from ivr.ami.events import OriginateResponse
+from ivr.callbacks.dispatcher import (
+    CallbackDispatcher,
+    CallbackStoreLike,
+    DispatcherConfig,
+    originate_result,
+)
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.menus.hours import BusinessHours, Window
+from ivr.queues.state import Agent, AgentState, Caller, QueueState
+from ivr.store.lease import LeaderLease
+
+BKK = ZoneInfo("Asia/Bangkok")
+OFFICE = BusinessHours(weekly=((Window.parse("08:30-16:30"),),) * 5 + ((), ()), holidays="none")
+
+
+def bkk(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> float:
+    return datetime(y, m, d, hh, mm, tzinfo=BKK).timestamp()
+
+
+T0 = bkk(2024, 3, 5, 10, 0)
+
+
+# ------------------------------------------------------------------ fakes
+
+
+class Clock:
+    def __init__(self, t: float = T0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class FakeAmi:
+    """Records Originates; the test delivers the OriginateResponse events."""
+
+    def __init__(self, log: list[dict[str, Any]] | None = None) -> None:
+        self.connected = True
+        self.calls: list[dict[str, Any]] = []
+        self.shared = log if log is not None else []  # every fake of a test, together
+        self.handlers: list[Callable[[OriginateResponse], Awaitable[None] | None]] = []
+        self.hang: asyncio.Event | None = None  # set: originate blocks until it is set
+        self.refuse: Exception | None = None
+        self.called = asyncio.Event()
+
+    def subscribe(
+        self,
+        event: type[OriginateResponse],
+        handler: Callable[[OriginateResponse], Awaitable[None] | None],
+    ) -> Callable[[], None]:
+        assert event is OriginateResponse
+        self.handlers.append(handler)
+        return lambda: self.handlers.remove(handler)
+
+    async def originate(
+        self,
+        channel: str,
+        context: str,
+        exten: str,
+        priority: int = 1,
+        variables: Mapping[str, str] = {},
+        caller_id: str | None = None,
+        timeout_ms: int = 30000,
+        async_: bool = True,
+        *,
+        action_id: str | None = None,
+    ) -> str:
+        assert action_id
+        call = {
+            "channel": channel,
+            "context": context,
+            "exten": exten,
+            "priority": priority,
+            "variables": dict(variables),
+            "caller_id": caller_id,
+            "timeout_ms": timeout_ms,
+            "async": async_,
+            "action_id": action_id,
+        }
+        self.calls.append(call)
+        self.shared.append(call)
+        self.called.set()
+        if self.hang is not None:
+            await self.hang.wait()
+        if self.refuse is not None:
+            raise self.refuse
+        return action_id
+
+    async def respond(self, action_id: str, response: str, reason: int | None = None) -> None:
+        event = OriginateResponse(action_id=action_id, response=response, reason=reason)
+        for handler in list(self.handlers):
+            result = handler(event)
+            if result is not None:
+                await result
+
+    def callback_ids(self) -> list[str]:
+        return [c["variables"]["IVR_CALLBACK_ID"] for c in self.calls]
+
+
+class MemoryStore:
+    """In-memory stand-in with the contract of ``CallbackStore`` (one event loop)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, CallbackRequest] = {}
+
+    @staticmethod
+    def _copy(req: CallbackRequest) -> CallbackRequest:
+        return replace(req, history=list(req.history))
+
+    async def create(self, req: CallbackRequest) -> CallbackRequest:
+        self.items[req.id] = self._copy(req)
+        return self._copy(req)
+
+    async def get(self, request_id: str) -> CallbackRequest | None:
+        req = self.items.get(request_id)
+        return None if req is None else self._copy(req)
+
+    async def pending(self, queue: str) -> list[CallbackRequest]:
+        live = (CallbackStatus.PENDING, CallbackStatus.DIALING)
+        reqs = [r for r in self.items.values() if r.queue == queue and r.status in live]
+        return [self._copy(r) for r in sorted(reqs, key=lambda r: (r.arrived_at, r.id))]
+
+    async def claim(self, request_id: str, instance: str, until: float) -> CallbackRequest | None:
+        req = self.items.get(request_id)
+        if req is None or req.status is not CallbackStatus.PENDING:
+            return None
+        req.status = CallbackStatus.DIALING
+        req.attempts += 1
+        req.dialing_by, req.dialing_until = instance, until
+        return self._copy(req)
+
+    async def release(
+        self,
+        request_id: str,
+        instance: str,
+        result: str,
+        retry_at: float | None,
+        max_attempts: int,
+    ) -> CallbackRequest | None:
+        req = self.items.get(request_id)
+        if req is None or req.status is not CallbackStatus.DIALING or req.dialing_by != instance:
+            return None
+        req.last_result, req.dialing_by, req.dialing_until = result, "", 0.0
+        if retry_at is None or req.attempts >= max_attempts:
+            req.status = CallbackStatus.FAILED
+        else:
+            req.status, req.next_attempt_at = CallbackStatus.PENDING, retry_at
+        return self._copy(req)
+
+    async def mark_connected(self, request_id: str) -> CallbackRequest | None:
+        req = self.items.get(request_id)
+        if req is None or req.status not in (CallbackStatus.PENDING, CallbackStatus.DIALING):
+            return None
+        req.status, req.last_result, req.dialing_by = CallbackStatus.CONNECTED, "answered", ""
+        return self._copy(req)
+
+    async def reclaim_expired(self, now: float) -> list[str]:
+        out = []
+        for req in self.items.values():
+            if req.status is CallbackStatus.DIALING and req.dialing_until <= now:
+                req.status, req.last_result, req.dialing_by = (
+                    CallbackStatus.PENDING,
+                    "interrupted",
+                    "",
+                )
+                req.dialing_until = 0.0
+                out.append(req.id)
+        return out
+
+
+class Store(CallbackStoreLike, Protocol):
+    async def create(self, req: CallbackRequest) -> Any: ...
+
+
+# ------------------------------------------------------------------ fixtures and helpers
+
+
+@pytest.fixture(params=["redis", "memory"])
+def store(request: pytest.FixtureRequest, redis_clean: Redis) -> Store:
+    if request.param == "memory":
+        return MemoryStore()
+    module = pytest.importorskip("ivr.callbacks.store")
+    real: Store = module.CallbackStore(redis_clean)
+    return real
+
+
+def request_for(
+    rid: str,
+    arrived: float,
+    number: str,
+    queue: str = "complaint",
+    topic: str = "complaint",
+    **kw: Any,
+) -> CallbackRequest:
+    return CallbackRequest(
+        id=rid,
+        queue=queue,
+        hotline="1111",
+        number=number,
+        arrived_at=arrived,
+        requested_at=arrived + 30,
+        topic=topic,
+        **kw,
+    )
+
+
+def queue_with(agents: int = 1, callers: list[Caller] | None = None) -> QueueState:
+    return QueueState(
+        name="complaint",
+        agents={
+            f"PJSIP/agent{n}": Agent(interface=f"PJSIP/agent{n}", state=AgentState.AVAILABLE)
+            for n in range(1, agents + 1)
+        },
+        callers={c.uniqueid: c for c in callers or []},
+    )
+
+
+class World:
+    """The queue states every dispatcher of a test sees, and its fake clock."""
+
+    def __init__(self, redis: Redis, store: Store, **config: Any) -> None:
+        self.redis = redis
+        self.store = store
+        self.clock = Clock()
+        self.states: dict[str, QueueState] = {"complaint": queue_with(1)}
+        self.originates: list[dict[str, Any]] = []
+        settings: dict[str, Any] = {
+            "ring_timeout_s": 30.0,
+            "claim_margin_s": 60.0,
+            "retry_delay_s": 300.0,
+            "max_attempts": 3,
+            "tick_s": 0.01,
+            "caller_id_for_hotline": lambda h: f'"{h}" <{h}>',
+        }
+        self.config = DispatcherConfig(**{**settings, **config})
+        self.dispatchers: list[CallbackDispatcher] = []
+
+    async def queues(self) -> dict[str, QueueState]:
+        return self.states
+
+    def dispatcher(
+        self, instance: str = "inst-a", lease_ttl_s: float = 5.0, lease_name: str = "callbacks"
+    ) -> tuple[CallbackDispatcher, FakeAmi]:
+        ami = FakeAmi(self.originates)
+        lease = LeaderLease(self.redis, lease_name, instance, lease_ttl_s)
+        d = CallbackDispatcher(
+            self.store, lease, ami, self.queues, self.config, instance, clock=self.clock
+        )
+        self.dispatchers.append(d)
+        return d, ami
+
+    async def status(self, rid: str) -> CallbackRequest:
+        req = await self.store.get(rid)
+        assert req is not None
+        return req
+
+    def originated_ids(self) -> list[str]:
+        return [c["variables"]["IVR_CALLBACK_ID"] for c in self.originates]
+
+
+@pytest.fixture
+def world(redis_clean: Redis, store: Store) -> Iterator[World]:
+    yield World(redis_clean, store)
+
+
+# ------------------------------------------------------------------ dialling
+
+
+async def test_dials_the_earliest_pending_callback_when_an_agent_is_free(world: World) -> None:
+    await world.store.create(request_for("late", T0 - 200, "0810000002"))
+    await world.store.create(request_for("early", T0 - 300, "0810000001", language="en"))
+    d, ami = world.dispatcher()
+
+    assert await d.tick() == ["early"]
+    [call] = ami.calls
+    assert call["channel"] == "PJSIP/0810000001@pstn"
+    assert (call["context"], call["exten"], call["priority"]) == ("callback-citizen", "s", 1)
+    assert call["timeout_ms"] == 30000
+    assert call["async"] is True
+    assert call["caller_id"] == '"1111" <1111>'
+    assert call["variables"] == {
+        "IVR_CALLBACK_ID": "early",
+        "IVR_QUEUE": "complaint",
+        "IVR_HOTLINE": "1111",
+        "IVR_TOPIC": "complaint",
+        "IVR_LANGUAGE": "en",
+        "IVR_ARRIVED_AT": f"{T0 - 300:.3f}",
+        "IVR_CALLBACK_ATTEMPT": "1",
+    }
+    early = await world.status("early")
+    assert early.status is CallbackStatus.DIALING
+    assert early.attempts == 1
+    assert early.dialing_by == "inst-a"
+    assert early.dialing_until == T0 + 30 + 60
+    assert d.in_flight == 1
+
+    # the one agent is kept for the citizen being rung: no second call
+    assert await d.tick() == []
+    assert len(ami.calls) == 1
+    assert (await world.status("late")).status is CallbackStatus.PENDING
+
+
+async def test_two_free_agents_two_calls(world: World) -> None:
+    world.states["complaint"] = queue_with(2)
+    for n, rid in enumerate(["a", "b", "c"]):
+        await world.store.create(request_for(rid, T0 - 300 + n, f"081000000{n}"))
+    d, ami = world.dispatcher()
+    assert await d.tick() == ["a", "b"]
+    assert ami.callback_ids() == ["a", "b"]
+
+
+async def test_no_dial_while_a_live_caller_who_came_earlier_waits(world: World) -> None:
+    await world.store.create(request_for("cb", T0 - 200, "0810000001"))
+    world.states["complaint"] = queue_with(
+        1, callers=[Caller(uniqueid="1709600000.1", arrived_at=T0 - 250, joined_at=T0 - 20)]
+    )
+    d, ami = world.dispatcher()
+    assert await d.tick() == []
+    assert ami.calls == []
+    assert (await world.status("cb")).status is CallbackStatus.PENDING
+
+    world.states["complaint"] = queue_with(1)  # the caller was answered
+    assert await d.tick() == ["cb"]
+
+
+async def test_no_dial_without_a_free_agent(world: World) -> None:
+    await world.store.create(request_for("cb", T0 - 200, "0810000001"))
+    world.states["complaint"].agents["PJSIP/agent1"].state = AgentState.IN_CALL
+    d, ami = world.dispatcher()
+    assert await d.tick() == []
+    world.states["complaint"].agents["PJSIP/agent1"].state = AgentState.PAUSED
+    assert await d.tick() == []
+    assert ami.calls == []
+
+
+# ------------------------------------------------------------------ outcomes
+
+
+async def test_no_answer_is_retried_after_the_delay_then_failed(
+    redis_clean: Redis, store: Store
+) -> None:
+    world = World(redis_clean, store, max_attempts=2)
+    await store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = world.dispatcher()
+
+    assert await d.tick() == ["cb"]
+    await ami.respond(ami.calls[0]["action_id"], "Failure", reason=3)
+    req = await world.status("cb")
+    assert req.status is CallbackStatus.PENDING
+    assert req.last_result == "no-answer"
+    assert req.next_attempt_at == T0 + 300
+    assert req.attempts == 1
+    assert d.in_flight == 0
+
+    world.clock.t = T0 + 299
+    assert await d.tick() == []
+    world.clock.t = T0 + 300
+    assert await d.tick() == ["cb"]
+    assert ami.calls[1]["variables"]["IVR_CALLBACK_ATTEMPT"] == "2"
+    await ami.respond(ami.calls[1]["action_id"], "Failure", reason=5)
+    req = await world.status("cb")
+    assert req.status is CallbackStatus.FAILED  # stays visible
+    assert req.last_result == "busy"
+    assert req.attempts == 2
+
+    world.clock.t = T0 + 3600
+    assert await d.tick() == []
+    assert len(ami.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("reason", "result"),
+    [
+        (3, "no-answer"),
+        (5, "busy"),
+        (8, "congestion"),
+        (1, "failed"),
+        (0, "failed"),
+        (None, "failed"),
+    ],
+)
+def test_originate_reasons(reason: int | None, result: str) -> None:
+    assert originate_result(reason) == result
+
+
+async def test_answered_and_confirmed_is_connected(world: World) -> None:
+    await world.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = world.dispatcher()
+    await d.tick()
+    await ami.respond(ami.calls[0]["action_id"], "Success", reason=4)
+    assert (await world.status("cb")).status is CallbackStatus.DIALING  # press-1 dialog
+    assert d.in_flight == 1
+    await d.on_answer_result("cb", confirmed=True)
+    assert (await world.status("cb")).status is CallbackStatus.CONNECTED
+    assert d.in_flight == 0
+    world.clock.t = T0 + 3600
+    assert await d.tick() == []
+    assert len(ami.calls) == 1
+
+
+async def test_answered_without_pressing_1_is_retried(world: World) -> None:
+    await world.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = world.dispatcher()
+    await d.tick()
+    await ami.respond(ami.calls[0]["action_id"], "Success", reason=4)
+    # the press-1 route may run on another instance: it releases for the holder
+    other, _ = world.dispatcher("inst-b")
+    await other.on_answer_result("cb", confirmed=False)
+    req = await world.status("cb")
+    assert req.status is CallbackStatus.PENDING
+    assert req.last_result == "no-confirm"
+    assert req.next_attempt_at == T0 + 300
+    await other.on_answer_result("cb", confirmed=False)  # a second report changes nothing
+    assert (await world.status("cb")).attempts == 1
+
+
+async def test_refused_originate_is_retried_later(world: World) -> None:
+    await world.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = world.dispatcher()
+    ami.refuse = AmiError("AMI Originate failed on 127.0.0.1:5038: Extension does not exist.")
+    assert await d.tick() == []
+    req = await world.status("cb")
+    assert req.status is CallbackStatus.PENDING
+    assert req.last_result == "failed"
+    assert req.next_attempt_at == T0 + 300
+    assert d.in_flight == 0
+
+
+async def test_unexpected_originate_error_counts_as_a_failed_attempt(world: World) -> None:
+    await world.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = world.dispatcher()
+    ami.refuse = RuntimeError("unexpected")
+    assert await d.tick() == []
+    req = await world.status("cb")
+    assert (req.status, req.last_result, req.attempts) == (CallbackStatus.PENDING, "failed", 1)
+
+
+async def test_line_breaks_never_reach_an_ami_header(world: World) -> None:
+    await world.store.create(request_for("cb", T0 - 200, "0810000001", topic="a\r\nAction: x"))
+    d, ami = world.dispatcher()
+    assert await d.tick() == ["cb"]
+    assert ami.calls[0]["variables"]["IVR_TOPIC"] == "a Action: x"
+
+
+async def test_responses_to_other_actions_are_ignored(world: World) -> None:
+    await world.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = world.dispatcher()
+    await d.tick()
+    await ami.respond("someone-else-1", "Failure", reason=3)
+    assert (await world.status("cb")).status is CallbackStatus.DIALING
+
+
+# ------------------------------------------------------------------ several instances, crashes
+
+
+async def _run_for(dispatchers: list[CallbackDispatcher], seconds: float) -> None:
+    tasks = [asyncio.create_task(d.run()) for d in dispatchers]
+    await asyncio.sleep(seconds)
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_two_instances_place_each_callback_once(world: World) -> None:
+    world.states["complaint"] = queue_with(4)
+    for n in range(4):
+        await world.store.create(request_for(f"cb{n}", T0 - 300 + n, f"081000000{n}"))
+    a, _ = world.dispatcher("inst-a")
+    b, _ = world.dispatcher("inst-b")
+    await _run_for([a, b], 0.4)
+    assert sorted(world.originated_ids()) == ["cb0", "cb1", "cb2", "cb3"]
+    holders = {(await world.status(f"cb{n}")).dialing_by for n in range(4)}
+    assert len(holders) == 1  # only the leader dialled
+
+
+async def test_two_leaders_at_once_still_place_each_callback_once(world: World) -> None:
+    # a lease lost mid-tick can leave two instances dialling for a moment:
+    # the atomic claim still gives each callback to one of them
+    world.states["complaint"] = queue_with(4)
+    for n in range(4):
+        await world.store.create(request_for(f"cb{n}", T0 - 300 + n, f"081000000{n}"))
+    a, _ = world.dispatcher("inst-a", lease_name="lease-a")
+    b, _ = world.dispatcher("inst-b", lease_name="lease-b")
+    await asyncio.gather(a.tick(), b.tick(), a.tick(), b.tick())
+    await _run_for([a, b], 0.2)
+    assert sorted(world.originated_ids()) == ["cb0", "cb1", "cb2", "cb3"]
+
+
+async def test_a_crash_mid_dial_is_redialled_once_by_another_instance(world: World) -> None:
+    await world.store.create(request_for("cb", T0 - 200, "0810000001"))
+    a, ami_a = world.dispatcher("inst-a", lease_ttl_s=0.3)
+    ami_a.hang = asyncio.Event()  # the Originate never comes back
+    task = asyncio.create_task(a.tick())
+    await asyncio.wait_for(ami_a.called.wait(), 5)
+    task.cancel()  # the dispatcher dies: no release of the claim nor of the lease
+    await asyncio.gather(task, return_exceptions=True)
+    req = await world.status("cb")
+    assert req.status is CallbackStatus.DIALING
+    assert req.dialing_by == "inst-a"
+
+    b, ami_b = world.dispatcher("inst-b", lease_ttl_s=0.3)
+    assert await b.tick() == []  # a's lease still runs
+    assert not b.lease.is_leader
+    await asyncio.sleep(0.35)
+    assert await b.tick() == []  # b leads now, but a's claim has not expired
+    assert b.lease.is_leader
+
+    world.clock.t = req.dialing_until
+    assert await b.tick() == ["cb"]
+    req = await world.status("cb")
+    assert req.status is CallbackStatus.DIALING
+    assert req.dialing_by == "inst-b"
+    assert req.attempts == 2
+    for _ in range(3):
+        assert await b.tick() == []
+    assert world.originated_ids() == ["cb", "cb"]  # a's interrupted call, then b's one
+    assert ami_b.callback_ids() == ["cb"]
+
+
+async def test_close_releases_the_lease(world: World) -> None:
+    a, _ = world.dispatcher("inst-a")
+    b, _ = world.dispatcher("inst-b")
+    await a.tick()
+    assert a.lease.is_leader
+    await b.tick()
+    assert not b.lease.is_leader
+    await a.close()
+    await b.tick()
+    assert b.lease.is_leader
+
+
+# ------------------------------------------------------------------ hours, AMI down
+
+
+async def test_outside_business_hours_not_dialled_until_the_opening(
+    redis_clean: Redis, store: Store
+) -> None:
+    world = World(redis_clean, store, hours_for_queue=lambda _q: OFFICE)
+    saturday = bkk(2024, 3, 9, 10, 0)
+    world.clock.t = saturday
+    await store.create(request_for("cb", saturday - 600, "0810000001"))
+    d, ami = world.dispatcher()
+    assert await d.tick() == []
+    assert ami.calls == []
+    world.clock.t = bkk(2024, 3, 11, 8, 29)
+    assert await d.tick() == []
+    world.clock.t = bkk(2024, 3, 11, 8, 30)
+    assert await d.tick() == ["cb"]
+
+
+async def test_no_answer_near_closing_time_is_retried_at_the_next_opening(
+    redis_clean: Redis, store: Store
+) -> None:
+    world = World(redis_clean, store, hours_for_queue=lambda _q: OFFICE)
+    friday = bkk(2024, 3, 8, 16, 28)
+    world.clock.t = friday
+    await store.create(request_for("cb", friday - 600, "0810000001"))
+    d, ami = world.dispatcher()
+    assert await d.tick() == ["cb"]
+    await ami.respond(ami.calls[0]["action_id"], "Failure", reason=3)
+    req = await world.status("cb")
+    assert req.status is CallbackStatus.PENDING
+    monday_opening = bkk(2024, 3, 11, 8, 30)
+    assert req.next_attempt_at == monday_opening
+    world.clock.t = friday + 3600
+    assert await d.tick() == []
+    world.clock.t = monday_opening
+    assert await d.tick() == ["cb"]
+
+
+async def test_nothing_while_the_ami_is_down(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await world.store.create(request_for("cb", T0 - 200, "0810000001"))
+    world.states["complaint"].agents["PJSIP/agent1"].state = AgentState.IN_CALL
+    d, ami = world.dispatcher()
+    assert await d.tick() == []  # leads, but the agent is busy
+    assert d.lease.is_leader
+    ami.connected = False
+    with caplog.at_level(logging.WARNING, logger="ivr.callbacks"):
+        for _ in range(3):
+            assert await d.tick() == []
+    assert [r.message for r in caplog.records if r.name == "ivr.callbacks"] == [
+        "AMI not connected: no callbacks placed until it is back"
+    ]
+    assert not d.lease.is_leader  # another instance with a working AMI may lead
+    assert ami.calls == []
+    world.states["complaint"] = queue_with(1)
+    ami.connected = True
+    assert await d.tick() == ["cb"]
+
+
+async def test_logs_hold_masked_numbers_only(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await world.store.create(request_for("cb", T0 - 200, "0812345678"))
+    d, ami = world.dispatcher()
+    with caplog.at_level(logging.DEBUG):
+        await d.tick()
+        await ami.respond(ami.calls[0]["action_id"], "Failure", reason=3)
+    text = " ".join(f"{r.getMessage()} {getattr(r, 'fields', '')}" for r in caplog.records)
+    assert "081*****78" in text
+    assert "0812345678" not in text

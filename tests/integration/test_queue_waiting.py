@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 
@@ -18,6 +19,7 @@ from ivr.app import HotlineApp
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.callbacks.store import CallbackStore
 from ivr.config import Settings
+from ivr.store.tokens import TokenStore
 
 pytestmark = pytest.mark.sandbox
 
@@ -123,6 +125,13 @@ async def test_three_callers_hear_places_1_2_3_and_keep_them(
         assert [e["Channel"] for e in sorted(entries, key=lambda e: int(e["Position"]))] == channels
         loops = sum(1 for p in heard[channels[0]] if p == "queue-position")
         assert loops == 1, "no news, no repeated announcement"
+        # supervisors see the same line through the API (masked numbers)
+        detail = await api_get(app, f"/api/queues/{QUEUE}")
+        assert [c["place"] for c in detail["callers"]] == [1, 2, 3]
+        assert [c["number"] for c in detail["callers"]] == [f"081*****0{i}" for i in range(3)]
+        summary = await api_get(app, "/api/queues")
+        [mine] = [q for q in summary["queues"] if q["name"] == QUEUE]
+        assert mine["callers_waiting"] == 3 and mine["agents"]["paused"] == 4
         # the first caller leaves: the others are told their new places
         await ami.action("Hangup", Channel=channels[0])
         await asyncio.sleep(7)
@@ -131,6 +140,22 @@ async def test_three_callers_hear_places_1_2_3_and_keep_them(
     finally:
         for ch in channels[1:]:
             await ami.action("Hangup", Channel=ch)
+
+
+async def api_get(app: HotlineApp, path: str) -> dict:  # type: ignore[type-arg]
+    """GET on the server's own HTTP port with a fresh supervisor token."""
+    token, _ = await TokenStore(app.redis).create("supervisor", "test")
+    assert app._http is not None
+    host, port = app._http.addresses[0][:2]
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"http://{host}:{port}{path}", headers={"Authorization": f"Bearer {token}"}
+        ) as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+        body: dict = await resp.json()  # type: ignore[type-arg]
+        return body
 
 
 async def test_pending_callbacks_hold_places(

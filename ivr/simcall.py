@@ -210,7 +210,8 @@ async def sim_call(
                 found = trace_task.result() if trace_task is not None else None
                 if found is not None:
                     result.trace = found
-                    settle_until = time.monotonic() + 2.0
+                    # a caller handed to a queue first hears its place (queue-wait)
+                    settle_until = time.monotonic() + (30.0 if found.outcome == "queue" else 2.0)
                 else:
                     trace_task = asyncio.create_task(traces.get(result.uniqueid))
             ended = result.queue or result.hung_up

@@ -91,7 +91,7 @@ class CallbackOffer:
         topic = await call.get_variable("IVR_TOPIC") or ""
         language = await call.get_variable("CHANNEL(language)") or "th"
         now = self.clock()
-        hours = self.hours_for_queue(queue)
+        not_before = self._not_before(queue, now, view)
         req = CallbackRequest(
             id=uuid.uuid4().hex[:16],
             queue=queue,
@@ -102,7 +102,7 @@ class CallbackOffer:
             topic=topic,
             language=language,
             call_uniqueid=uid,
-            next_attempt_at=next_open_at(now, hours),  # never dialled while closed
+            next_attempt_at=not_before,  # never dialled while closed
         )
         created = await self.store.create(req)  # in Redis before the citizen hears "booked"
         if not created.created:
@@ -118,7 +118,7 @@ class CallbackOffer:
                          number=mask_phone(number), place=view.place),
         )  # fmt: skip
         await call.play(sound("callback-accepted"))
-        await self._when(call, queue, now, view)
+        await self._when(call, queue, now, view, not_before)
         await call.play(sound("goodbye"))
         return True
 
@@ -147,20 +147,28 @@ class CallbackOffer:
             if number is None:
                 await call.play(sound("callback-invalid-number"))
 
-    async def _when(self, call: Call, queue: str, now: float, view: WaitView) -> None:
-        """When to expect the call: minutes, or the next opening when closed by then."""
-        est = view.estimate_s or 0.0
+    def _not_before(self, queue: str, now: float, view: WaitView) -> float:
+        """When the callback may be placed: now, or the next opening when the
+        queue will be closed by the time the citizen's place comes up."""
         hours = self.hours_for_queue(queue)
-        expected = datetime.fromtimestamp(now + est, UTC)
-        if hours is not None and not hours.is_open(expected):
-            opening = hours.next_opening(expected)
-            if opening is not None:
-                await call.play(sound("callback-next-opening"))
-                for p in opening_prompts(hours.local(opening)):
-                    await call.play(sound(p))
-                await call.play(sound("callback-expect-end"))
-                return
-        _, minutes = round_minutes(est)
+        expected = now + (view.estimate_s or 0.0)
+        if hours is None or hours.is_open(datetime.fromtimestamp(expected, UTC)):
+            return next_open_at(now, hours)
+        return next_open_at(expected, hours)
+
+    async def _when(
+        self, call: Call, queue: str, now: float, view: WaitView, not_before: float
+    ) -> None:
+        """When to expect the call: in about N minutes, or the next opening."""
+        hours = self.hours_for_queue(queue)
+        if hours is not None and not_before > now + (view.estimate_s or 0.0):
+            await call.play(sound("callback-next-opening"))
+            opening = hours.local(datetime.fromtimestamp(not_before, UTC))
+            for p in opening_prompts(opening):
+                await call.play(sound(p))
+            await call.play(sound("callback-expect-end"))
+            return
+        _, minutes = round_minutes(view.estimate_s or 0.0)
         await call.play(sound("callback-expect-within"))
         for p in number_prompts(minutes):
             await call.play(sound(p))

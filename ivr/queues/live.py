@@ -24,23 +24,6 @@ from ..store import keys
 from . import model
 from .state import QueueState
 
-QUEUE_EVENTS = frozenset(
-    {
-        "QueueCallerJoin",
-        "QueueCallerLeave",
-        "QueueCallerAbandon",
-        "AgentCalled",
-        "AgentRingNoAnswer",
-        "AgentConnect",
-        "AgentComplete",
-        "QueueMemberStatus",
-        "QueueMemberPause",
-        "QueueMemberAdded",
-        "QueueMemberRemoved",
-        "Hangup",
-    }
-)
-
 
 class LiveQueues:
     def __init__(
@@ -101,11 +84,11 @@ class LiveQueues:
         )
 
     def _on_event(self, event: AnyEvent) -> None:
-        if event.name not in QUEUE_EVENTS:
+        if event.name not in model.HANDLERS:
             return
         now = self.clock()
-        queue = event.get("Queue")
-        if event.name == "Hangup":
+        queue = model.queue_of(event)
+        if queue == "*":
             targets = list(self.states.values())
         elif queue:
             targets = [self.states.setdefault(queue, QueueState(queue))]

@@ -46,6 +46,11 @@ def settings(settings: Settings) -> Settings:
 async def quiet_queue(ami: AmiClient, redis: Redis) -> AsyncIterator[list[str]]:
     """No SIP agent takes calls; announcements every 3 s; members added here go away."""
     await redis.flushdb()
+    # an empty line to start with: callers left by earlier tests are hung up
+    reply = await ami.action("QueueStatus", Queue=QUEUE)
+    for entry in reply if isinstance(reply, list) else []:
+        if entry.get("Event") == "QueueEntry":
+            await ami.action("Hangup", Channel=entry["Channel"])
     for a in PJSIP_AGENTS:
         await ami.action("QueuePause", Interface=a, Queue=QUEUE, Paused="true")
     await ami.action("Setvar", Variable="IVR_QUEUE_INTERVAL", Value="3")
@@ -88,6 +93,8 @@ def places_said(prompts: list[str]) -> list[int]:
     out, i = [], 0
     while i < len(prompts):
         if prompts[i] == "queue-position":
+            if "queue-position-end" not in prompts[i:]:
+                break  # an announcement still being played
             j = prompts.index("queue-position-end", i)
             words = prompts[i + 1 : j]
             out.append(int(words[0].removeprefix("num-")) if len(words) == 1 else -1)

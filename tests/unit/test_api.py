@@ -20,10 +20,16 @@ from ivr.callbacks.store import CallbackStore
 from ivr.queues.state import Agent, AgentState, Caller, CallerState, QueueState
 from ivr.store.tokens import TokenStore
 
-NOW = time.time()
+NOW = time.time()  # renewed before each test: waits are measured against the clock
 CALLER_1 = "0811111111"
 CALLER_2 = "0822222222"
 CALLBACK_NUMBER = "0899999999"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    global NOW
+    NOW = time.time()
 
 
 def complaint_queue() -> QueueState:

@@ -273,6 +273,20 @@ def _hangup(state: QueueState, event: Event, now: float, _wrapup: float) -> None
     _release_ringing(state, caller.uniqueid, now)
 
 
+#: The UserEvent the dialplan sends when a waiting caller leaves with a callback booked.
+CALLBACK_BOOKED = "IvrCallbackBooked"
+
+
+def _user_event(state: QueueState, event: Event, now: float, _wrapup: float) -> None:
+    """A caller who left the line with a callback booked is not an abandon: the
+    callback now holds the place."""
+    if event.get("UserEvent") != CALLBACK_BOOKED:
+        return
+    caller = _remove_caller(state, event.get("Uniqueid"))
+    if caller is not None:
+        _release_ringing(state, caller.uniqueid, now)
+
+
 def _flag(value: str) -> bool | None:
     text = value.strip().lower()
     if text in ("1", "true", "yes"):
@@ -298,6 +312,7 @@ HANDLERS: Final[Mapping[str, Handler]] = {
     "QueueMemberRinginuse": _member,
     "QueueMemberRemoved": _member_removed,
     "Hangup": _hangup,
+    "UserEvent": _user_event,
 }
 
 

@@ -477,3 +477,22 @@ def test_state_round_trips_through_json_after_replay() -> None:
     again = QueueState.from_dict(json.loads(json.dumps(st.to_dict())))
     assert again == st
     assert any(a.caller_uniqueid for a in again.agents.values())
+
+
+def test_a_caller_leaving_with_a_callback_booked_is_not_an_abandon() -> None:
+    st = QueueState(QUEUE)
+    caller = {"Queue": QUEUE, "Uniqueid": "cb.1", "Channel": "Local/s@sim-caller-1;1"}
+    apply(st, parse_event({**caller, "Event": "QueueCallerJoin", "Position": "1"}), 1.0)
+    apply(st, parse_event({**caller, "Event": "QueueCallerAbandon", "Position": "1"}), 4.0)
+    apply(st, parse_event({**caller, "Event": "QueueCallerLeave", "Position": "1"}), 4.0)
+    assert st.callers["cb.1"].state is CallerState.ANNOUNCING  # out for an announcement
+    # the dialplan's UserEvent when the caller accepted a callback, then the hang-up
+    booked = {**caller, "Event": "UserEvent", "UserEvent": model.CALLBACK_BOOKED}
+    apply(st, parse_event(booked), 9.0)
+    apply(st, parse_event({**caller, "Event": "Hangup"}), 9.1)
+    assert st.callers == {} and st.abandoned == 0
+    # another caller who simply hangs up is an abandon
+    other = {"Queue": QUEUE, "Uniqueid": "ab.1", "Channel": "Local/s@sim-caller-2;1"}
+    apply(st, parse_event({**other, "Event": "QueueCallerJoin", "Position": "1"}), 10.0)
+    apply(st, parse_event({**other, "Event": "Hangup"}), 12.0)
+    assert st.abandoned == 1

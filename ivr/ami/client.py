@@ -389,6 +389,12 @@ class AmiClient:
         if isinstance(result, list):
             return [_plain(m) for m in result], action_id
         reply = _plain(result)
+        if reply.get("Event"):
+            # An event carrying our ActionID overtook the response (an asynchronous
+            # Originate on a fast channel: OriginateResponse before "successfully
+            # queued"): panoramisk took it for the reply. Deliver it as the event it is.
+            self._dispatch(parse_event(reply))
+            return reply, action_id
         if reply.get("Response", "").lower() in _ERROR_RESPONSES:
             message = reply.get("Message") or reply.get("Output") or "no message"
             raise AmiError(f"AMI {name} failed on {self.address}: {message}")

@@ -182,6 +182,9 @@ async def test_closed_hours_play_the_hours_and_hang_up(
 
 async def test_topic_and_path_travel_to_the_agent(app: HotlineApp, ami, call) -> None:
     member = "Local/topiccheck@sim-agent/n"
+    sip_agents = [f"PJSIP/agent{i}" for i in range(1, 5)]  # nobody answers there
+    for a in sip_agents:
+        await ami.action("QueuePause", Interface=a, Queue="complaint", Paused="true")
     await ami.action("QueueAdd", Queue="complaint", Interface=member, MemberName="sim1")
     try:
         answered = asyncio.ensure_future(
@@ -197,3 +200,5 @@ async def test_topic_and_path_travel_to_the_agent(app: HotlineApp, ami, call) ->
         assert ev.get("Path") == "main>3>track>1"
     finally:
         await ami.action("QueueRemove", Queue="complaint", Interface=member)
+        for a in sip_agents:
+            await ami.action("QueuePause", Interface=a, Queue="complaint", Paused="false")

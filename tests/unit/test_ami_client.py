@@ -316,6 +316,31 @@ async def test_originate_returns_action_id_and_the_response_event_is_dispatched(
     assert sent["Variable"].split("\n") == ["CALLBACK_ID=cb-1", 'NOTE=a\\,b \\"c\\"']
 
 
+async def test_originate_response_that_overtakes_the_reply_is_still_an_event(
+    fake: FakeAmi, client: AmiClient
+) -> None:
+    # Seen on the sandbox: with a fast Local channel Asterisk can write the
+    # OriginateResponse event before "Originate successfully queued".
+    def event_first(block: Block) -> list[Block]:
+        aid = {"ActionID": block.get("ActionID", "")}
+        return [
+            {"Event": "OriginateResponse", **aid, "Response": "Success",
+             "Channel": "Local/s@sim-caller-00000001;1", "Reason": "4", "Uniqueid": "1.1"},
+            {"Response": "Success", **aid, "Message": "Originate successfully queued"},
+        ]  # fmt: skip
+
+    fake.extra["Originate"] = event_first
+    waiting = asyncio.ensure_future(
+        client.wait_event(lambda e: isinstance(e, OriginateResponse), 2)
+    )
+    await asyncio.sleep(0)
+    action_id = await client.originate("Local/s@sim-caller", "hotlines", "1111")
+    event = await waiting
+    assert isinstance(event, OriginateResponse) and event.action_id == action_id
+    assert event.uniqueid == "1.1"
+    assert await client.action("Ping")  # the connection is still in step
+
+
 async def test_sync_originate_waits_for_the_call(fake: FakeAmi, client: AmiClient) -> None:
     fake.extra["Originate"] = lambda b: [
         {"Response": "Error", "ActionID": b["ActionID"], "Message": "Originate failed"}

@@ -135,6 +135,7 @@ async def sim_call(
         for cls in (AGIExecStart, AGIExecEnd, DTMFEnd, QueueCallerJoin, Hangup)
     ]
     deadline = time.monotonic() + limit_s
+    trace_task: asyncio.Task[CallTrace | None] | None = None
     try:
         action_id = f"sim-{uuid.uuid4().hex}"
         # listen before asking: the OriginateResponse can arrive with the reply itself
@@ -164,7 +165,6 @@ async def sim_call(
         digits = list(press)
         press_at: float | None = None
         armed_by = ""
-        trace_task: asyncio.Task[CallTrace | None] | None = None
         settle_until: float | None = None
         while time.monotonic() < deadline:
             now = time.monotonic()
@@ -227,6 +227,9 @@ async def sim_call(
             result.trace = await traces.get(result.uniqueid)
         return result
     finally:
+        if trace_task is not None and not trace_task.done():
+            trace_task.cancel()
+            await asyncio.gather(trace_task, return_exceptions=True)
         for u in unsubs:
             u()
         if result.channel and not keep and not result.hung_up:

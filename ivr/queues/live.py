@@ -9,7 +9,6 @@ API) sees it. After every AMI (re)connect the model is rebuilt from
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -57,10 +56,10 @@ class LiveQueues:
     async def close(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        tasks = [*self._tasks, *([self._task] if self._task is not None else [])]
+        for task in tasks:  # nothing may touch Redis after the app closes it
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self._flush()
 
     # -- the model ------------------------------------------------------------------

@@ -6,6 +6,7 @@ these fixtures bring it up themselves (building the root the first time).
 
 from __future__ import annotations
 
+import gc
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
@@ -104,3 +105,11 @@ def call(ami: AmiClient, traces: TraceStore):  # type: ignore[no-untyped-def]
         return await sim_call(ami, traces, number, press, **kw)  # type: ignore[arg-type]
 
     return _call
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage() -> Iterator[None]:
+    """Collect garbage after each test, so that anything a test leaves unclosed is
+    reported against that test rather than whichever test the collector runs in."""
+    yield
+    gc.collect()

@@ -126,10 +126,16 @@ async def test_three_callers_hear_places_1_2_3_and_keep_them(
         # several turns of the waiting loop (3 s each) go by
         await asyncio.sleep(8)
         assert [places_said(heard[ch])[0] for ch in channels] == [1, 2, 3]
-        reply = await ami.action("QueueStatus", Queue=QUEUE)
-        entries = [r for r in reply if r.get("Event") == "QueueEntry"]  # type: ignore[union-attr]
-        # Asterisk's own queue holds them in arrival order after re-entering
-        assert [e["Channel"] for e in sorted(entries, key=lambda e: int(e["Position"]))] == channels
+
+        # Asterisk's own queue holds them in arrival order after re-entering (asked
+        # at a moment when none of them is out for its turn in the queue-wait route)
+        async def in_queue() -> list[str] | None:
+            reply = await ami.action("QueueStatus", Queue=QUEUE)
+            entries = [r for r in reply if r.get("Event") == "QueueEntry"]  # type: ignore[union-attr]
+            order = [e["Channel"] for e in sorted(entries, key=lambda e: int(e["Position"]))]
+            return order if len(order) == len(channels) else None
+
+        assert await wait_for(in_queue, 10, 0.1) == channels
         loops = sum(1 for p in heard[channels[0]] if p == "queue-position")
         assert loops == 1, "no news, no repeated announcement"
         # supervisors see the same line through the API (masked numbers)

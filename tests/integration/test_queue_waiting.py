@@ -113,9 +113,21 @@ async def wait_for(predicate, limit_s: float = 30.0, step: float = 0.2):  # type
     raise AssertionError("condition not met in time")
 
 
+@pytest.fixture
+async def app_no_offers(settings: Settings, sandbox) -> AsyncIterator[HotlineApp]:  # type: ignore[no-untyped-def]
+    """The server without callback offers: callers only listen and wait."""
+    a = HotlineApp(replace(settings, callback_max_offers=0))
+    await a.start()
+    try:
+        yield a
+    finally:
+        await a.stop()
+
+
 async def test_three_callers_hear_places_1_2_3_and_keep_them(
-    app: HotlineApp, ami: AmiClient, call, quiet_queue: list[str]
+    app_no_offers: HotlineApp, ami: AmiClient, call, quiet_queue: list[str]
 ) -> None:
+    app = app_no_offers
     heard = heard_by_channel(ami)
     calls = [
         await call("1111", "2", keep=True, caller=f"081234560{i}", until=lambda c: bool(c.queue))

@@ -36,6 +36,7 @@ from .queues.waiting import WaitingRoute, WaitSettings
 from .store.lease import LeaderLease
 from .store.tokens import TokenStore
 from .store.traces import TraceStore
+from .tasks import cancel_and_wait
 from .trace import CallTrace
 
 
@@ -198,9 +199,7 @@ class HotlineApp:
         asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         await self.agi.close(self.settings.shutdown_grace_s)
         if self._dispatch_task is not None:
-            self._dispatch_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._dispatch_task
+            await cancel_and_wait([self._dispatch_task], log=server_log, what="callback dispatcher")
         await self.dispatcher.close()
         await self.live.close()
         await self.ami.close()

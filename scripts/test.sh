@@ -19,4 +19,7 @@ started=$(.venv/bin/ivr sandbox up --print-started)
 cleanup() { [ -n "$started" ] && .venv/bin/ivr sandbox down --only "$started" || true; }
 trap cleanup EXIT
 echo "== pytest"
-.venv/bin/pytest -q -p no:cacheprovider "$@"
+# Each test has its own limit (pyproject: timeout); this one bounds the whole run,
+# well inside CI's hour and a half: pytest is interrupted and still prints its summary.
+timeout --signal=INT --kill-after=60 "${IVR_TEST_LIMIT:-40m}" \
+  .venv/bin/pytest -q -p no:cacheprovider "$@"

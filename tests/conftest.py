@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import sys
 from collections.abc import AsyncIterator
 from urllib.parse import urlparse
 
@@ -9,6 +12,33 @@ import pytest
 from redis.asyncio import Redis
 
 from ivr.config import load_settings
+
+# Before pytest-timeout (pyproject: timeout) fails a hung test, print what every
+# asyncio task is waiting on: the main thread's stack alone only shows the loop idle.
+TASK_DUMP_AFTER_S = 200.0
+
+
+def dump_tasks(label: str) -> None:
+    out = io.StringIO()
+    tasks = asyncio.all_tasks()
+    print(f"\n== {label}: {len(tasks)} asyncio task(s) still pending", file=out)
+    for task in tasks:
+        print(f"-- {task.get_name()} {task.get_coro()!r}", file=out)
+        task.print_stack(limit=12, file=out)
+    sys.stderr.write(out.getvalue())
+    sys.stderr.flush()
+
+
+@pytest.fixture
+async def task_watchdog(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Used (autouse) by the sandbox test folders, whose tests wait on real servers."""
+    handle = asyncio.get_running_loop().call_later(
+        TASK_DUMP_AFTER_S, dump_tasks, f"{request.node.nodeid} still running"
+    )
+    try:
+        yield
+    finally:
+        handle.cancel()
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ from panoramisk import manager as pk_manager
 
 from ivr.ami.events import AmiEvent, AnyEvent, parse_event
 from ivr.log import ami_log, fields
+from ivr.tasks import cancel_and_wait
 
 __all__ = [
     "AmiClient",
@@ -282,8 +283,14 @@ class AmiClient:
             await self.close()
             raise
         if self._hooks_task is not None:
-            # wait() rather than await: a run cancelled by a quick reconnect is not an error
-            await asyncio.wait([self._hooks_task])
+            # wait() rather than await: a run cancelled by a quick reconnect is not an error;
+            # bounded, so that a hook stuck on another server cannot hold the start up
+            _done, slow = await asyncio.wait([self._hooks_task], timeout=self.connect_timeout)
+            if slow:
+                ami_log.warning(
+                    "AMI connect hooks still running: going on without them",
+                    extra=fields(ami=self.address, waited_s=self.connect_timeout),
+                )
 
     async def close(self) -> None:
         """Close the connection, stop reconnecting, cancel handler tasks and pending waits."""
@@ -308,11 +315,7 @@ class AmiClient:
             if not waiter.done():
                 waiter.cancel()
         self._waiters.clear()
-        tasks = [t for t in self._tasks if not t.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks, log=ami_log, what="AMI handler tasks")
         self._tasks.clear()
         if manager is not None:
             ami_log.info("AMI closed", extra=fields(ami=self.address))

@@ -20,6 +20,7 @@ from ..ami.client import AmiClient, AmiError
 from ..ami.events import AnyEvent
 from ..log import ami_log, fields
 from ..store import keys
+from ..tasks import cancel_and_wait, stop_if_cancelling
 from . import model
 from .state import QueueState
 
@@ -57,9 +58,8 @@ class LiveQueues:
         if self._unsubscribe is not None:
             self._unsubscribe()
         tasks = [*self._tasks, *([self._task] if self._task is not None else [])]
-        for task in tasks:  # nothing may touch Redis after the app closes it
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # nothing may touch Redis after the app closes it
+        await cancel_and_wait(tasks, log=ami_log, what="live queue tasks")
         await self._flush()
 
     # -- the model ------------------------------------------------------------------
@@ -132,6 +132,7 @@ class LiveQueues:
                 if gone or before != [a.state for a in st.agents.values()]:
                     self._dirty.add(st.name)
             await self._flush()
+            stop_if_cancelling()  # redis-py may swallow a cancellation inside a command
 
     async def _flush(self) -> None:
         if not self._dirty:

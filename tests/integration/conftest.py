@@ -108,6 +108,11 @@ def call(ami: AmiClient, traces: TraceStore):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _watchdog(task_watchdog: None) -> None:
+    """Every sandbox test reports its pending asyncio tasks if it hangs."""
+
+
+@pytest.fixture(autouse=True)
 def _collect_garbage() -> Iterator[None]:
     """Collect garbage after each test, so that anything a test leaves unclosed is
     reported against that test rather than whichever test the collector runs in."""

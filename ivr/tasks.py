@@ -1,0 +1,55 @@
+"""Stopping background tasks without ever hanging a shutdown.
+
+A task that swallows its cancellation (redis-py has done so when the cancel
+lands inside a command) would make a plain ``gather`` after ``cancel`` wait
+forever. :func:`cancel_and_wait` cancels again while it waits, gives up after
+``within_s`` seconds and says which tasks are still running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from .log import fields
+
+CANCEL_TIMEOUT_S = 5.0
+
+
+async def cancel_and_wait(
+    tasks: Iterable[asyncio.Future[Any]],
+    *,
+    log: logging.Logger,
+    what: str,
+    within_s: float = CANCEL_TIMEOUT_S,
+) -> set[asyncio.Future[Any]]:
+    """Cancel ``tasks`` and wait for them; returns those still running after ``within_s``."""
+    pending = {t for t in tasks if not t.done()}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while pending:
+        for t in pending:
+            t.cancel()
+        left = deadline - loop.time()
+        if left <= 0:
+            break
+        _done, pending = await asyncio.wait(pending, timeout=min(left, 0.5))
+    if pending:
+        log.error(
+            "tasks did not stop when cancelled",
+            extra=fields(what=what, still_running=len(pending), timeout_s=within_s),
+        )
+    return pending
+
+
+def stop_if_cancelling() -> None:
+    """Raise CancelledError if this task was asked to stop.
+
+    For loops that call libraries which may swallow a cancellation: called after
+    such a call, it makes sure the loop still ends.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -22,7 +22,7 @@ from .callbacks.dispatcher import CallbackDispatcher, DispatcherConfig
 from .callbacks.model import CallbackRequest
 from .callbacks.offer import CallbackAnswerRoute, CallbackOffer
 from .callbacks.store import CallbackStore
-from .config import Settings
+from .config import PER_QUEUE_SETTINGS, Settings, queue_setting
 from .hotlines import HotlineRegistry, ReloadResult
 from .log import call_log, fields, server_log
 from .menus.engine import MenuEngine
@@ -82,13 +82,7 @@ class HotlineApp:
             self.live.queues,
             self.callbacks.pending,
             CallbackOffer(self.callbacks, self.hours_for_queue),
-            WaitSettings(
-                announce_repeat_s=settings.announce_repeat_s,
-                announce_max_place=settings.announce_max_place,
-                default_handle_s=settings.default_handle_s,
-                callback_threshold_s=settings.callback_threshold_s,
-                callback_max_offers=settings.callback_max_offers,
-            ),
+            self.wait_settings,
         )
         self._dispatch_task: asyncio.Task[None] | None = None
         self.agi = AgiServer(
@@ -152,6 +146,11 @@ class HotlineApp:
     def caller_id_for_hotline(self, hotline: str) -> str | None:
         return self.settings.callback_caller_id or hotline or None
 
+    def wait_settings(self, queue: str) -> WaitSettings:
+        """Waiting settings of ``queue``: its ``[queues.<name>]`` table over the globals."""
+        s = self.settings
+        return WaitSettings(**{n: queue_setting(s, queue, n) for n in PER_QUEUE_SETTINGS})
+
     def estimate_new_caller(
         self, state: QueueState, callbacks: list[CallbackRequest]
     ) -> float | None:
@@ -160,7 +159,7 @@ class HotlineApp:
         place = len(state.callers) + len(callbacks) + 1
         return estimate_wait(
             place, staffed, free, mean_handle_time(state.handle_times),
-            self.settings.default_handle_s,
+            self.wait_settings(state.name).default_handle_s,
         )  # fmt: skip
 
     # -- lifecycle ------------------------------------------------------------------

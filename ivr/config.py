@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_CONFIG = PROJECT_ROOT / "deploy" / "sandbox" / "ivr.toml"
+
+
+#: Waiting settings a queue may set for itself in a ``[queues.<name>]`` table.
+PER_QUEUE_SETTINGS = (
+    "announce_repeat_s",
+    "announce_max_place",
+    "default_handle_s",
+    "callback_threshold_s",
+    "callback_max_offers",
+)
 
 
 class ConfigError(Exception):
@@ -52,6 +63,8 @@ class Settings:
     default_handle_s: float = 180.0
     callback_threshold_s: float = 300.0
     callback_max_offers: int = 2
+    # per queue: {"complaint": {"callback_threshold_s": 180.0}} from [queues.complaint]
+    queue_overrides: Mapping[str, Mapping[str, float | int]] = field(default_factory=dict)
     # Callbacks (ivr.callbacks.dispatcher)
     callback_dial_template: str = "PJSIP/{number}@pstn"
     callback_ring_timeout_s: float = 30.0
@@ -117,12 +130,18 @@ def load_settings(path: str | Path | None = None) -> Settings:
         for key, val in data.items():
             if isinstance(val, dict):
                 for k2, v2 in val.items():
+                    if key == "queues" and isinstance(v2, dict):
+                        continue  # a [queues.<name>] table: read below
                     plain = key in ("paths", "server", "queues", "callbacks")
                     flat[k2 if plain else f"{key}_{k2}"] = v2
             else:
                 flat[key] = val
+        queue_tables = data.get("queues", {})
+        overrides = _queue_overrides(queue_tables, known, cfg_path)
+        if overrides:
+            values["queue_overrides"] = overrides
         for key, val in flat.items():
-            if key not in known:
+            if key == "queue_overrides" or key not in known:
                 raise ConfigError(
                     f"{cfg_path}: unknown setting {key!r} — known: {', '.join(sorted(known))}"
                 )
@@ -131,6 +150,39 @@ def load_settings(path: str | Path | None = None) -> Settings:
         raise ConfigError(f"{cfg_path}: no such configuration file — pass an existing --config")
     for name, current in known.items():
         env = os.environ.get(_ENV_PREFIX + name.upper())
-        if env is not None and name != "source":
+        if env is not None and name not in ("source", "queue_overrides"):
             values[name] = _coerce(name, env, current, f"${_ENV_PREFIX}{name.upper()}")
     return replace(base, **values, source=str(cfg_path))
+
+
+def _queue_overrides(
+    tables: Any, known: Mapping[str, Any], cfg_path: Path
+) -> dict[str, dict[str, float | int]]:
+    """``[queues.<name>]`` tables: the waiting settings one queue sets for itself."""
+    out: dict[str, dict[str, float | int]] = {}
+    if not isinstance(tables, dict):
+        return out
+    for name, table in tables.items():
+        if not isinstance(table, dict):
+            continue
+        where = f"{cfg_path}: [queues.{name}]"
+        one: dict[str, float | int] = {}
+        for key, val in table.items():
+            if key not in PER_QUEUE_SETTINGS:
+                raise ConfigError(
+                    f"{where}: {key!r} cannot be set per queue — "
+                    f"use one of {', '.join(PER_QUEUE_SETTINGS)}, or set it in [queues]"
+                )
+            value = _coerce(key, val, known[key], where)
+            if value < 0:
+                raise ConfigError(f"{where}: {key} = {val!r} must not be negative")
+            one[key] = value
+        out[str(name)] = one
+    return out
+
+
+def queue_setting(settings: Settings, queue: str, name: str) -> Any:
+    """``name`` for ``queue``: its ``[queues.<queue>]`` value, else the global one."""
+    if name not in PER_QUEUE_SETTINGS:
+        raise KeyError(f"{name} is not a per-queue setting")
+    return settings.queue_overrides.get(queue, {}).get(name, getattr(settings, name))

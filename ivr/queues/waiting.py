@@ -112,16 +112,18 @@ class WaitingRoute:
         queues: QueuesProvider,
         pending_callbacks: PendingCallbacks,
         offer: OfferFlow,
-        settings: WaitSettings,
+        settings: WaitSettings | Callable[[str], WaitSettings],
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``settings``: the same for every queue, or a function of the queue's name."""
         self.redis = redis
         self.queues = queues
         self.pending_callbacks = pending_callbacks
         self.offer = offer
-        self.settings = settings
+        self.settings_for: Callable[[str], WaitSettings] = (
+            (lambda _queue: settings) if isinstance(settings, WaitSettings) else settings
+        )
         self.clock = clock
-        self.policy = AnnouncePolicy(min_repeat_s=settings.announce_repeat_s)
 
     async def __call__(self, call: Call) -> None:
         args = call.info.args
@@ -144,14 +146,15 @@ class WaitingRoute:
             callbacks = await self.pending_callbacks(queue)
         except (RedisError, OSError):  # Redis away: places without callbacks, never silence
             callbacks = []
-        s = self.settings
+        s = self.settings_for(queue)
+        policy = AnnouncePolicy(min_repeat_s=s.announce_repeat_s)
         view = view_of(state, uid, arrived, callbacks, s.default_handle_s)
         memory = await self._memory(uid)
-        if self.policy.decide(memory.last, view.place, view.estimate_s, view.ringing, now):
+        if policy.decide(memory.last, view.place, view.estimate_s, view.ringing, now):
             phrase = phrase_for(view.estimate_s, view.place, s.announce_max_place)
             for prompt in phrase.prompts:
                 await call.play(f"ivr/{prompt}")
-            memory.last = self.policy.record(view.place, view.estimate_s, now)
+            memory.last = policy.record(view.place, view.estimate_s, now)
             call_log.info(
                 "queue announcement",
                 extra=fields(call=uid, queue=queue, place=view.place, said=phrase.text),

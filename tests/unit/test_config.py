@@ -1,0 +1,57 @@
+"""Settings files: sections, per-queue tables and the errors an admin sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ivr.config import ConfigError, load_settings, queue_setting
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "ivr.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_a_queue_table_overrides_only_that_queue(tmp_path: Path) -> None:
+    s = load_settings(
+        write(
+            tmp_path,
+            "[queues]\ncallback_threshold_s = 300\nannounce_repeat_s = 60\n"
+            "[queues.complaint]\ncallback_threshold_s = 120\ncallback_max_offers = 1\n",
+        )
+    )
+    assert s.callback_threshold_s == 300.0
+    assert queue_setting(s, "complaint", "callback_threshold_s") == 120.0
+    assert queue_setting(s, "complaint", "callback_max_offers") == 1
+    assert queue_setting(s, "complaint", "announce_repeat_s") == 60.0  # not set: global
+    assert queue_setting(s, "operator", "callback_threshold_s") == 300.0
+
+
+def test_a_setting_that_is_not_per_queue_is_refused_with_the_fix(tmp_path: Path) -> None:
+    p = write(tmp_path, "[queues.complaint]\nqueue_interval_s = 10\n")
+    with pytest.raises(ConfigError) as e:
+        load_settings(p)
+    msg = str(e.value)
+    assert str(p) in msg and "[queues.complaint]" in msg and "queue_interval_s" in msg
+    assert "callback_threshold_s" in msg  # says what may be set
+
+
+@pytest.mark.parametrize("value", ['"soon"', "-5"])
+def test_a_bad_per_queue_value_names_the_table(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=r"\[queues\.operator\].*callback_threshold_s"):
+        load_settings(write(tmp_path, f"[queues.operator]\ncallback_threshold_s = {value}\n"))
+
+
+def test_unknown_setting_and_bad_toml_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown setting 'colour'"):
+        load_settings(write(tmp_path, "[queues]\ncolour = 'blue'\n"))
+    with pytest.raises(ConfigError, match="fix the TOML syntax"):
+        load_settings(write(tmp_path, "[queues\n"))
+
+
+def test_the_sandbox_file_loads() -> None:
+    s = load_settings()
+    assert s.ami_username and s.callback_threshold_s > 0

@@ -52,6 +52,7 @@ from ivr.tasks import cancel_and_wait
 __all__ = [
     "AmiClient",
     "AmiError",
+    "AmiReplyLost",
     "AmiTimeout",
     "ConnectHook",
     "EventHandler",
@@ -92,6 +93,15 @@ class AmiError(Exception):
 
 class AmiTimeout(AmiError, TimeoutError):
     """No answer (login, action reply or awaited event) in time."""
+
+
+class AmiReplyLost(AmiTimeout):
+    """The connection was lost after the action was sent and before its reply.
+
+    Asterisk may or may not have carried the action out. It is not sent again on
+    the next connection (panoramisk would): an Originate sent twice is a citizen
+    called twice. The caller decides, as after a timeout.
+    """
 
 
 class _WireLogFilter(logging.Filter):
@@ -176,6 +186,23 @@ class _Manager(pk_manager.Manager):  # type: ignore[misc]
         if isinstance(exc, OSError):
             self._client._connect_failed(exc)
         super().connection_made(f)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        # The protocol has just moved the actions still waiting for a reply to
+        # awaiting_actions, which panoramisk sends again after the next login.
+        # Fail them instead: their outcome is unknown, and re-sending is unsafe.
+        while self.awaiting_actions:
+            action = self.awaiting_actions.popleft()
+            future = getattr(action, "future", None)
+            if future is not None and not future.done():
+                name = action.get("Action", "?") if hasattr(action, "get") else "?"
+                future.set_exception(
+                    AmiReplyLost(
+                        f"AMI {name}: connection to {self._client.address} lost before "
+                        "the reply; not sent again (it may or may not have been carried out)"
+                    )
+                )
+        super().connection_lost(exc)
 
     def login(self, future: asyncio.Future[Any]) -> bool:
         if future.cancelled() or future.exception() is not None:
@@ -385,6 +412,8 @@ class AmiClient:
         wait = self.action_timeout if reply_timeout is None else reply_timeout
         try:
             result = await asyncio.wait_for(future, wait)
+        except AmiReplyLost:
+            raise  # a TimeoutError too, but it says what happened
         except TimeoutError:
             responses = getattr(manager.protocol, "responses", {})
             responses.pop(action_id, None)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ivr.ami.client import AmiClient, AmiError, AmiTimeout
+from ivr.ami.client import AmiClient, AmiError, AmiReplyLost, AmiTimeout
 from ivr.ami.events import AnyEvent, Hangup, OriginateResponse, QueueCallerJoin, UnknownEvent
 
 EOL = b"\r\n"
@@ -556,6 +556,25 @@ async def test_pending_action_fails_on_close(fake: FakeAmi) -> None:
     await ami.close()
     with pytest.raises(AmiError):
         await asyncio.wait_for(pending, 1)
+
+
+async def test_an_action_cut_off_by_a_lost_connection_fails_and_is_not_sent_again(
+    fake: FakeAmi,
+) -> None:
+    ami = make_client(fake, action_timeout=5)
+    await ami.start()
+    try:
+        pending = asyncio.ensure_future(ami.action("Silent", Channel="PJSIP/0812345678@pstn"))
+        await eventually(lambda: bool(fake.actions("Silent")))
+        await fake.drop()  # Asterisk goes away before replying
+        with pytest.raises(AmiReplyLost, match="not sent again"):
+            await asyncio.wait_for(pending, 1)
+        await eventually(lambda: fake.logins == 2)  # reconnected and logged in again
+        await ami.action("Ping")  # the new connection works
+        await asyncio.sleep(0.2)
+        assert len(fake.actions("Silent")) == 1  # panoramisk would have sent it again
+    finally:
+        await ami.close()
 
 
 async def test_context_manager(fake: FakeAmi) -> None:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from redis.asyncio import Redis
 
-from ivr.ami.client import AmiError
+from ivr.ami.client import AmiError, AmiReplyLost
 from ivr.ami.events import OriginateResponse
 from ivr.callbacks.dispatcher import (
     CallbackDispatcher,
@@ -447,6 +447,26 @@ async def test_refused_originate_is_retried_later(world: World) -> None:
     assert req.last_result == "failed"
     assert req.next_attempt_at == T0 + 300
     assert d.in_flight == 0
+
+
+async def test_a_reply_lost_with_the_connection_keeps_the_claim_and_is_not_redialled_early(
+    world: World,
+) -> None:
+    """The Originate may have gone out: no second call before the claim expires."""
+    await world.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = world.dispatcher()
+    ami.refuse = AmiReplyLost("AMI Originate: connection to 127.0.0.1:5038 lost before the reply")
+    assert await d.tick() == ["cb"]  # sent, outcome unknown
+    req = await world.status("cb")
+    assert req.status is CallbackStatus.DIALING  # claimed, outcome unknown
+    ami.refuse = None
+    for _ in range(3):
+        assert await d.tick() == []  # not dialled again while the claim holds
+    assert ami.callback_ids() == ["cb"]
+    world.clock.t = req.dialing_until  # nothing came back: the claim expires
+    assert await d.tick() == ["cb"]
+    assert ami.callback_ids() == ["cb", "cb"]
+    assert (await world.status("cb")).attempts == 2
 
 
 async def test_unexpected_originate_error_counts_as_a_failed_attempt(world: World) -> None:

@@ -74,6 +74,7 @@ class HotlineApp:
                 wrapup_s=settings.queue_wrapup_s,
                 hours_for_queue=self.hours_for_queue,
                 caller_id_for_hotline=self.caller_id_for_hotline,
+                reserve_agent=settings.callback_reserve_agent,
             ),
             self.instance_id,
         )

@@ -71,6 +71,7 @@ class Settings:
     callback_retry_delay_s: float = 300.0
     callback_max_attempts: int = 3
     callback_tick_s: float = 2.0
+    callback_reserve_agent: bool = True  # pause the agent while the citizen is rung
     callback_caller_id: str = ""  # shown to the citizen; empty: the hotline number
     instance_id: str = ""  # empty: host name and process id
     # Sandbox PBX

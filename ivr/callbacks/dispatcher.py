@@ -29,6 +29,12 @@ Nothing is lost or doubled:
 * an ``Originate`` whose reply never came (the AMI dropped) keeps its claim
   until it expires, because the call may have been placed.
 
+With ``reserve_agent`` the agent counted for a callback is paused in its queue
+(reason ``ivr-callback:<id>``) while the citizen is rung and asked for 1, so a
+live caller who came later cannot take it; it is unpaused when the citizen has
+joined the queue at the head, or when the attempt ends. The leader releases
+any reservation left stale (see :func:`ivr.callbacks.policy.stale_reservation`).
+
 Phone numbers appear in logs masked only (PDPA).
 """
 
@@ -41,18 +47,18 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from redis.exceptions import RedisError
 
 from ivr.ami.client import AmiError, AmiTimeout
-from ivr.ami.events import OriginateResponse
+from ivr.ami.events import AmiEvent, OriginateResponse, QueueCallerJoin
 from ivr.callbacks import policy
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.log import fields
 from ivr.menus.hours import BusinessHours
 from ivr.privacy import mask_phone
-from ivr.queues.state import QueueState
+from ivr.queues.state import AgentState, QueueState
 from ivr.store.lease import LeaderLease
 
 __all__ = [
@@ -111,9 +117,11 @@ class AmiLike(Protocol):
 
     def subscribe(
         self,
-        event: type[OriginateResponse],
-        handler: Callable[[OriginateResponse], Awaitable[None] | None],
+        event: type[E],
+        handler: Callable[[E], Awaitable[None] | None],
     ) -> Callable[[], None]: ...
+
+    async def action(self, name: str, /, **fields_: Any) -> Any: ...
 
     async def originate(
         self,
@@ -128,6 +136,9 @@ class AmiLike(Protocol):
         *,
         action_id: str | None = None,
     ) -> str: ...
+
+
+E = TypeVar("E", bound=AmiEvent)
 
 
 def _no_hours(_queue: str) -> BusinessHours | None:
@@ -155,6 +166,8 @@ class DispatcherConfig:
     hours_for_queue: Callable[[str], BusinessHours | None] = field(default=_no_hours)
     # CallerID shown to the citizen for a hotline (None: the trunk's default)
     caller_id_for_hotline: Callable[[str], str | None] = field(default=_hotline_caller_id)
+    # pause the agent counted for a callback while the citizen is rung (see the module)
+    reserve_agent: bool = False
 
 
 @dataclass
@@ -165,6 +178,15 @@ class _Dial:
     action_id: str
     sent_at: float
     answered: bool = False
+
+
+@dataclass
+class _Hold:
+    """An agent this dispatcher paused for a callback being dialled."""
+
+    queue: str
+    interface: str
+    channel: str = ""  # the citizen's channel, once answered: released when it joins
 
 
 class CallbackDispatcher:
@@ -188,7 +210,9 @@ class CallbackDispatcher:
         self.instance_id = instance_id
         self.clock = clock
         self._dials: dict[str, _Dial] = {}  # by ActionID
+        self._holds: dict[str, _Hold] = {}  # by callback id
         self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe_join: Callable[[], None] | None = None
         self._ami_down_logged = False
         self._closed = False
         self.originated = 0  # Originate actions sent by this dispatcher
@@ -224,6 +248,9 @@ class CallbackDispatcher:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._unsubscribe_join is not None:
+            self._unsubscribe_join()
+            self._unsubscribe_join = None
         await self.lease.release()
 
     @property
@@ -257,6 +284,8 @@ class CallbackDispatcher:
         self._forget_expired(now)
         await self.store.reclaim_expired(now)
         states = await self.queues_provider()
+        if self.config.reserve_agent:
+            await self._release_stale(states, now)
         pending = {queue: await self.store.pending(queue) for queue in states}
         chosen = policy.choose(
             states,
@@ -270,11 +299,11 @@ class CallbackDispatcher:
         for req in chosen:
             if not self.lease.is_leader or self._closed:
                 break
-            if await self._dial(req):
+            if await self._dial(req, states):
                 dialled.append(req.id)
         return dialled
 
-    async def _dial(self, req: CallbackRequest) -> bool:
+    async def _dial(self, req: CallbackRequest, states: Mapping[str, QueueState]) -> bool:
         cfg = self.config
         now = self.clock()
         until = now + cfg.ring_timeout_s + cfg.claim_margin_s
@@ -293,6 +322,8 @@ class CallbackDispatcher:
             callback_log.error("callback number cannot be dialled", extra=fields(**log_fields))
             await self.store.release(claimed.id, self.instance_id, "invalid-number", None, 0)
             return False
+        if self.config.reserve_agent:
+            await self._hold(claimed, states.get(claimed.queue), now)
         action_id = f"cb-{claimed.id}-{claimed.attempts}-{uuid.uuid4().hex[:8]}"
         dial = _Dial(claimed, action_id, now)
         self._dials[action_id] = dial  # before sending: the response may come at once
@@ -318,6 +349,7 @@ class CallbackDispatcher:
             callback_log.warning(
                 "callback Originate refused", extra=fields(**log_fields, error=str(e))
             )
+            await self._release(claimed.id)
             await self._retry_later(claimed, "failed")
             return False
         except asyncio.CancelledError:
@@ -328,6 +360,7 @@ class CallbackDispatcher:
             # a bug or an unexpected reply: count the attempt, try again after the delay
             self._dials.pop(action_id, None)
             callback_log.exception("callback Originate failed", extra=fields(**log_fields))
+            await self._release(claimed.id)
             await self._retry_later(claimed, "failed")
             return False
         self.originated += 1
@@ -357,6 +390,9 @@ class CallbackDispatcher:
         req = dial.request
         if event.success:
             dial.answered = True
+            hold = self._holds.get(req.id)
+            if hold is not None:
+                hold.channel = event.channel  # released when this channel joins the queue
             callback_log.info(
                 "citizen answered the callback",
                 extra=fields(callback=req.id, queue=req.queue, attempt=req.attempts),
@@ -375,6 +411,7 @@ class CallbackDispatcher:
                 reason=event.reason,
             ),
         )
+        await self._release(req.id)
         await self._retry_later(req, result)
 
     async def on_answer_result(self, callback_id: str, confirmed: bool) -> None:
@@ -384,6 +421,8 @@ class CallbackDispatcher:
         for action_id, dial in list(self._dials.items()):
             if dial.request.id == callback_id:
                 del self._dials[action_id]
+        if not confirmed:
+            await self._release(callback_id)
         if confirmed:
             done = await self.store.mark_connected(callback_id)
             callback_log.info(
@@ -424,6 +463,94 @@ class CallbackDispatcher:
     def _subscribe(self) -> None:
         if self._unsubscribe is None and not self._closed:
             self._unsubscribe = self.ami.subscribe(OriginateResponse, self.on_originate_response)
+        if self._unsubscribe_join is None and not self._closed and self.config.reserve_agent:
+            self._unsubscribe_join = self.ami.subscribe(QueueCallerJoin, self._on_join)
+
+    # ------------------------------------------------------------------ holding agents
+
+    async def _hold(self, req: CallbackRequest, state: QueueState | None, now: float) -> None:
+        """Pause a ready agent of ``req``'s queue for it (no agent: dial anyway)."""
+        if state is None:
+            return
+        cfg = self.config
+        busy = {h.interface for h in self._holds.values() if h.queue == req.queue}
+        interface = policy.pick_agent(state, now, cfg.wrapup_grace_s, cfg.wrapup_s, busy)
+        if interface is None:
+            return
+        try:
+            await self.ami.action(
+                "QueuePause",
+                Interface=interface,
+                Queue=req.queue,
+                Paused="true",
+                Reason=policy.reservation_reason(req.id),
+            )
+        except AmiError as e:
+            callback_log.warning(
+                "agent not held for the callback: dialling anyway",
+                extra=fields(callback=req.id, queue=req.queue, agent=interface, error=str(e)),
+            )
+            return
+        self._holds[req.id] = _Hold(req.queue, interface)
+        callback_log.info(
+            "agent held for the callback",
+            extra=fields(callback=req.id, queue=req.queue, agent=interface),
+        )
+
+    async def _release(self, callback_id: str, *, why: str = "attempt ended") -> None:
+        """Unpause the agent held for ``callback_id``, here or by another instance.
+
+        An agent whose pause reason is no longer ours (paused by a supervisor in
+        the meantime) is left alone.
+        """
+        hold = self._holds.pop(callback_id, None)
+        reason = policy.reservation_reason(callback_id)
+        try:
+            states = await self.queues_provider()
+        except (RedisError, OSError):
+            states = {}
+        targets: set[tuple[str, str]] = set()
+        if hold is not None:
+            targets.add((hold.queue, hold.interface))
+        targets.update((q, i) for q, i, cb in policy.reservations(states) if cb == callback_id)
+        for queue, interface in sorted(targets):
+            state = states.get(queue)
+            agent = state.agents.get(interface) if state is not None else None
+            if (
+                agent is not None
+                and agent.state is AgentState.PAUSED
+                and agent.paused_reason != reason
+            ):
+                continue  # someone else paused it since
+            try:
+                await self.ami.action(
+                    "QueuePause", Interface=interface, Queue=queue, Paused="false"
+                )
+            except AmiError as e:
+                callback_log.warning(
+                    "held agent not released: the leader retries",
+                    extra=fields(callback=callback_id, agent=interface, error=str(e)),
+                )
+                continue
+            callback_log.info(
+                "agent released",
+                extra=fields(callback=callback_id, queue=queue, agent=interface, why=why),
+            )
+
+    async def _on_join(self, event: QueueCallerJoin) -> None:
+        """The citizen of a held agent joined the queue (at the head): release it."""
+        for callback_id, hold in list(self._holds.items()):
+            if hold.channel and hold.channel == event.channel and hold.queue == event.queue:
+                await self._release(callback_id, why="citizen in the queue")
+
+    async def _release_stale(self, states: Mapping[str, QueueState], now: float) -> None:
+        """Agents held for callbacks no longer being dialled go back to work (a
+        crashed instance's, or ours when the outcome never came)."""
+        ids = {cb for _q, _i, cb in policy.reservations(states)} | set(self._holds)
+        for callback_id in sorted(ids):
+            req = await self.store.get(callback_id)
+            if policy.stale_reservation(req, now):
+                await self._release(callback_id, why="stale")
 
     def _forget_expired(self, now: float) -> None:
         """Stop waiting for outcomes of dials whose claim has expired (reclaimed now)."""

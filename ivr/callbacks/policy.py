@@ -15,13 +15,23 @@ to be: AVAILABLE and not paused, or in wrap-up that ends within a grace period
 at most one callback, counting the callbacks already ringing, and an agent in
 several queues is counted once.
 
+**Holding the agent.** Between the Originate and the citizen pressing 1 (ring,
+who-is-calling, the key press) a live caller who came later would take the free
+agent. The dispatcher therefore pauses the agent it counted for the callback,
+in that queue only, with the reason ``ivr-callback:<id>``
+(:func:`reservation_reason`), and unpauses it when the citizen has joined the
+queue at the head, or as soon as the attempt ends otherwise. A reservation
+whose callback is no longer being dialled is stale (:func:`stale_reservation`)
+and released by the leader, so a crash never leaves an agent paused. An agent
+held this way is not counted again for its callback.
+
 Times are epoch seconds; ties in arrival are ordered by request id, so every
 instance computes the same order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
@@ -30,15 +40,20 @@ from ivr.queues.state import AgentState, Caller, CallerState, QueueState
 
 __all__ = [
     "AHEAD_STATES",
+    "RESERVATION_PREFIX",
     "HoursFor",
     "agent_ready",
     "choose",
     "due",
     "is_open",
     "next_open_at",
+    "pick_agent",
     "place_is_up",
     "ready_agents",
+    "reservation_reason",
+    "reservations",
     "retry_at",
+    "stale_reservation",
 ]
 
 #: Live caller states that are ahead of a later callback (RINGING is being served).
@@ -47,6 +62,60 @@ AHEAD_STATES = frozenset({CallerState.WAITING, CallerState.ANNOUNCING})
 NEVER_OPEN_RECHECK_S = 24 * 3600.0
 
 HoursFor = Callable[[str], BusinessHours | None]
+#: Pause reason of an agent held for a callback being dialled: the prefix and its id.
+RESERVATION_PREFIX = "ivr-callback:"
+#: A CONNECTED callback's agent is released at the latest this long after the 1.
+CONNECT_JOIN_GRACE_S = 10.0
+
+
+def reservation_reason(callback_id: str) -> str:
+    return f"{RESERVATION_PREFIX}{callback_id}"
+
+
+def reservations(states: Mapping[str, QueueState]) -> list[tuple[str, str, str]]:
+    """(queue, interface, callback id) of every agent paused for a callback."""
+    out = []
+    for name, state in states.items():
+        for agent in state.agents.values():
+            reason = agent.paused_reason or ""
+            if agent.state is AgentState.PAUSED and reason.startswith(RESERVATION_PREFIX):
+                out.append((name, agent.interface, reason.removeprefix(RESERVATION_PREFIX)))
+    return sorted(out)
+
+
+def stale_reservation(
+    req: CallbackRequest | None, now: float, join_grace_s: float = CONNECT_JOIN_GRACE_S
+) -> bool:
+    """An agent held for ``req`` may go back to work.
+
+    Held while the callback is DIALING under a live claim, and for ``join_grace_s``
+    after the citizen pressed 1 (they are joining the queue at the head, where
+    the dialer releases the agent on sight); stale in every other case: the
+    request is gone, finished, back to PENDING, or its claim expired.
+    """
+    if req is None:
+        return True
+    if req.status is CallbackStatus.DIALING:
+        return req.dialing_until <= now
+    if req.status is CallbackStatus.CONNECTED:
+        connected = [h.get("at", 0.0) for h in req.history if h.get("event") == "connected"]
+        return not connected or now - float(connected[-1]) >= join_grace_s
+    return True
+
+
+def pick_agent(
+    state: QueueState,
+    now: float,
+    wrapup_grace_s: float,
+    wrapup_s: float | None = None,
+    exclude: Iterable[str] = (),
+) -> str | None:
+    """The agent to hold for a callback: a ready one, AVAILABLE before WRAPUP."""
+    skip = set(exclude)
+    ready = [i for i in ready_agents(state, now, wrapup_grace_s, wrapup_s) if i not in skip]
+    if not ready:
+        return None
+    return min(ready, key=lambda i: (state.agents[i].state is not AgentState.AVAILABLE, i))
 
 
 def _key(req: CallbackRequest) -> tuple[float, str]:
@@ -205,10 +274,11 @@ def choose(
         for q, reqs in pending_by_queue.items()
         if q in ready
     }
+    held = {(q, cb_id) for q, _interface, cb_id in reservations(queue_states)}
     for reqs in live.values():
         for r in reqs:
-            if r.status is CallbackStatus.DIALING:
-                take_agent(r.queue)
+            if r.status is CallbackStatus.DIALING and (r.queue, r.id) not in held:
+                take_agent(r.queue)  # an agent held (paused) for it is not ready anyway
 
     candidates = sorted(
         (r for reqs in live.values() for r in reqs if due(r, now)),

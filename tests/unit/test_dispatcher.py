@@ -20,7 +20,7 @@ import pytest
 from redis.asyncio import Redis
 
 from ivr.ami.client import AmiError, AmiReplyLost
-from ivr.ami.events import OriginateResponse
+from ivr.ami.events import OriginateResponse, QueueCallerJoin
 from ivr.callbacks.dispatcher import (
     CallbackDispatcher,
     CallbackStoreLike,
@@ -65,15 +65,36 @@ class FakeAmi:
         self.hang: asyncio.Event | None = None  # set: originate blocks until it is set
         self.refuse: Exception | None = None
         self.called = asyncio.Event()
+        self.actions: list[dict[str, str]] = []  # other actions (QueuePause), in order
+        self.on_action: Callable[[dict[str, str]], None] | None = None  # the model's view
+        self.join_handlers: list[Callable[[QueueCallerJoin], Awaitable[None] | None]] = []
 
-    def subscribe(
-        self,
-        event: type[OriginateResponse],
-        handler: Callable[[OriginateResponse], Awaitable[None] | None],
-    ) -> Callable[[], None]:
-        assert event is OriginateResponse
-        self.handlers.append(handler)
-        return lambda: self.handlers.remove(handler)
+    def subscribe(self, event: type[Any], handler: Callable[[Any], Any]) -> Callable[[], None]:
+        handlers = {OriginateResponse: self.handlers, QueueCallerJoin: self.join_handlers}[event]
+        handlers.append(handler)
+        return lambda: handlers.remove(handler)
+
+    async def action(self, name: str, /, **fields_: Any) -> dict[str, str]:
+        act = {"Action": name, **{k: str(v) for k, v in fields_.items()}}
+        self.actions.append(act)
+        if self.on_action is not None:
+            self.on_action(act)
+        return {"Response": "Success"}
+
+    def pauses(self) -> list[tuple[str, str, str]]:
+        """(interface, Paused, Reason) of every QueuePause sent."""
+        return [
+            (a["Interface"], a["Paused"], a.get("Reason", ""))
+            for a in self.actions
+            if a["Action"] == "QueuePause"
+        ]
+
+    async def join(self, channel: str, queue: str = "complaint") -> None:
+        event = QueueCallerJoin(channel=channel, queue=queue, position=1)
+        for handler in list(self.join_handlers):
+            result = handler(event)
+            if result is not None:
+                await result
 
     async def originate(
         self,
@@ -109,8 +130,12 @@ class FakeAmi:
             raise self.refuse
         return action_id
 
-    async def respond(self, action_id: str, response: str, reason: int | None = None) -> None:
-        event = OriginateResponse(action_id=action_id, response=response, reason=reason)
+    async def respond(
+        self, action_id: str, response: str, reason: int | None = None, channel: str = ""
+    ) -> None:
+        event = OriginateResponse(
+            action_id=action_id, response=response, reason=reason, channel=channel
+        )
         for handler in list(self.handlers):
             result = handler(event)
             if result is not None:
@@ -261,10 +286,21 @@ class World:
     async def queues(self) -> dict[str, QueueState]:
         return self.states
 
+    def pause(self, act: dict[str, str]) -> None:
+        """What the queue model shows once Asterisk reports a QueuePause."""
+        if act["Action"] != "QueuePause":
+            return
+        agent = self.states[act["Queue"]].agents[act["Interface"]]
+        if act["Paused"] == "true":
+            agent.state, agent.paused_reason = AgentState.PAUSED, act.get("Reason", "")
+        else:
+            agent.state, agent.paused_reason = AgentState.AVAILABLE, ""
+
     def dispatcher(
         self, instance: str = "inst-a", lease_ttl_s: float = 5.0, lease_name: str = "callbacks"
     ) -> tuple[CallbackDispatcher, FakeAmi]:
         ami = FakeAmi(self.originates)
+        ami.on_action = self.pause
         lease = LeaderLease(self.redis, lease_name, instance, lease_ttl_s)
         d = CallbackDispatcher(
             self.store, lease, ami, self.queues, self.config, instance, clock=self.clock
@@ -644,3 +680,113 @@ async def test_logs_hold_masked_numbers_only(
     text = " ".join(f"{r.getMessage()} {getattr(r, 'fields', '')}" for r in caplog.records)
     assert "081*****78" in text
     assert "0812345678" not in text
+
+
+# ------------------------------------------------------------------ holding the agent
+
+
+@pytest.fixture
+def holding(redis_clean: Redis, store: Store) -> Iterator[World]:
+    yield World(redis_clean, store, reserve_agent=True)
+
+
+HELD = ("PJSIP/agent1", "true", "ivr-callback:cb")
+FREED = ("PJSIP/agent1", "false", "")
+
+
+async def test_the_agent_is_held_before_the_citizen_is_rung(holding: World) -> None:
+    await holding.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = holding.dispatcher()
+    assert await d.tick() == ["cb"]
+    assert ami.pauses() == [HELD]
+    agent = holding.states["complaint"].agents["PJSIP/agent1"]
+    assert (agent.state, agent.paused_reason) == (AgentState.PAUSED, "ivr-callback:cb")
+    # a later live caller cannot have it; the held agent is not counted twice either
+    await holding.store.create(request_for("cb2", T0 - 100, "0810000002"))
+    assert await d.tick() == []
+    assert ami.pauses() == [HELD]
+
+
+async def test_the_held_agent_goes_back_when_the_citizen_joins_the_queue(
+    holding: World,
+) -> None:
+    await holding.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = holding.dispatcher()
+    await d.tick()
+    channel = "PJSIP/pstn-00000007"
+    await ami.respond(ami.calls[0]["action_id"], "Success", reason=4, channel=channel)
+    await d.on_answer_result("cb", confirmed=True)
+    assert ami.pauses() == [HELD]  # still held while the citizen walks into the queue
+    await ami.join("PJSIP/pstn-00000099")  # somebody else
+    assert ami.pauses() == [HELD]
+    await ami.join(channel)
+    assert ami.pauses() == [HELD, FREED]
+
+
+@pytest.mark.parametrize("how", ["no-answer", "no-1", "refused"])
+async def test_the_held_agent_goes_back_when_the_attempt_fails(holding: World, how: str) -> None:
+    await holding.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = holding.dispatcher()
+    if how == "refused":
+        ami.refuse = AmiError("AMI Originate failed: Extension does not exist.")
+    await d.tick()
+    if how == "no-answer":
+        await ami.respond(ami.calls[0]["action_id"], "Failure", reason=3)
+    elif how == "no-1":
+        await ami.respond(ami.calls[0]["action_id"], "Success", reason=4, channel="PJSIP/x-1")
+        other, _ = holding.dispatcher("inst-b")  # the press-1 route ran on another instance
+        other_ami = other.ami
+        await other.on_answer_result("cb", confirmed=False)
+        assert other_ami.pauses() == [FREED]  # type: ignore[attr-defined]
+        return
+    assert ami.pauses() == [HELD, FREED]
+
+
+async def test_a_crashed_dialers_hold_is_released_by_the_next_leader(holding: World) -> None:
+    await holding.store.create(request_for("cb", T0 - 200, "0810000001"))
+    a, ami_a = holding.dispatcher("inst-a", lease_ttl_s=0.3)
+    assert await a.tick() == ["cb"]  # then inst-a dies: the agent stays paused
+    await asyncio.sleep(0.35)
+    b, ami_b = holding.dispatcher("inst-b", lease_ttl_s=0.3)
+    assert await b.tick() == []  # a's claim still runs: the agent stays held
+    assert ami_b.pauses() == []
+    holding.clock.t = (await holding.status("cb")).dialing_until
+    assert await b.tick() == ["cb"]  # the claim expired: released, then held and dialled again
+    assert ami_b.pauses() == [FREED, HELD]
+
+
+async def test_a_supervisors_pause_is_never_undone(holding: World) -> None:
+    await holding.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = holding.dispatcher()
+    await d.tick()
+    agent = holding.states["complaint"].agents["PJSIP/agent1"]
+    agent.paused_reason = "lunch"  # paused again by a supervisor meanwhile
+    await ami.respond(ami.calls[0]["action_id"], "Failure", reason=3)
+    assert ami.pauses() == [HELD]
+    assert agent.paused_reason == "lunch"
+
+
+async def test_a_stale_hold_without_a_request_is_released(holding: World) -> None:
+    agent = holding.states["complaint"].agents["PJSIP/agent1"]
+    agent.state, agent.paused_reason = AgentState.PAUSED, "ivr-callback:gone"
+    d, ami = holding.dispatcher()
+    assert await d.tick() == []
+    assert ami.pauses() == [FREED]
+
+
+async def test_without_holding_no_agent_is_paused(world: World) -> None:
+    await world.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = world.dispatcher()
+    assert await d.tick() == ["cb"]
+    assert ami.pauses() == []
+
+
+async def test_a_held_agent_is_not_counted_twice(holding: World) -> None:
+    holding.states["complaint"] = queue_with(2)
+    await holding.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = holding.dispatcher()
+    assert await d.tick() == ["cb"]
+    await holding.store.create(request_for("cb2", T0 - 100, "0810000002"))
+    # agent1 is held (paused) for cb: agent2 is free for cb2
+    assert await d.tick() == ["cb2"]
+    assert ami.pauses() == [HELD, ("PJSIP/agent2", "true", "ivr-callback:cb2")]

@@ -746,6 +746,7 @@ async def test_a_crashed_dialers_hold_is_released_by_the_next_leader(holding: Wo
     await holding.store.create(request_for("cb", T0 - 200, "0810000001"))
     a, ami_a = holding.dispatcher("inst-a", lease_ttl_s=0.3)
     assert await a.tick() == ["cb"]  # then inst-a dies: the agent stays paused
+    assert ami_a.pauses() == [HELD]
     await asyncio.sleep(0.35)
     b, ami_b = holding.dispatcher("inst-b", lease_ttl_s=0.3)
     assert await b.tick() == []  # a's claim still runs: the agent stays held

@@ -285,6 +285,54 @@ async def test_restart_with_pending_callbacks_loses_none(
         await second.stop()
 
 
+async def test_the_agent_is_held_for_the_callback_while_the_citizen_is_rung(
+    app_no_offers: HotlineApp, ami: AmiClient, quiet_queue: list[str], redis: Redis
+) -> None:
+    """A live caller who comes while a slow citizen is being asked for 1 does not
+    take the agent counted for the callback: the citizen reaches it first."""
+    member = await add_agent(ami, quiet_queue, "holdagent", paused=True)
+    answered: asyncio.Queue[str] = asyncio.Queue()
+    ami.subscribe(
+        "UserEvent",
+        lambda e: answered.put_nowait(e.get("Path"))
+        if e.get("UserEvent") == "SimAgentAnswered" else None,
+    )  # fmt: skip
+    pauses: list[tuple[str, str]] = []
+    ami.subscribe(
+        "QueueMemberPause",
+        lambda e: pauses.append((e.get("Paused"), e.get("PausedReason") or e.get("Reason")))
+        if e.get("Interface") == member else None,
+    )  # fmt: skip
+    store = CallbackStore(redis)
+    now = time.time()
+    await store.create(CallbackRequest(
+        id="held", queue=QUEUE, hotline="1111", number="0851234567",  # 7: presses after 12 s
+        arrived_at=now - 120, requested_at=now - 110,
+    ))  # fmt: skip
+    citizen = asyncio.ensure_future(
+        ami.wait_event(
+            lambda e: e.name == "Newchannel" and e.get("Channel", "").startswith(
+                "Local/0851234567@sim-citizen"),
+            timeout=20,
+        )
+    )  # fmt: skip
+    await ami.action("QueuePause", Interface=member, Queue=QUEUE, Paused="false")
+    await citizen  # the dispatcher rings the citizen, who will take 12 s to press 1
+    # a live caller arrives now, straight into the queue, while the agent is free in fact
+    await ami.originate(
+        "Local/s@sim-caller", "ivr-queue", "s",
+        variables={"IVR_QUEUE": QUEUE, "IVR_PATH": "live", "SIM_HOLD": "60"},
+    )  # fmt: skip
+    first = await asyncio.wait_for(answered.get(), 40)
+    assert first == "callback"  # the citizen called back, not the live caller
+    assert ("1", "ivr-callback:held") in pauses  # because the agent was held for them
+    req = await wait_for(lambda: _status(store, "held", CallbackStatus.CONNECTED), 10)
+    assert req.attempts == 1
+    assert pauses[-1][0] == "0" or ("0", "") in pauses  # the agent went back to work
+    second = await asyncio.wait_for(answered.get(), 40)
+    assert second == "live"  # and then took the live caller
+
+
 async def test_two_instances_place_each_callback_once(
     settings: Settings, sandbox, ami: AmiClient, quiet_queue: list[str], redis: Redis
 ) -> None:

@@ -228,7 +228,10 @@ class AgiServer:
         try:
             await self._handle(reader, writer)
         except asyncio.CancelledError:
-            raise
+            # cancelled by close(): end quietly. This task is the connection's top
+            # level and nobody awaits it; re-raising makes Python 3.11's
+            # start_server callback log "Exception in callback" for every call.
+            pass
         except Exception:  # never let one connection disturb the server
             agi_log.exception(
                 "unexpected error on a FastAGI connection",

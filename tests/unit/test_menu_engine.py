@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,26 +14,8 @@ from ivr.menus.engine import MenuEngine, Outcome
 from ivr.menus.loader import load_hotline
 from ivr.menus.model import Action, ClosedPolicy, Goodbye, Hotline, Menu, ToQueue, Transfer
 from ivr.trace import CallTrace
+from tests.unit.shipped import HOTLINES, PROMPTS
 
-HOTLINES = Path(__file__).resolve().parents[2] / "dialplans" / "hotlines"
-PROMPTS = {
-    "greeting-1111",
-    "menu-main-1111",
-    "menu-track-1111",
-    "closed-1111",
-    "info-services-1111",
-    "info-track-web-1111",
-    "greeting-1555",
-    "menu-main-1555",
-    "closed-1555",
-    "invalid-option",
-    "no-input",
-    "goodbye",
-    "transfer-to-operator",
-    "transfer-to-queue",
-    "transfer-number",
-    "holiday-closed",
-}
 BKK = ZoneInfo("Asia/Bangkok")
 MONDAY_10AM = datetime(2026, 11, 16, 10, 0, tzinfo=BKK)
 SATURDAY_10AM = datetime(2026, 11, 21, 10, 0, tzinfo=BKK)

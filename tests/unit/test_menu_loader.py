@@ -21,28 +21,7 @@ from ivr.menus.model import (
     ToQueue,
     Transfer,
 )
-
-HOTLINES = Path(__file__).resolve().parents[2] / "dialplans" / "hotlines"
-
-# Every prompt id the shipped hotline files use.
-PROMPTS = {
-    "greeting-1111",
-    "menu-main-1111",
-    "menu-track-1111",
-    "closed-1111",
-    "info-services-1111",
-    "info-track-web-1111",
-    "greeting-1555",
-    "menu-main-1555",
-    "closed-1555",
-    "invalid-option",
-    "no-input",
-    "goodbye",
-    "transfer-to-operator",
-    "transfer-to-queue",
-    "transfer-number",
-    "holiday-closed",
-}
+from tests.unit.shipped import HOTLINES, PROMPTS
 
 # A small valid file; tests below copy it and change one thing.
 MINIMAL = """\

@@ -77,6 +77,15 @@ def _port_open(host: str, port: int, timeout: float = 0.3) -> bool:
     return False
 
 
+def _wait_closed(host: str, port: int, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while _port_open(host, port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -285,6 +294,24 @@ class Sandbox:
             time.sleep(0.05)
 
     def stop_redis(self) -> None:
+        """Stop the sandbox's Redis: asked over its port (it may have been started
+        from another checkout, whose pid file this one cannot see), then by pid."""
+        host, port = self._redis_addr()
+        # SHUTDOWN saves first; if it cannot (its folder is gone), NOSAVE: the
+        # append-only file already holds every write.
+        for command in (b"SHUTDOWN\r\n", b"SHUTDOWN NOSAVE\r\n"):
+            if not _port_open(host, port):
+                return
+            reply = b""
+            with contextlib.suppress(OSError):
+                with socket.create_connection((host, port), timeout=5) as sock:
+                    sock.sendall(command)
+                    with contextlib.suppress(OSError):
+                        reply = sock.recv(512)  # an error line, or nothing once it is gone
+            if reply.startswith(b"-"):
+                continue  # refused (it could not save): next way
+            if _wait_closed(host, port, 10.0):
+                return
         pidfile = self.s.run_dir / "redis.pid"
         try:
             pid = int(pidfile.read_text().strip())

@@ -1,5 +1,6 @@
-"""A real SIP call: SIPp dials 1111 on the sandbox's PJSIP, sends RFC 4733 DTMF 2
-and is handed to the complaint queue by the server running in this process."""
+"""Real SIP calls: SIPp dials 1111 on the sandbox's PJSIP, sends RFC 4733 DTMF 2
+and is handed to the complaint queue by the server running in this process; a
+SIPp agent phone at agent1's address is qualified and answers the call."""
 
 from __future__ import annotations
 
@@ -16,7 +17,19 @@ from ivr.app import HotlineApp
 pytestmark = [pytest.mark.sandbox, pytest.mark.sip]
 
 SCENARIO = Path(__file__).with_name("citizen_presses.xml")
+AGENT_PHONE = Path(__file__).resolve().parents[2] / "deploy" / "sandbox" / "sipp" / "agent.xml"
 DTMF = Path("/usr/share/sip-tester")
+
+
+def citizen_call(settings, digit: str = "2"):  # type: ignore[no-untyped-def]
+    return asyncio.create_subprocess_exec(
+        "sipp", f"127.0.0.1:{settings.sip_port}",
+        "-sf", str(SCENARIO), "-s", "1111",
+        "-i", "127.0.0.1", "-p", "5061", "-mp", "16000",
+        "-m", "1", "-l", "1", "-nostdin", "-timeout", "40s",
+        "-key", "digit_pcap", str(DTMF / f"dtmf_2833_{digit}.pcap"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
 
 
 @pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp (Debian sip-tester) missing")
@@ -26,14 +39,7 @@ async def test_sip_caller_presses_2_and_reaches_the_complaint_queue(
     joins: list[QueueCallerJoin] = []
     ami.subscribe(QueueCallerJoin, joins.append)
     started = time.time()
-    proc = await asyncio.create_subprocess_exec(
-        "sipp", f"127.0.0.1:{settings.sip_port}",
-        "-sf", str(SCENARIO), "-s", "1111",
-        "-i", "127.0.0.1", "-p", "5061", "-mp", "16000",
-        "-m", "1", "-l", "1", "-nostdin", "-timeout", "40s",
-        "-key", "digit_pcap", str(DTMF / "dtmf_2833_2.pcap"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+    proc = await citizen_call(settings)
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
 
@@ -46,3 +52,46 @@ async def test_sip_caller_presses_2_and_reaches_the_complaint_queue(
     assert t.prompts[0] == "greeting-1111"
     assert t.caller == "081*****78"  # the From number, masked
     assert any(j.queue == "complaint" and j.channel == t.channel for j in joins)
+
+
+async def _agent1_status(ami) -> str:  # type: ignore[no-untyped-def]
+    reply = await ami.action("QueueStatus", Queue="complaint", Member="PJSIP/agent1")
+    for item in reply if isinstance(reply, list) else []:
+        if item.get("Event") == "QueueMember" and item.get("Location") == "PJSIP/agent1":
+            return str(item.get("Status"))
+    return ""
+
+
+@pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp (Debian sip-tester) missing")
+async def test_a_sip_phone_at_agent1_is_qualified_and_answers_the_citizen(
+    app: HotlineApp, ami, settings
+) -> None:
+    """Nobody at 127.0.0.1:5101: agent1 is unavailable (qualify). A SIP phone there
+    answers the OPTIONS, becomes available, and takes the citizen's call."""
+    deadline = time.monotonic() + 20  # the first qualify comes within seconds of a start
+    while await _agent1_status(ami) != "5":  # AST_DEVICE_UNAVAILABLE
+        assert time.monotonic() < deadline, "agent1 shows available with no phone there"
+        await asyncio.sleep(0.5)
+    connects: list[object] = []
+    ami.subscribe(
+        "AgentConnect",
+        lambda e: connects.append(e) if e.get("Interface") == "PJSIP/agent1" else None,
+    )
+    phone = await asyncio.create_subprocess_exec(
+        "sipp", "-sf", str(AGENT_PHONE), "-i", "127.0.0.1", "-p", "5101",
+        "-mp", "16100", "-nostdin", "-timeout", "90s",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30  # qualify_frequency is 10 s
+        while await _agent1_status(ami) != "1":  # AST_DEVICE_NOT_INUSE
+            assert time.monotonic() < deadline, "agent1 never became available"
+            await asyncio.sleep(0.5)
+        proc = await citizen_call(settings)
+        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
+        assert len(connects) == 1  # the SIP phone answered the citizen
+    finally:
+        if phone.returncode is None:
+            phone.terminate()
+        await phone.wait()

@@ -243,7 +243,8 @@ class CallbackDispatcher:
             await asyncio.sleep(self.config.tick_s)
 
     async def close(self) -> None:
-        """Stop listening and give the lease up (calls in progress keep their claims)."""
+        """Stop listening, let held agents go back to work and give the lease up
+        (calls in progress keep their claims: the citizen still joins at the head)."""
         self._closed = True
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -251,6 +252,16 @@ class CallbackDispatcher:
         if self._unsubscribe_join is not None:
             self._unsubscribe_join()
             self._unsubscribe_join = None
+        if self._holds:
+            try:
+                async with asyncio.timeout(5.0):
+                    for callback_id in list(self._holds):
+                        await self._release(callback_id, why="shutdown")
+            except (TimeoutError, RedisError, OSError):
+                callback_log.warning(
+                    "held agents not all released at shutdown: the next leader does it",
+                    extra=fields(instance=self.instance_id, held=len(self._holds)),
+                )
         await self.lease.release()
 
     @property

@@ -791,3 +791,12 @@ async def test_a_held_agent_is_not_counted_twice(holding: World) -> None:
     # agent1 is held (paused) for cb: agent2 is free for cb2
     assert await d.tick() == ["cb2"]
     assert ami.pauses() == [HELD, ("PJSIP/agent2", "true", "ivr-callback:cb2")]
+
+
+async def test_a_stopping_dispatcher_lets_its_held_agents_go(holding: World) -> None:
+    await holding.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = holding.dispatcher()
+    assert await d.tick() == ["cb"]
+    await d.close()
+    assert ami.pauses() == [HELD, FREED]
+    assert (await holding.status("cb")).status is CallbackStatus.DIALING  # the claim stays

@@ -484,15 +484,15 @@ class CallbackDispatcher:
         if state is None:
             return
         cfg = self.config
-        busy = {h.interface for h in self._holds.values() if h.queue == req.queue}
+        busy = {h.interface for h in self._holds.values()}  # held for another callback
         interface = policy.pick_agent(state, now, cfg.wrapup_grace_s, cfg.wrapup_s, busy)
         if interface is None:
             return
         try:
+            # no Queue: paused in every queue it serves, so no other queue takes it either
             await self.ami.action(
                 "QueuePause",
                 Interface=interface,
-                Queue=req.queue,
                 Paused="true",
                 Reason=policy.reservation_reason(req.id),
             )

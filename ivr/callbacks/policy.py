@@ -18,7 +18,7 @@ several queues is counted once.
 **Holding the agent.** Between the Originate and the citizen pressing 1 (ring,
 who-is-calling, the key press) a live caller who came later would take the free
 agent. The dispatcher therefore pauses the agent it counted for the callback,
-in that queue only, with the reason ``ivr-callback:<id>``
+in every queue it serves, with the reason ``ivr-callback:<id>``
 (:func:`reservation_reason`), and unpauses it when the citizen has joined the
 queue at the head, or as soon as the attempt ends otherwise. A reservation
 whose callback is no longer being dialled is stale (:func:`stale_reservation`)

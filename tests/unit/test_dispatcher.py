@@ -290,11 +290,15 @@ class World:
         """What the queue model shows once Asterisk reports a QueuePause."""
         if act["Action"] != "QueuePause":
             return
-        agent = self.states[act["Queue"]].agents[act["Interface"]]
-        if act["Paused"] == "true":
-            agent.state, agent.paused_reason = AgentState.PAUSED, act.get("Reason", "")
-        else:
-            agent.state, agent.paused_reason = AgentState.AVAILABLE, ""
+        names = [act["Queue"]] if "Queue" in act else list(self.states)  # no Queue: all
+        for name in names:
+            agent = self.states[name].agents.get(act["Interface"])
+            if agent is None:
+                continue
+            if act["Paused"] == "true":
+                agent.state, agent.paused_reason = AgentState.PAUSED, act.get("Reason", "")
+            else:
+                agent.state, agent.paused_reason = AgentState.AVAILABLE, ""
 
     def dispatcher(
         self, instance: str = "inst-a", lease_ttl_s: float = 5.0, lease_name: str = "callbacks"
@@ -800,3 +804,22 @@ async def test_a_stopping_dispatcher_lets_its_held_agents_go(holding: World) -> 
     await d.close()
     assert ami.pauses() == [HELD, FREED]
     assert (await holding.status("cb")).status is CallbackStatus.DIALING  # the claim stays
+
+
+async def test_an_agent_of_two_queues_is_held_in_both_and_released_in_both(
+    holding: World,
+) -> None:
+    shared = Agent(interface="PJSIP/agent1", state=AgentState.AVAILABLE)
+    holding.states["operator"] = replace(queue_with(0), name="operator")
+    holding.states["operator"].agents["PJSIP/agent1"] = replace(shared)
+    await holding.store.create(request_for("cb", T0 - 200, "0810000001"))
+    d, ami = holding.dispatcher()
+    assert await d.tick() == ["cb"]
+    [held] = [a for a in ami.actions if a["Paused"] == "true"]
+    assert "Queue" not in held  # paused in every queue: the operator line cannot take it
+    op = holding.states["operator"].agents["PJSIP/agent1"]
+    assert (op.state, op.paused_reason) == (AgentState.PAUSED, "ivr-callback:cb")
+    await ami.respond(ami.calls[0]["action_id"], "Failure", reason=3)
+    released = sorted(a["Queue"] for a in ami.actions if a["Paused"] == "false")
+    assert released == ["complaint", "operator"]
+    assert op.state is AgentState.AVAILABLE

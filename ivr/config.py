@@ -7,6 +7,7 @@ Secrets (the AMI secret) live in the configuration, never in code. The file
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -90,6 +91,7 @@ class Settings:
 
 
 _ENV_PREFIX = "IVR_"
+_INTERNAL = frozenset({"source", "queue_overrides"})  # not written as plain keys
 
 
 def _coerce(name: str, value: Any, current: Any, where: str) -> Any:
@@ -123,41 +125,61 @@ def load_settings(path: str | Path | None = None) -> Settings:
     known = {f.name: getattr(base, f.name) for f in fields(Settings)}
     values: dict[str, Any] = {}
     if cfg_path.exists():
+        text = cfg_path.read_text(encoding="utf-8")
         try:
-            data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{cfg_path}: {e} — fix the TOML syntax") from None
         flat: dict[str, Any] = {}
+        where: dict[str, str] = {}  # flat key -> "file:line" of the key as written
         for key, val in data.items():
             if isinstance(val, dict):
                 for k2, v2 in val.items():
                     if key == "queues" and isinstance(v2, dict):
                         continue  # a [queues.<name>] table: read below
                     plain = key in ("paths", "server", "queues", "callbacks")
-                    flat[k2 if plain else f"{key}_{k2}"] = v2
+                    name = k2 if plain else f"{key}_{k2}"
+                    flat[name] = v2
+                    where[name] = _at(cfg_path, text, k2, key)
             else:
                 flat[key] = val
+                where[key] = _at(cfg_path, text, key, None)
         queue_tables = data.get("queues", {})
-        overrides = _queue_overrides(queue_tables, known, cfg_path)
+        overrides = _queue_overrides(queue_tables, known, cfg_path, text)
         if overrides:
             values["queue_overrides"] = overrides
         for key, val in flat.items():
             if key == "queue_overrides" or key not in known:
                 raise ConfigError(
-                    f"{cfg_path}: unknown setting {key!r} — known: {', '.join(sorted(known))}"
+                    f"{where[key]}: unknown setting {key!r} — remove it or use one of: "
+                    f"{', '.join(sorted(k for k in known if k not in _INTERNAL))}"
                 )
-            values[key] = _coerce(key, val, known[key], str(cfg_path))
+            values[key] = _coerce(key, val, known[key], where[key])
     elif path is not None:
         raise ConfigError(f"{cfg_path}: no such configuration file — pass an existing --config")
     for name, current in known.items():
         env = os.environ.get(_ENV_PREFIX + name.upper())
-        if env is not None and name not in ("source", "queue_overrides"):
+        if env is not None and name not in _INTERNAL:
             values[name] = _coerce(name, env, current, f"${_ENV_PREFIX}{name.upper()}")
     return replace(base, **values, source=str(cfg_path))
 
 
+def _at(cfg_path: Path, text: str, key: str, table: str | None) -> str:
+    """``file:line`` of ``key`` as written in ``[table]`` (top level: None)."""
+    current: str | None = None
+    pattern = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = stripped.strip("[]").strip()
+            continue
+        if current == table and pattern.match(line):
+            return f"{cfg_path}:{number}"
+    return str(cfg_path)
+
+
 def _queue_overrides(
-    tables: Any, known: Mapping[str, Any], cfg_path: Path
+    tables: Any, known: Mapping[str, Any], cfg_path: Path, text: str = ""
 ) -> dict[str, dict[str, float | int]]:
     """``[queues.<name>]`` tables: the waiting settings one queue sets for itself."""
     out: dict[str, dict[str, float | int]] = {}
@@ -166,9 +188,9 @@ def _queue_overrides(
     for name, table in tables.items():
         if not isinstance(table, dict):
             continue
-        where = f"{cfg_path}: [queues.{name}]"
         one: dict[str, float | int] = {}
         for key, val in table.items():
+            where = f"{_at(cfg_path, text, key, f'queues.{name}')}: [queues.{name}]"
             if key not in PER_QUEUE_SETTINGS:
                 raise ConfigError(
                     f"{where}: {key!r} cannot be set per queue — "

@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from redis.exceptions import RedisError
+
 from ..agi.types import AgiError, Call, CallHangup
 from ..log import call_log, fields
 from ..menus.hours import BusinessHours
@@ -104,7 +106,16 @@ class CallbackOffer:
             call_uniqueid=uid,
             next_attempt_at=not_before,  # never dialled while closed
         )
-        created = await self.store.create(req)  # in Redis before the citizen hears "booked"
+        try:
+            created = await self.store.create(req)  # in Redis before the citizen hears "booked"
+        except (RedisError, OSError) as e:
+            # never say "booked" for a request that is not stored: back in line instead
+            call_log.error(
+                "callback not booked: the store is unavailable",
+                extra=fields(call=uid, queue=queue, error=str(e) or type(e).__name__),
+            )
+            await call.play(sound("callback-not-booked"))
+            return False
         if not created.created:
             call_log.info(
                 "callback already pending for this number",

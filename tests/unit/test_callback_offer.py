@@ -7,9 +7,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ivr.agi.types import CallInfo
-from ivr.callbacks.model import CallbackStatus
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.callbacks.offer import CallbackOffer, opening_prompts
 from ivr.callbacks.store import CallbackStore
 from ivr.menus.hours import BusinessHours, Window
@@ -128,3 +129,18 @@ async def test_after_closing_the_citizen_hears_the_next_opening(redis_clean: Red
     ]  # fmt: skip
     [req] = await store.pending("complaint")
     assert req.next_attempt_at == monday.timestamp()  # never dialled while closed
+
+
+class UnavailableStore(CallbackStore):
+    async def create(self, req: CallbackRequest):  # type: ignore[no-untyped-def, override]
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+async def test_a_request_that_cannot_be_stored_is_never_said_to_be_booked(
+    redis_clean: Redis,
+) -> None:
+    store = UnavailableStore(redis_clean)
+    call = ScriptedCall("0812345678", {"callback-offer": ["1"], "callback-confirm": ["1"]})
+    assert not await offer(store)(call, "complaint", 1000.0, VIEW)
+    assert "callback-accepted" not in call.played and "goodbye" not in call.played
+    assert call.played[-1] == "callback-not-booked"  # "you keep your place in line"

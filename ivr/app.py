@@ -33,6 +33,7 @@ from .queues.live import LiveQueues
 from .queues.places import place_of
 from .queues.state import QueueState
 from .queues.waiting import WaitingRoute, WaitSettings
+from .store.client import redis_client
 from .store.lease import LeaderLease
 from .store.tokens import TokenStore
 from .store.traces import TraceStore
@@ -46,9 +47,7 @@ class HotlineApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.registry = HotlineRegistry(settings.hotlines_dir, settings.prompts_dir)
-        self.redis: Redis = Redis.from_url(
-            settings.redis_url, socket_timeout=2, socket_connect_timeout=2
-        )
+        self.redis: Redis = redis_client(settings.redis_url)
         self.traces = TraceStore(self.redis, settings.trace_ttl_s)
         self.instance_id = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
         self.ami = AmiClient(
@@ -86,6 +85,8 @@ class HotlineApp:
             self.wait_settings,
         )
         self._dispatch_task: asyncio.Task[None] | None = None
+        self._trace_task: asyncio.Task[None] | None = None
+        self._saves: set[asyncio.Task[bool]] = set()
         self.agi = AgiServer(
             routes={
                 "hotline": self.hotline_call,
@@ -135,7 +136,10 @@ class HotlineApp:
         finally:
             trace.close()
             call_log.info("call ended", extra=fields(trace=trace.to_dict()))
-            await self.traces.save(trace)
+            # saved beside the call, not in its way: Asterisk goes on with the dialplan now
+            task = asyncio.create_task(self.traces.save(trace))
+            self._saves.add(task)
+            task.add_done_callback(self._saves.discard)
 
     def hours_for_queue(self, queue: str) -> BusinessHours | None:
         """The business hours of the first hotline that hands calls to ``queue``."""
@@ -180,6 +184,7 @@ class HotlineApp:
         except Exception as e:  # Asterisk may come later: panoramisk reconnects
             server_log.warning("AMI not connected yet", extra=fields(error=str(e)))
         self._dispatch_task = asyncio.create_task(self.dispatcher.run())
+        self._trace_task = asyncio.create_task(self._flush_traces())
         self._http = web.AppRunner(self.http_app())
         await self._http.setup()
         await web.TCPSite(self._http, s.http_host, s.http_port).start()
@@ -200,6 +205,11 @@ class HotlineApp:
         await self.agi.close(self.settings.shutdown_grace_s)
         if self._dispatch_task is not None:
             await cancel_and_wait([self._dispatch_task], log=server_log, what="callback dispatcher")
+        if self._trace_task is not None:
+            await cancel_and_wait([self._trace_task], log=server_log, what="trace writer")
+        if self._saves:
+            await asyncio.wait(self._saves, timeout=5.0)
+        await self.traces.flush_pending()  # a last try for traces kept while Redis was away
         await self.dispatcher.close()
         await self.live.close()
         await self.ami.close()
@@ -208,6 +218,12 @@ class HotlineApp:
         await self.redis.aclose()
         with contextlib.suppress(OSError):
             self.settings.pid_file.unlink()
+
+    async def _flush_traces(self, every_s: float = 2.0) -> None:
+        """Write the traces kept in memory while Redis was away, once it is back."""
+        while True:
+            await asyncio.sleep(every_s)
+            await self.traces.flush_pending()
 
     async def run_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -246,6 +262,7 @@ class HotlineApp:
             "agi": dict(self.agi.stats),
             "ami_connected": self.ami.connected,
             "redis": redis_ok,
+            "traces_waiting_for_redis": self.traces.pending,
             "hotlines": {i: h.version for i, h in sorted(self.registry.hotlines.items())},
         }
         status = 200 if redis_ok else 503

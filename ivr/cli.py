@@ -71,13 +71,12 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
-    from redis.asyncio import Redis
-
+    from .store.client import redis_client
     from .store.traces import TraceStore
 
     async def go() -> int:
         s = _settings(args)
-        redis = Redis.from_url(s.redis_url, socket_connect_timeout=2)
+        redis = redis_client(s.redis_url)
         try:
             traces = await TraceStore(redis, s.trace_ttl_s).recent(args.limit)
         finally:

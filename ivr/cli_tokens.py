@@ -12,17 +12,17 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from .config import load_settings
+from .store.client import redis_client
 from .store.tokens import ROLES, TokenStore
 
 
 def _run(args: argparse.Namespace, action: Callable[[TokenStore], Awaitable[int]]) -> int:
     async def go() -> int:
         s = load_settings(args.config)
-        redis = Redis.from_url(s.redis_url, socket_connect_timeout=2, socket_timeout=5)
+        redis = redis_client(s.redis_url)
         try:
             return await action(TokenStore(redis))
         except (RedisError, OSError) as e:

@@ -20,12 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
-
 from .ami.client import AmiClient, AmiError
 from .ami.events import AGIExecEnd, AGIExecStart, AnyEvent, DTMFEnd, Hangup, QueueCallerJoin
 from .config import Settings
 from .privacy import mask_phone
+from .store.client import redis_client
 from .store.traces import TraceStore
 from .trace import CallTrace
 
@@ -273,7 +272,7 @@ async def run_sim_call_cli(settings: Settings, args: argparse.Namespace) -> int:
     ami = AmiClient(
         settings.ami_host, settings.ami_port, settings.ami_username, settings.ami_secret
     )
-    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2)
+    redis = redis_client(settings.redis_url)
     try:
         await ami.start()
         call = await sim_call(

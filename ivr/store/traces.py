@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -12,28 +13,66 @@ from ..log import fields, store_log
 from ..trace import CallTrace
 from . import keys
 
+#: Traces kept in memory while Redis is away, at most (the oldest go first, counted).
+BACKLOG_MAX = 10_000
+
 
 class TraceStore:
-    def __init__(self, redis: Redis, ttl_s: int) -> None:
+    def __init__(self, redis: Redis, ttl_s: int, backlog_max: int = BACKLOG_MAX) -> None:
         self.redis = redis
         self.ttl_s = ttl_s
+        self._backlog: deque[CallTrace] = deque(maxlen=backlog_max)
+        self.dropped = 0  # traces pushed out of a full backlog (still in the log)
+
+    @property
+    def pending(self) -> int:
+        """Traces waiting in memory for Redis to come back."""
+        return len(self._backlog)
 
     async def save(self, trace: CallTrace) -> bool:
-        """Keep the trace for ``ttl_s``; on a Redis failure log it and return False
-        (the call itself is never disturbed, and the log line still holds the trace)."""
+        """Keep the trace for ``ttl_s``. If Redis fails, the trace waits in memory
+        and is written with the next save or :meth:`flush_pending`; the call itself
+        is never disturbed, and the log line holds the trace anyway."""
         try:
-            async with self.redis.pipeline(transaction=True) as pipe:
+            await self._write([*self._backlog, trace])
+        except (RedisError, OSError) as e:
+            if len(self._backlog) == self._backlog.maxlen:
+                self.dropped += 1
+            self._backlog.append(trace)
+            store_log.error(
+                "trace not saved yet: kept in memory until Redis is back",
+                extra=fields(
+                    call=trace.uniqueid, waiting=len(self._backlog),
+                    error=str(e) or type(e).__name__,
+                ),
+            )  # fmt: skip
+            return False
+        if self._backlog:
+            store_log.info("traces kept in memory saved", extra=fields(count=len(self._backlog)))
+            self._backlog.clear()
+        return True
+
+    async def flush_pending(self) -> int:
+        """Write the traces kept while Redis was away; returns how many were written."""
+        if not self._backlog:
+            return 0
+        waiting = list(self._backlog)
+        try:
+            await self._write(waiting)
+        except (RedisError, OSError):
+            return 0
+        for _ in waiting:
+            self._backlog.popleft()
+        store_log.info("traces kept in memory saved", extra=fields(count=len(waiting)))
+        return len(waiting)
+
+    async def _write(self, traces: list[CallTrace]) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for trace in traces:
                 pipe.set(keys.trace(trace.uniqueid), trace.to_json(), ex=self.ttl_s)
                 pipe.zadd(keys.TRACES_BY_TIME, {trace.uniqueid: trace.started_at})
-                pipe.zremrangebyscore(keys.TRACES_BY_TIME, "-inf", time.time() - self.ttl_s)
-                await pipe.execute()
-        except (RedisError, OSError) as e:
-            store_log.error(
-                "trace not saved",
-                extra=fields(call=trace.uniqueid, error=str(e) or type(e).__name__),
-            )
-            return False
-        return True
+            pipe.zremrangebyscore(keys.TRACES_BY_TIME, "-inf", time.time() - self.ttl_s)
+            await pipe.execute()
 
     async def get(self, uniqueid: str) -> CallTrace | None:
         raw = await self.redis.get(keys.trace(uniqueid))

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from .ami.client import AmiClient, AmiError
 from .ami.events import AGIExecEnd, AGIExecStart, AnyEvent, DTMFEnd, Hangup, QueueCallerJoin
 from .config import Settings
@@ -206,7 +208,9 @@ async def sim_call(
                     break
                 continue
             if result.trace is None and (trace_task is None or trace_task.done()):
-                found = trace_task.result() if trace_task is not None else None
+                found = None
+                if trace_task is not None and trace_task.exception() is None:
+                    found = trace_task.result()  # (a Redis that is away: not found yet)
                 if found is not None:
                     result.trace = found
                     # a caller handed to a queue first hears its place (queue-wait)
@@ -223,7 +227,8 @@ async def sim_call(
         else:
             raise SimCallError(f"call to {number} did not finish within {limit_s:.0f} s")
         if result.trace is None:
-            result.trace = await traces.get(result.uniqueid)
+            with contextlib.suppress(RedisError, OSError):  # Redis away: no trace to show
+                result.trace = await traces.get(result.uniqueid)
         return result
     finally:
         if trace_task is not None and not trace_task.done():

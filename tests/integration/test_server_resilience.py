@@ -1,5 +1,6 @@
 """The server against the real sandbox when things go wrong: the application
-unreachable, reloads during calls, Asterisk restarting, junk on the FastAGI port."""
+unreachable, reloads during calls, Asterisk restarting, Redis going away, junk on
+the FastAGI port."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import signal
 from dataclasses import replace
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from ivr.app import HotlineApp
 from ivr.sandbox import Sandbox
+from ivr.store.client import redis_client
+from ivr.store.traces import TraceStore
 
 from .test_menu_calls import edit_hotline
 
@@ -143,4 +147,47 @@ async def test_junk_connections_do_not_disturb_calls(settings, sandbox: Sandbox,
         assert stats["calls_started"] == 2 * len(calls)
         assert stats["calls_failed"] == 0
     finally:
+        await app.stop()
+
+
+async def test_redis_going_away_costs_the_caller_nothing_and_loses_no_trace(
+    settings, sandbox: Sandbox, call
+) -> None:
+    app = HotlineApp(settings)
+    await app.start()
+    assert app._http is not None
+    host, port = app._http.addresses[0][:2]
+    store = TraceStore(redis_client(settings.redis_url), settings.trace_ttl_s)
+    try:
+        await asyncio.to_thread(sandbox.stop_redis)
+        assert not sandbox.status().redis_running
+        # a citizen walks the menu and waits in line while Redis is away
+        c = await call("1111", "2", keep=True, until=lambda c: bool(c.queue))
+        try:
+            assert c.queue == "complaint"
+            heard = c.prompts_started()
+            assert heard[0] == "ivr/greeting-1111"
+            assert "ivr/queue-position" in heard  # the place is still announced
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://{host}:{port}/healthz") as resp:
+                    health = await resp.json()
+                    assert resp.status == 503 and health["redis"] is False
+            assert health["traces_waiting_for_redis"] >= 1
+        finally:
+            await app.ami.action("Hangup", Channel=c.channel)
+        await asyncio.to_thread(sandbox.start_redis)
+        # back: the trace kept in memory reaches Redis without another call
+        trace = None
+        for _ in range(50):
+            trace = await store.get(c.uniqueid)
+            if trace is not None:
+                break
+            await asyncio.sleep(0.2)
+        assert trace is not None, "the trace of the call made while Redis was away is lost"
+        assert (trace.outcome, trace.target, trace.path) == ("queue", "complaint", ["main", "2"])
+        assert app.traces.pending == 0
+    finally:
+        if not sandbox.status().redis_running:
+            await asyncio.to_thread(sandbox.start_redis)
+        await store.redis.aclose()
         await app.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from redis.asyncio import Redis
 
@@ -12,7 +13,8 @@ from ivr.trace import CallTrace
 
 
 def trace(n: int) -> CallTrace:
-    t = CallTrace(uniqueid=f"1795690000.{n}", hotline="1111", started_at=1795690000.0 + n)
+    # started now: the store drops index entries older than its TTL
+    t = CallTrace(uniqueid=f"1795690000.{n}", hotline="1111", started_at=time.time() + n)
     t.outcome, t.target = "queue", "complaint"
     return t
 

@@ -19,6 +19,7 @@ from ivr.app import HotlineApp
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.callbacks.store import CallbackStore
 from ivr.config import Settings
+from tests.integration.sim import agent_answers
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.sip]
 
@@ -63,13 +64,7 @@ async def one_local_agent(ami: AmiClient, redis: Redis) -> AsyncIterator[str]:
 async def test_a_callback_rings_a_sip_phone_on_the_trunk_and_reaches_the_agent(
     app: HotlineApp, ami: AmiClient, redis: Redis, one_local_agent: str
 ) -> None:
-    answered = asyncio.ensure_future(
-        ami.wait_event(
-            lambda e: e.name == "UserEvent" and e.get("UserEvent") == "SimAgentAnswered"
-            and e.get("Path") == "callback",
-            timeout=60,
-        )
-    )  # fmt: skip
+    answered = agent_answers(ami, "callback")
     phone = await asyncio.create_subprocess_exec(
         "sipp", "-sf", str(PHONE), "-i", "127.0.0.1", "-p", "5090", "-mp", "16200",
         "-m", "1", "-nostdin", "-timeout", "90s",

@@ -21,6 +21,8 @@ from ivr.callbacks.store import CallbackStore
 from ivr.config import Settings
 from ivr.store.tokens import TokenStore
 
+from .sim import agent_answers
+
 pytestmark = pytest.mark.sandbox
 
 QUEUE = "complaint"
@@ -206,13 +208,7 @@ async def test_callback_offered_accepted_and_the_citizen_is_connected(
     app: HotlineApp, ami: AmiClient, call, quiet_queue: list[str], redis: Redis
 ) -> None:
     await add_agent(ami, quiet_queue, "cbagent1")
-    answered = asyncio.ensure_future(
-        ami.wait_event(
-            lambda e: e.name == "UserEvent" and e.get("UserEvent") == "SimAgentAnswered"
-            and e.get("Path") == "callback",
-            timeout=60,
-        )
-    )  # fmt: skip
+    answered = agent_answers(ami, "callback")
     heard = heard_by_channel(ami)
     # 2 = complaint; then 1 accepts the callback offer, 1 confirms the number read back
     c = await call("1111", "211", caller="0812345670", until=lambda c: c.hung_up, limit_s=90)

@@ -22,7 +22,7 @@ from .callbacks.dispatcher import CallbackDispatcher, DispatcherConfig
 from .callbacks.model import CallbackRequest
 from .callbacks.offer import CallbackAnswerRoute, CallbackOffer
 from .callbacks.store import CallbackStore
-from .config import PER_QUEUE_SETTINGS, Settings, queue_setting
+from .config import PER_QUEUE_SETTINGS, Settings, queue_setting, unknown_queue_tables
 from .hotlines import HotlineRegistry, ReloadResult
 from .log import call_log, fields, server_log
 from .menus.engine import MenuEngine
@@ -177,6 +177,9 @@ class HotlineApp:
         self.reload()
         if not self.registry.hotlines:
             server_log.warning("no valid hotline loaded: every call goes to its fallback queue")
+        queues = {q for h in self.registry.hotlines.values() for q in h.queues}
+        for problem in unknown_queue_tables(s, queues):
+            server_log.warning("settings ignored", extra=fields(problem=problem))
         await self.agi.start()
         await self.live.start()  # before the AMI: its resync runs after every login
         try:

@@ -29,8 +29,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .config import unknown_queue_tables
     from .hotlines import prompt_sets
-    from .menus.loader import check_all
+    from .menus.loader import check_all, load_all
     from .speech.catalogue import CatalogueError, load_catalogue
 
     s = _settings(args)
@@ -45,6 +46,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(p, file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s): nothing was loaded", file=sys.stderr)
+        return 1
+    hotlines = load_all(s.hotlines_dir, known, None if args.no_audio else with_audio)
+    queues = {q for h in hotlines.values() for q in h.queues}
+    settings_problems = unknown_queue_tables(s, queues)
+    for line in settings_problems:
+        print(line, file=sys.stderr)
+    if settings_problems:
         return 1
     files = sorted(s.hotlines_dir.glob("*.y*ml"))
     print(f"ok: {len(files)} hotline file(s), {len(known)} prompts")

@@ -10,6 +10,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,30 @@ def queue_setting(settings: Settings, queue: str, name: str) -> Any:
     if name not in PER_QUEUE_SETTINGS:
         raise KeyError(f"{name} is not a per-queue setting")
     return settings.queue_overrides.get(queue, {}).get(name, getattr(settings, name))
+
+
+def unknown_queue_tables(settings: Settings, queues: AbstractSet[str]) -> list[str]:
+    """``file:line: problem — fix`` for each ``[queues.<name>]`` table naming no
+    queue of any hotline (a typo there would otherwise be ignored in silence)."""
+    out: list[str] = []
+    try:
+        text = Path(settings.source).read_text(encoding="utf-8") if settings.source else ""
+    except OSError:
+        text = ""
+    for name in sorted(settings.queue_overrides):
+        if name in queues:
+            continue
+        line = next(
+            (
+                n
+                for n, raw in enumerate(text.splitlines(), 1)
+                if raw.strip().replace(" ", "") == f"[queues.{name}]"
+            ),
+            None,
+        )
+        where = f"{settings.source}:{line}" if line else settings.source
+        out.append(
+            f"{where}: [queues.{name}] names no queue of any hotline — use one of "
+            f"{', '.join(sorted(queues)) or '(none)'}, or remove the table"
+        )
+    return out

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from ivr.config import ConfigError, load_settings, queue_setting
+from ivr.config import ConfigError, load_settings, queue_setting, unknown_queue_tables
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -56,3 +58,27 @@ def test_unknown_setting_and_bad_toml_name_the_file(tmp_path: Path) -> None:
 def test_the_sandbox_file_loads() -> None:
     s = load_settings()
     assert s.ami_username and s.callback_threshold_s > 0
+
+
+def test_a_queue_table_for_no_hotlines_queue_is_reported_with_its_line(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        "[queues]\ncallback_threshold_s = 300\n\n"
+        "[queues.complaint]\ncallback_threshold_s = 120\n\n"
+        "[queues.complain]\ncallback_threshold_s = 60\n",
+    )
+    s = load_settings(p)
+    [problem] = unknown_queue_tables(s, {"complaint", "operator"})
+    assert problem.startswith(f"{p}:7: [queues.complain] names no queue of any hotline")
+    assert "complaint, operator" in problem  # the fix: the queues there are
+    assert unknown_queue_tables(s, {"complaint", "complain"}) == []
+
+
+def test_ivr_check_fails_on_a_queue_table_with_a_typo(tmp_path: Path) -> None:
+    p = write(tmp_path, "[queues.complain]\ncallback_threshold_s = 60\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "ivr.cli", "--config", str(p), "check", "--no-audio"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    assert f"{p}:1: [queues.complain] names no queue of any hotline" in run.stderr

@@ -165,14 +165,19 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return replace(base, **values, source=str(cfg_path))
 
 
-def _at(cfg_path: Path, text: str, key: str, table: str | None) -> str:
-    """``file:line`` of ``key`` as written in ``[table]`` (top level: None)."""
+def _at(cfg_path: Path, text: str, key: str | None, table: str | None) -> str:
+    """``file:line`` of ``key`` as written in ``[table]`` (top level: None), or of
+    the ``[table]`` header itself when ``key`` is None."""
     current: str | None = None
-    pattern = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
+    pattern = re.compile(rf"""^\s*["']?{re.escape(key or "")}["']?\s*=""")
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if stripped.startswith("["):
             current = stripped.strip("[]").strip()
+            if key is None and current == table:
+                return f"{cfg_path}:{number}"
+            continue
+        if key is None:
             continue
         if current == table and pattern.match(line):
             return f"{cfg_path}:{number}"
@@ -223,15 +228,7 @@ def unknown_queue_tables(settings: Settings, queues: AbstractSet[str]) -> list[s
     for name in sorted(settings.queue_overrides):
         if name in queues:
             continue
-        line = next(
-            (
-                n
-                for n, raw in enumerate(text.splitlines(), 1)
-                if raw.strip().replace(" ", "") == f"[queues.{name}]"
-            ),
-            None,
-        )
-        where = f"{settings.source}:{line}" if line else settings.source
+        where = _at(Path(settings.source), text, None, f"queues.{name}")
         out.append(
             f"{where}: [queues.{name}] names no queue of any hotline — use one of "
             f"{', '.join(sorted(queues)) or '(none)'}, or remove the table"

@@ -29,8 +29,8 @@ Nothing is lost or doubled:
 * an ``Originate`` whose reply never came (the AMI dropped) keeps its claim
   until it expires, because the call may have been placed.
 
-With ``reserve_agent`` the agent counted for a callback is paused in its queue
-(reason ``ivr-callback:<id>``) while the citizen is rung and asked for 1, so a
+With ``reserve_agent`` the agent counted for a callback is paused in every queue
+it serves (reason ``ivr-callback:<id>``) while the citizen is rung and asked for 1, so a
 live caller who came later cannot take it; it is unpaused when the citizen has
 joined the queue at the head, or when the attempt ends. The leader releases
 any reservation left stale (see :func:`ivr.callbacks.policy.stale_reservation`).
@@ -432,15 +432,14 @@ class CallbackDispatcher:
         for action_id, dial in list(self._dials.items()):
             if dial.request.id == callback_id:
                 del self._dials[action_id]
-        if not confirmed:
-            await self._release(callback_id)
-        if confirmed:
+        if confirmed:  # the held agent is released when the citizen joins the queue
             done = await self.store.mark_connected(callback_id)
             callback_log.info(
                 "callback connected" if done is not None else "callback confirmed too late",
                 extra=fields(callback=callback_id, instance=self.instance_id),
             )
             return
+        await self._release(callback_id)
         # The route may run on another instance than the one that dialled:
         # release on behalf of the holder of the claim.
         req = await self.store.get(callback_id)

@@ -73,7 +73,7 @@ def cmd_reload(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    from .simcall import run_sim_call_cli
+    from .sandbox.simcall import run_sim_call_cli
 
     return asyncio.run(run_sim_call_cli(_settings(args), args))
 
@@ -128,7 +128,7 @@ def cmd_prompts(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from .sandbox import Sandbox, SandboxError
+    from .sandbox.pbx import Sandbox, SandboxError
 
     sb = Sandbox(_settings(args))
     try:

@@ -62,7 +62,7 @@ async def one_local_agent(ami: AmiClient, redis: Redis) -> AsyncIterator[str]:
 
 @pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp (Debian sip-tester) missing")
 async def test_a_callback_rings_a_sip_phone_on_the_trunk_and_reaches_the_agent(
-    app: HotlineApp, ami: AmiClient, redis: Redis, one_local_agent: str
+    app: HotlineApp, ami: AmiClient, redis: Redis, one_local_agent: str, tmp_path: Path
 ) -> None:
     answered = agent_answers(ami, "callback")
     phone = await asyncio.create_subprocess_exec(
@@ -70,6 +70,7 @@ async def test_a_callback_rings_a_sip_phone_on_the_trunk_and_reaches_the_agent(
         "-m", "1", "-nostdin", "-timeout", "90s",
         "-key", "digit_pcap", str(DTMF / "dtmf_2833_1.pcap"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        cwd=tmp_path,  # SIPp writes its error log into the working folder
     )  # fmt: skip
     try:
         store = CallbackStore(redis)

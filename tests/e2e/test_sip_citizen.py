@@ -13,6 +13,7 @@ import pytest
 
 from ivr.ami.events import QueueCallerJoin
 from ivr.app import HotlineApp
+from tests.until import until
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.sip]
 
@@ -21,25 +22,30 @@ AGENT_PHONE = Path(__file__).resolve().parents[2] / "deploy" / "sandbox" / "sipp
 DTMF = Path("/usr/share/sip-tester")
 
 
-def citizen_call(settings, digit: str = "2"):  # type: ignore[no-untyped-def]
+def citizen_call(settings, cwd: Path, digit: str = "2"):  # type: ignore[no-untyped-def]
+    """The citizen's phone; it stays in the queue until Asterisk hangs up."""
     return asyncio.create_subprocess_exec(
         "sipp", f"127.0.0.1:{settings.sip_port}",
         "-sf", str(SCENARIO), "-s", "1111",
         "-i", "127.0.0.1", "-p", "5061", "-mp", "16000",
-        "-m", "1", "-l", "1", "-nostdin", "-timeout", "40s",
+        "-m", "1", "-l", "1", "-nostdin", "-timeout", "120s",
         "-key", "digit_pcap", str(DTMF / f"dtmf_2833_{digit}.pcap"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        cwd=cwd,  # SIPp writes its error log into the working folder
     )  # fmt: skip
 
 
 @pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp (Debian sip-tester) missing")
 async def test_sip_caller_presses_2_and_reaches_the_complaint_queue(
-    app: HotlineApp, ami, traces, settings
+    app: HotlineApp, ami, traces, settings, tmp_path: Path
 ) -> None:
     joins: list[QueueCallerJoin] = []
     ami.subscribe(QueueCallerJoin, joins.append)
     started = time.time()
-    proc = await citizen_call(settings)
+    proc = await citizen_call(settings, tmp_path)
+    sip_joins = lambda: [j for j in joins if j.channel.startswith("PJSIP/anonymous")]  # noqa: E731
+    await until(sip_joins, within=90.0, what="the SIP citizen in a queue")
+    await ami.action("Hangup", Channel=sip_joins()[0].channel)  # the citizen leaves the line
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
 
@@ -64,7 +70,7 @@ async def _agent1_status(ami) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp (Debian sip-tester) missing")
 async def test_a_sip_phone_at_agent1_is_qualified_and_answers_the_citizen(
-    app: HotlineApp, ami, settings
+    app: HotlineApp, ami, settings, tmp_path: Path
 ) -> None:
     """Nobody at 127.0.0.1:5101: agent1 is unavailable (qualify). A SIP phone there
     answers the OPTIONS, becomes available, and takes the citizen's call."""
@@ -80,14 +86,17 @@ async def test_a_sip_phone_at_agent1_is_qualified_and_answers_the_citizen(
     phone = await asyncio.create_subprocess_exec(
         "sipp", "-sf", str(AGENT_PHONE), "-i", "127.0.0.1", "-p", "5101",
         "-mp", "16100", "-nostdin", "-timeout", "90s",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, cwd=tmp_path,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30  # qualify_frequency is 10 s
         while await _agent1_status(ami) != "1":  # AST_DEVICE_NOT_INUSE
             assert time.monotonic() < deadline, "agent1 never became available"
             await asyncio.sleep(0.5)
-        proc = await citizen_call(settings)
+        proc = await citizen_call(settings, tmp_path)
+        await until(lambda: connects, within=90.0, what="agent1's phone answering the citizen")
+        # the agent's phone waits for a BYE: the citizen ends the call from Asterisk
+        await ami.action("Hangup", Channel=connects[0].get("Channel"))  # type: ignore[attr-defined]
         out, _ = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
         assert len(connects) == 1  # the SIP phone answered the citizen

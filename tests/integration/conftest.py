@@ -18,8 +18,8 @@ from redis.asyncio import Redis
 from ivr.ami.client import AmiClient
 from ivr.app import HotlineApp
 from ivr.config import PROJECT_ROOT, Settings, load_settings
-from ivr.sandbox import Sandbox
-from ivr.simcall import SimCall, sim_call
+from ivr.sandbox.pbx import Sandbox
+from ivr.sandbox.simcall import SimCall, sim_call
 from ivr.store.traces import TraceStore
 
 pytestmark = pytest.mark.sandbox
@@ -98,7 +98,7 @@ SimCaller = Callable[..., "object"]
 
 @pytest.fixture
 def call(ami: AmiClient, traces: TraceStore):  # type: ignore[no-untyped-def]
-    """``await call("1111", "2", ...)``: a simulated citizen (see ivr.simcall)."""
+    """``await call("1111", "2", ...)``: a simulated citizen (see ivr.sandbox.simcall)."""
 
     async def _call(number: str, press: str = "", **kw: object) -> SimCall:
         kw.setdefault("limit_s", 90.0)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ivr.app import HotlineApp
-from ivr.simcall import SimCall
+from ivr.sandbox.simcall import SimCall
 
 pytestmark = pytest.mark.sandbox
 

@@ -20,6 +20,7 @@ from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.callbacks.store import CallbackStore
 from ivr.config import Settings
 from ivr.store.tokens import TokenStore
+from tests.until import until
 
 from .sim import agent_answers
 
@@ -137,8 +138,16 @@ async def test_three_callers_hear_places_1_2_3_and_keep_them(
     ]
     channels = [c.channel for c in calls]
     try:
-        # several turns of the waiting loop (3 s each) go by
-        await asyncio.sleep(8)
+        # several turns of the waiting loop (3 s each) go by: each caller's first
+        # announcement and at least one more round of the queue-wait route each
+        # (the FastAGI calls: three hotline menus, then the queue-wait rounds)
+        await until(
+            lambda: (
+                all(places_said(heard.get(ch, [])) for ch in channels)
+                and app.agi.stats["calls_started"] >= 3 + 2 * 3
+            ),
+            what="every caller told its place and back for another round",
+        )
         assert [places_said(heard[ch])[0] for ch in channels] == [1, 2, 3]
 
         # Asterisk's own queue holds them in arrival order after re-entering (asked
@@ -162,9 +171,13 @@ async def test_three_callers_hear_places_1_2_3_and_keep_them(
         assert mine["callers_waiting"] == 3 and mine["agents"]["paused"] == 4
         # the first caller leaves: the others are told their new places
         await ami.action("Hangup", Channel=channels[0])
-        await asyncio.sleep(7)
-        assert places_said(heard[channels[1]])[-1] == 1
-        assert places_said(heard[channels[2]])[-1] == 2
+        await until(
+            lambda: (
+                places_said(heard[channels[1]])[-1] == 1
+                and places_said(heard[channels[2]])[-1] == 2
+            ),
+            what="the two callers left told their new places 1 and 2",
+        )
     finally:
         for ch in channels[1:]:
             await ami.action("Hangup", Channel=ch)

@@ -15,9 +15,10 @@ import aiohttp
 import pytest
 
 from ivr.app import HotlineApp
-from ivr.sandbox import Sandbox
+from ivr.sandbox.pbx import Sandbox
 from ivr.store.client import redis_client
 from ivr.store.traces import TraceStore
+from tests.until import until
 
 from .test_menu_calls import edit_hotline
 
@@ -52,7 +53,8 @@ async def test_reload_during_calls(hotlines_dir: Path, settings, sandbox: Sandbo
         old_version = app.registry.get("1111").version  # type: ignore[union-attr]
         # caller A enters the track menu and takes its time there
         slow = asyncio.ensure_future(call("1111", "31", delay=4.0))
-        await asyncio.sleep(2.0)
+        # A's call is running its menu (the version is taken as the call starts)
+        await until(lambda: app.agi.active_calls == 1, what="caller A in the menu")
         edit_hotline(
             hotlines_dir,
             "1111",
@@ -60,9 +62,12 @@ async def test_reload_during_calls(hotlines_dir: Path, settings, sandbox: Sandbo
              '"1": {queue: operator, topic: track-complaint}'),
         )  # fmt: skip
         os.kill(os.getpid(), signal.SIGHUP)  # what `ivr reload` sends
-        await asyncio.sleep(0.3)
+        await until(
+            lambda: app.registry.get("1111").version != old_version,  # type: ignore[union-attr]
+            what="the edited hotline file loaded",
+        )
         new_version = app.registry.get("1111").version  # type: ignore[union-attr]
-        assert new_version != old_version
+        assert app.agi.active_calls == 1, "caller A finished before the reload"
         b = await call("1111", "31")
         a = await slow
         # A finishes on the version it started with, B uses the new one
@@ -89,13 +94,13 @@ async def test_ami_reconnects_after_an_asterisk_restart(
     assert app.ami.connected
     logins = app.ami.logins
     await asyncio.to_thread(sandbox.stop_asterisk)
-    await asyncio.sleep(0.5)
-    assert not app.ami.connected
+    await until(lambda: not app.ami.connected, what="the AMI connection seen lost")
     await asyncio.to_thread(sandbox.start_asterisk)
-    for _ in range(300):
-        if app.ami.connected and ami.connected and app.ami.logins > logins:
-            break
-        await asyncio.sleep(0.1)
+    await until(
+        lambda: app.ami.connected and ami.connected and app.ami.logins > logins,
+        within=60.0,
+        what="both AMI clients logged in again",
+    )
     assert app.ami.connected and app.ami.logins == logins + 1
     assert ami.connected
     c = await call("1111", "2")
@@ -176,14 +181,14 @@ async def test_redis_going_away_costs_the_caller_nothing_and_loses_no_trace(
         finally:
             await app.ami.action("Hangup", Channel=c.channel)
         await asyncio.to_thread(sandbox.start_redis)
+
         # back: the trace kept in memory reaches Redis without another call
-        trace = None
-        for _ in range(50):
-            trace = await store.get(c.uniqueid)
-            if trace is not None:
-                break
-            await asyncio.sleep(0.2)
-        assert trace is not None, "the trace of the call made while Redis was away is lost"
+        async def written() -> bool:
+            return await store.get(c.uniqueid) is not None
+
+        await until(written, what="the trace of the call made while Redis was away written")
+        trace = await store.get(c.uniqueid)
+        assert trace is not None
         assert (trace.outcome, trace.target, trace.path) == ("queue", "complaint", ["main", "2"])
         assert app.traces.pending == 0
     finally:

@@ -432,7 +432,7 @@ async def test_flood_of_bad_connections_does_not_disturb_real_calls() -> None:
     async with running(server) as srv:
         tick = asyncio.create_task(ticker())
         port = srv.bound_port
-        bad = [_bad_client(port, kinds[i % len(kinds)], hold=5.0) for i in range(1000)]
+        bad = [_bad_client(port, kinds[i % len(kinds)], hold=30.0) for i in range(1000)]
         good = [
             fake_asterisk(port, "hotline", [str(i)], uniqueid=f"1.{i}", delay=0.02)
             for i in range(20)
@@ -440,7 +440,7 @@ async def test_flood_of_bad_connections_does_not_disturb_real_calls() -> None:
         bad_done = asyncio.gather(*bad)
         good_cmds = await asyncio.gather(*good)
         await bad_done
-        await wait_for(lambda: srv.stats["accepted"] == 1020 and not srv._connections)
+        await wait_for(lambda: srv.stats["accepted"] == 1020 and not srv._connections, 60.0)
         stop.set()
         await tick
 
@@ -450,7 +450,10 @@ async def test_flood_of_bad_connections_does_not_disturb_real_calls() -> None:
     assert srv.stats["calls_failed"] == 0
     assert srv.stats["timeouts"] == 200
     assert srv.stats["bad_headers"] == 800
-    assert max(gaps) < 0.5, max(gaps)
+    # panoramisk's handler spins forever on a connection closed before its headers: the
+    # loop would freeze for good. The bound only tells a freeze from a slow machine
+    # (timers here may run twice as long as asked), it measures no speed.
+    assert max(gaps) < 3.0, max(gaps)
 
 
 async def test_newline_less_binary_is_bounded_in_time_and_size() -> None:
@@ -459,15 +462,16 @@ async def test_newline_less_binary_is_bounded_in_time_and_size() -> None:
 
     async with running(make_server({"r": route}, header_timeout=0.5)) as srv:
         started = time.monotonic()
-        await _bad_client(srv.bound_port, "newline-less", hold=3.0)
+        await _bad_client(srv.bound_port, "newline-less", hold=30.0)
         # 6 KB without a newline: under the size limit, so it ends at the header timeout
-        assert 0.4 < time.monotonic() - started < 2.0
+        # (closed by the server: the client's own 30 s hold did not run out)
+        assert time.monotonic() - started >= 0.45
         assert srv.stats["timeouts"] == 1
-        started = time.monotonic()
-        await _bad_client(srv.bound_port, "huge", hold=3.0)
-        # 1 MB without a newline: cut off at the stream limit, before the timeout
-        assert time.monotonic() - started < 0.4
+        assert srv.stats["bad_headers"] == 0
+        await _bad_client(srv.bound_port, "huge", hold=30.0)
+        # 1 MB without a newline: cut off at the stream limit, not by the timeout
         assert srv.stats["bad_headers"] == 1
+        assert srv.stats["timeouts"] == 1
 
 
 async def test_rejections_are_logged_with_a_rate_limit(caplog: pytest.LogCaptureFixture) -> None:

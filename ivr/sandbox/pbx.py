@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .config import PROJECT_ROOT, Settings
+from ivr.config import PROJECT_ROOT, Settings
+from ivr.sandbox.timing import (
+    TimingTest,
+    TimingTestError,
+    best,
+    module_file,
+    parse_timing_test,
+)
 
 TEMPLATES = PROJECT_ROOT / "deploy" / "sandbox" / "asterisk"
 ETC_IN_ROOT = "/etc/ivr-asterisk"
@@ -44,6 +51,7 @@ class Status:
     redis_running: bool
     ami_listening: bool
     sip_port: int
+    timing: str = ""  # the timing module in use and how well it keeps time
 
     def lines(self) -> list[str]:
         def ok(b: bool) -> str:
@@ -52,6 +60,7 @@ class Status:
         return [
             f"root      {'ready' if self.root_ready else 'missing'}",
             f"asterisk  {ok(self.asterisk_running)} {self.asterisk_version}".rstrip(),
+            f"timing    {self.timing or '-'}",
             f"ami       {ok(self.ami_listening)}",
             f"sip       udp 127.0.0.1:{self.sip_port}",
             f"redis     {ok(self.redis_running)}",
@@ -159,8 +168,8 @@ class Sandbox:
             (self.root / d / "ivr-asterisk").mkdir(parents=True, exist_ok=True)
 
     def install_sounds(self) -> int:
-        from .speech.build import build_prompts, install_sounds
-        from .speech.catalogue import load_catalogue
+        from ivr.speech.build import build_prompts, install_sounds
+        from ivr.speech.catalogue import load_catalogue
 
         langs = ("th", "en")
         catalogue = load_catalogue(self.s.prompts_dir)
@@ -252,6 +261,41 @@ class Sandbox:
             )
         while time.monotonic() < deadline and not _port_open("127.0.0.1", self.s.ami_port):
             time.sleep(0.1)
+        self.keep_real_time()
+
+    def timing_test(self) -> TimingTest:
+        """Asterisk's ``timing test``: 50 ticks asked for one second."""
+        try:
+            return parse_timing_test(self.cli("timing test"))
+        except TimingTestError as e:
+            raise SandboxError(f"{e} — is Asterisk running?") from None
+
+    def timing_modules(self) -> list[str]:
+        """The timing modules loaded now (``timerfd``, ``pthread``, ...)."""
+        out = self.cli("module show like res_timing_")
+        return [
+            line.split()[0].removeprefix("res_timing_").removesuffix(".so")
+            for line in out.splitlines()
+            if line.startswith("res_timing_")
+        ]
+
+    def keep_real_time(self) -> TimingTest:
+        """Use a timing module that keeps real time (see :mod:`ivr.sandbox.timing`):
+        while the one in use is slow and another is loaded, unload it."""
+        tried = [self.timing_test()]
+        while not tried[-1].keeps_time():
+            current = tried[-1].module
+            if not [m for m in self.timing_modules() if m != current]:
+                break
+            self.cli(f"module unload {module_file(current)}")
+            result = self.timing_test()
+            if result.module == current:  # in use, not unloaded: keep it
+                break
+            tried.append(result)
+        chosen = best(tried)
+        if chosen.module != tried[-1].module:  # none keeps time: the closest one back
+            self.cli(f"module load {module_file(chosen.module)}")
+        return chosen
 
     def stop_asterisk(self, timeout: float = 20) -> None:
         pid = self.asterisk_pid()
@@ -264,11 +308,6 @@ class Sandbox:
         if self.asterisk_pid() is not None:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-
-    def reload_dialplan(self) -> None:
-        self.write_config()
-        self.cli("dialplan reload")
-        self.cli("module reload app_queue.so")
 
     # -- Redis --------------------------------------------------------------------
     def _redis_addr(self) -> tuple[str, int]:
@@ -343,6 +382,7 @@ class Sandbox:
             started.append("asterisk")
         else:
             self.cli("core reload")
+            self.keep_real_time()
         return started
 
     def down(self, only: list[str] | None = None) -> None:
@@ -352,11 +392,13 @@ class Sandbox:
             self.stop_redis()
 
     def status(self) -> Status:
-        version = ""
+        version = timing = ""
         running = self.asterisk_pid() is not None
         if running:
             out = self._ast("-rx", "core show version", check=False).strip()
             version = out.split(" built ")[0] if out else ""
+            with contextlib.suppress(SandboxError):
+                timing = self.timing_test().describe()
         host, port = self._redis_addr()
         return Status(
             root_ready=self.root_ready(),
@@ -365,4 +407,5 @@ class Sandbox:
             redis_running=_port_open(host, port),
             ami_listening=_port_open("127.0.0.1", self.s.ami_port),
             sip_port=self.s.sip_port,
+            timing=timing,
         )

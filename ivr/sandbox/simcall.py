@@ -22,13 +22,13 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from .ami.client import AmiClient, AmiError
-from .ami.events import AGIExecEnd, AGIExecStart, AnyEvent, DTMFEnd, Hangup, QueueCallerJoin
-from .config import Settings
-from .privacy import mask_phone
-from .store.client import redis_client
-from .store.traces import TraceStore
-from .trace import CallTrace
+from ivr.ami.client import AmiClient, AmiError
+from ivr.ami.events import AGIExecEnd, AGIExecStart, AnyEvent, DTMFEnd, Hangup, QueueCallerJoin
+from ivr.config import Settings
+from ivr.privacy import mask_phone
+from ivr.store.client import redis_client
+from ivr.store.traces import TraceStore
+from ivr.trace import CallTrace
 
 SIM_CHANNEL = "Local/s@sim-caller"
 _STREAM = re.compile(r'^STREAM FILE\s+"?([^"\s]+)"?\s+"?([0-9*#]*)"?', re.IGNORECASE)
@@ -63,25 +63,6 @@ class SimCall:
                 m = _STREAM.match(e.command)
                 if m:
                     out.append(m.group(1))
-        return out
-
-    def dtmf_to_prompt(self) -> list[float]:
-        """Seconds from each received digit (DTMFEnd) to the start of the next prompt,
-        both timestamped by Asterisk."""
-        out: list[float] = []
-        pending: float | None = None
-        for e in self.events:
-            if isinstance(e, DTMFEnd) and e.direction.lower() == "received" and e.timestamp:
-                pending = e.timestamp
-            elif (
-                pending is not None
-                and isinstance(e, AGIExecStart)
-                and not isinstance(e, AGIExecEnd)
-                and _STREAM.match(e.command)
-                and e.timestamp
-            ):
-                out.append(e.timestamp - pending)
-                pending = None
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -270,7 +251,7 @@ def describe(call: SimCall, texts: dict[str, str]) -> list[str]:
 
 
 async def run_sim_call_cli(settings: Settings, args: argparse.Namespace) -> int:
-    from .speech.catalogue import load_catalogue
+    from ivr.speech.catalogue import load_catalogue
 
     catalogue = load_catalogue(settings.prompts_dir)
     texts = {i: catalogue.text(i, "th") for i in catalogue.ids}

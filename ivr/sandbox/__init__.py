@@ -1,0 +1,7 @@
+"""Development tools: the local sandbox PBX (:mod:`ivr.sandbox.pbx`), the timing check
+that keeps its prompts in real time (:mod:`ivr.sandbox.timing`) and simulated citizens
+(:mod:`ivr.sandbox.simcall`).
+
+The server never imports this package; ``ivr sandbox``, ``ivr call``, the tests and the
+benchmarks do.
+"""

@@ -10,8 +10,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from .cli_tokens import add_token_commands
-from .config import ConfigError, Settings, load_settings
+from ivr.cli_tokens import add_token_commands
+from ivr.config import ConfigError, Settings, load_settings
+from ivr.problems import AdminError, Problem
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -19,8 +20,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .app import HotlineApp
-    from .log import setup_logging
+    from ivr.app import HotlineApp
+    from ivr.log import setup_logging
 
     settings = _settings(args)
     setup_logging(args.log_level, json_lines=settings.log_json)
@@ -29,34 +30,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .config import unknown_queue_tables
-    from .hotlines import prompt_sets
-    from .menus.loader import check_all, load_all
-    from .speech.catalogue import CatalogueError, load_catalogue
+    from ivr.config import queue_table_problems
+    from ivr.hotlines import prompt_sets
+    from ivr.menus.loader import check_all, load_all
+    from ivr.speech.catalogue import load_catalogue
 
     s = _settings(args)
     try:
         catalogue = load_catalogue(s.prompts_dir)
-    except CatalogueError as e:
-        print(e, file=sys.stderr)
-        return 1
+    except AdminError as e:
+        return _report(e.problems, "the prompt catalogue was not loaded")
     known, with_audio = prompt_sets(catalogue)
     problems = check_all(s.hotlines_dir, known, None if args.no_audio else with_audio)
-    for p in problems:
-        print(p, file=sys.stderr)
     if problems:
-        print(f"{len(problems)} problem(s): nothing was loaded", file=sys.stderr)
-        return 1
+        return _report(problems, "nothing was loaded")
     hotlines = load_all(s.hotlines_dir, known, None if args.no_audio else with_audio)
     queues = {q for h in hotlines.values() for q in h.queues}
-    settings_problems = unknown_queue_tables(s, queues)
-    for line in settings_problems:
-        print(line, file=sys.stderr)
+    settings_problems = queue_table_problems(s, queues)
     if settings_problems:
-        return 1
+        return _report(settings_problems, "fix the settings file")
     files = sorted(s.hotlines_dir.glob("*.y*ml"))
     print(f"ok: {len(files)} hotline file(s), {len(known)} prompts")
     return 0
+
+
+def _report(problems: Sequence[Problem], outcome: str) -> int:
+    """Print every problem, one a line (``file:line: problem — fix``), then a count."""
+    for p in problems:
+        print(p, file=sys.stderr)
+    print(f"{len(problems)} problem(s): {outcome}", file=sys.stderr)
+    return 1
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
@@ -79,8 +82,8 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
-    from .store.client import redis_client
-    from .store.traces import TraceStore
+    from ivr.store.client import redis_client
+    from ivr.store.traces import TraceStore
 
     async def go() -> int:
         s = _settings(args)
@@ -102,17 +105,17 @@ def cmd_calls(args: argparse.Namespace) -> int:
 
 
 def cmd_prompts(args: argparse.Namespace) -> int:
-    from .speech.catalogue import load_catalogue
+    from ivr.speech.catalogue import load_catalogue
 
     s = _settings(args)
     if args.action == "build":
-        from .speech.build import build_prompts
+        from ivr.speech.build import build_prompts
 
         report = build_prompts(load_catalogue(s.prompts_dir), s.prompts_dir, force=args.force)
         print(report.summary())
         return 0
     # say
-    from .speech.thai_numbers import number_prompts, phone_prompts
+    from ivr.speech.thai_numbers import number_prompts, phone_prompts
 
     catalogue = load_catalogue(s.prompts_dir)
     value = args.value.strip()
@@ -214,7 +217,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rc: int = args.func(args)
     except ConfigError as e:
-        print(f"config: {e}", file=sys.stderr)
+        for p in e.problems:
+            print(f"config: {p}", file=sys.stderr)
+        return 2
+    except AdminError as e:  # the prompt catalogue, a hotline file
+        for p in e.problems:
+            print(p, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

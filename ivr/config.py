@@ -2,6 +2,8 @@
 
 Secrets (the AMI secret) live in the configuration, never in code. The file
 ``deploy/sandbox/ivr.toml`` holds the documented defaults of the local sandbox.
+Every mistake in the file (or in an ``IVR_<NAME>`` variable) is reported at
+once, each as ``file:line: problem — fix`` (:mod:`ivr.problems`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from ivr.problems import AdminError, Problem
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_CONFIG = PROJECT_ROOT / "deploy" / "sandbox" / "ivr.toml"
@@ -29,8 +33,9 @@ PER_QUEUE_SETTINGS = (
 )
 
 
-class ConfigError(Exception):
-    """A configuration file is missing or wrong; the message names the file and the fix."""
+class ConfigError(AdminError):
+    """A settings file is missing or wrong; ``problems`` holds every reason, each
+    naming the file, the line of the key and the fix."""
 
 
 @dataclass(frozen=True)
@@ -95,79 +100,137 @@ _ENV_PREFIX = "IVR_"
 _INTERNAL = frozenset({"source", "queue_overrides"})  # not written as plain keys
 
 
-def _coerce(name: str, value: Any, current: Any, where: str) -> Any:
+_FIXES = {bool: "write true or false", int: "write a whole number", float: "write a number"}
+
+
+def _coerce(value: Any, current: Any) -> Any:
+    """``value`` as the type of the setting's default ``current``; ValueError or
+    TypeError when it cannot be."""
+    if isinstance(current, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    if isinstance(current, Path):
+        p = Path(str(value))
+        return p if p.is_absolute() else PROJECT_ROOT / p
+    if isinstance(current, tuple):
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return tuple(str(v) for v in value)
+    return str(value)
+
+
+def _coerced(
+    name: str, value: Any, current: Any, at: Problem, problems: list[Problem]
+) -> tuple[bool, Any]:
+    """(True, the value as the setting's type), or (False, None) with a problem
+    added at ``at`` (its file, line and message prefix)."""
     try:
-        if isinstance(current, bool):
-            if isinstance(value, str):
-                return value.strip().lower() in ("1", "true", "yes", "on")
-            return bool(value)
-        if isinstance(current, int):
-            return int(value)
-        if isinstance(current, float):
-            return float(value)
-        if isinstance(current, Path):
-            p = Path(str(value))
-            return p if p.is_absolute() else PROJECT_ROOT / p
-        if isinstance(current, tuple):
-            if isinstance(value, str):
-                return tuple(v.strip() for v in value.split(",") if v.strip())
-            return tuple(str(v) for v in value)
-        return str(value)
+        return True, _coerce(value, current)
     except (TypeError, ValueError) as e:
-        raise ConfigError(f"{where}: {name} = {value!r} is not valid ({e})") from None
+        problems.append(
+            Problem(
+                at.file,
+                at.line,
+                f"{at.message}{name} = {value!r} is not valid ({e})",
+                _FIXES.get(type(current), "write a value of the right kind"),
+            )
+        )
+        return False, None
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
     """Read the TOML file (flat keys, or the sections [agi] [ami] [redis] [http] [paths]
-    whose keys are prefixed by the section name), then apply ``IVR_<NAME>`` env vars."""
+    whose keys are prefixed by the section name), then apply ``IVR_<NAME>`` env vars.
+
+    Raises :class:`ConfigError` with every problem of the file and the environment."""
     chosen = path or os.environ.get("IVR_CONFIG") or SANDBOX_CONFIG
     cfg_path = Path(chosen)
     base = Settings()
     known = {f.name: getattr(base, f.name) for f in fields(Settings)}
     values: dict[str, Any] = {}
+    problems: list[Problem] = []
     if cfg_path.exists():
-        text = cfg_path.read_text(encoding="utf-8")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{cfg_path}: {e} — fix the TOML syntax") from None
-        flat: dict[str, Any] = {}
-        where: dict[str, str] = {}  # flat key -> "file:line" of the key as written
-        for key, val in data.items():
-            if isinstance(val, dict):
-                for k2, v2 in val.items():
-                    if key == "queues" and isinstance(v2, dict):
-                        continue  # a [queues.<name>] table: read below
-                    plain = key in ("paths", "server", "queues", "callbacks")
-                    name = k2 if plain else f"{key}_{k2}"
-                    flat[name] = v2
-                    where[name] = _at(cfg_path, text, k2, key)
-            else:
-                flat[key] = val
-                where[key] = _at(cfg_path, text, key, None)
-        queue_tables = data.get("queues", {})
-        overrides = _queue_overrides(queue_tables, known, cfg_path, text)
-        if overrides:
-            values["queue_overrides"] = overrides
-        for key, val in flat.items():
-            if key == "queue_overrides" or key not in known:
-                raise ConfigError(
-                    f"{where[key]}: unknown setting {key!r} — remove it or use one of: "
-                    f"{', '.join(sorted(k for k in known if k not in _INTERNAL))}"
-                )
-            values[key] = _coerce(key, val, known[key], where[key])
+        values = _read_file(cfg_path, known, problems)
     elif path is not None:
-        raise ConfigError(f"{cfg_path}: no such configuration file — pass an existing --config")
+        problems.append(
+            Problem(str(cfg_path), 0, "no such configuration file", "pass an existing --config")
+        )
     for name, current in known.items():
         env = os.environ.get(_ENV_PREFIX + name.upper())
         if env is not None and name not in _INTERNAL:
-            values[name] = _coerce(name, env, current, f"${_ENV_PREFIX}{name.upper()}")
+            at = Problem(f"${_ENV_PREFIX}{name.upper()}", 0, "")
+            ok, value = _coerced(name, env, current, at, problems)
+            if ok:
+                values[name] = value
+    if problems:
+        raise ConfigError(problems)
     return replace(base, **values, source=str(cfg_path))
 
 
-def _at(cfg_path: Path, text: str, key: str | None, table: str | None) -> str:
-    """``file:line`` of ``key`` as written in ``[table]`` (top level: None), or of
-    the ``[table]`` header itself when ``key`` is None."""
+def _read_file(cfg_path: Path, known: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    """The settings written in the file; its problems (sorted by line) go to ``problems``."""
+    text = cfg_path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+), column \d+\)", str(e))
+        problems.append(
+            Problem(
+                str(cfg_path),
+                int(m[1]) if m else 0,
+                f"TOML syntax error: {e}",
+                "fix the TOML syntax",
+            )
+        )
+        return {}
+    found: list[Problem] = []
+    values: dict[str, Any] = {}
+    overrides = _queue_overrides(data.get("queues", {}), known, cfg_path, text, found)
+    if overrides:
+        values["queue_overrides"] = overrides
+    for key, (val, line) in _flatten(data, text).items():
+        if key == "queue_overrides" or key not in known:
+            found.append(
+                Problem(
+                    str(cfg_path),
+                    line,
+                    f"unknown setting {key!r}",
+                    "remove it or use one of: "
+                    + ", ".join(sorted(k for k in known if k not in _INTERNAL)),
+                )
+            )
+            continue
+        ok, value = _coerced(key, val, known[key], Problem(str(cfg_path), line, ""), found)
+        if ok:
+            values[key] = value
+    problems.extend(sorted(found, key=lambda p: p.line))
+    return values
+
+
+def _flatten(data: Mapping[str, Any], text: str) -> dict[str, tuple[Any, int]]:
+    """Setting name -> (value, line of its key), sections folded into names."""
+    flat: dict[str, tuple[Any, int]] = {}
+    for key, val in data.items():
+        if isinstance(val, dict):
+            for k2, v2 in val.items():
+                if key == "queues" and isinstance(v2, dict):
+                    continue  # a [queues.<name>] table: see _queue_overrides
+                plain = key in ("paths", "server", "queues", "callbacks")
+                name = k2 if plain else f"{key}_{k2}"
+                flat[name] = (v2, _line(text, k2, key))
+        else:
+            flat[key] = (val, _line(text, key, None))
+    return flat
+
+
+def _line(text: str, key: str | None, table: str | None) -> int:
+    """The line of ``key`` as written in ``[table]`` (top level: None), or of the
+    ``[table]`` header itself when ``key`` is None; 0 when not found."""
     current: str | None = None
     pattern = re.compile(rf"""^\s*["']?{re.escape(key or "")}["']?\s*=""")
     for number, line in enumerate(text.splitlines(), 1):
@@ -175,17 +238,17 @@ def _at(cfg_path: Path, text: str, key: str | None, table: str | None) -> str:
         if stripped.startswith("["):
             current = stripped.strip("[]").strip()
             if key is None and current == table:
-                return f"{cfg_path}:{number}"
+                return number
             continue
         if key is None:
             continue
         if current == table and pattern.match(line):
-            return f"{cfg_path}:{number}"
-    return str(cfg_path)
+            return number
+    return 0
 
 
 def _queue_overrides(
-    tables: Any, known: Mapping[str, Any], cfg_path: Path, text: str = ""
+    tables: Any, known: Mapping[str, Any], cfg_path: Path, text: str, problems: list[Problem]
 ) -> dict[str, dict[str, float | int]]:
     """``[queues.<name>]`` tables: the waiting settings one queue sets for itself."""
     out: dict[str, dict[str, float | int]] = {}
@@ -196,16 +259,27 @@ def _queue_overrides(
             continue
         one: dict[str, float | int] = {}
         for key, val in table.items():
-            where = f"{_at(cfg_path, text, key, f'queues.{name}')}: [queues.{name}]"
+            at = Problem(str(cfg_path), _line(text, key, f"queues.{name}"), f"[queues.{name}]: ")
             if key not in PER_QUEUE_SETTINGS:
-                raise ConfigError(
-                    f"{where}: {key!r} cannot be set per queue — "
-                    f"use one of {', '.join(PER_QUEUE_SETTINGS)}, or set it in [queues]"
+                problems.append(
+                    replace(
+                        at,
+                        message=f"{at.message}{key!r} cannot be set per queue",
+                        fix=f"use one of {', '.join(PER_QUEUE_SETTINGS)}, or set it in [queues]",
+                    )
                 )
-            value = _coerce(key, val, known[key], where)
-            if value < 0:
-                raise ConfigError(f"{where}: {key} = {val!r} must not be negative")
-            one[key] = value
+                continue
+            ok, value = _coerced(key, val, known[key], at, problems)
+            if ok and value < 0:
+                problems.append(
+                    replace(
+                        at,
+                        message=f"{at.message}{key} = {val!r} must not be negative",
+                        fix="write 0 or more",
+                    )
+                )
+            elif ok:
+                one[key] = value
         out[str(name)] = one
     return out
 
@@ -217,10 +291,10 @@ def queue_setting(settings: Settings, queue: str, name: str) -> Any:
     return settings.queue_overrides.get(queue, {}).get(name, getattr(settings, name))
 
 
-def unknown_queue_tables(settings: Settings, queues: AbstractSet[str]) -> list[str]:
-    """``file:line: problem — fix`` for each ``[queues.<name>]`` table naming no
-    queue of any hotline (a typo there would otherwise be ignored in silence)."""
-    out: list[str] = []
+def queue_table_problems(settings: Settings, queues: AbstractSet[str]) -> list[Problem]:
+    """A problem for each ``[queues.<name>]`` table naming no queue of any hotline
+    (a typo there would otherwise be ignored in silence)."""
+    out: list[Problem] = []
     try:
         text = Path(settings.source).read_text(encoding="utf-8") if settings.source else ""
     except OSError:
@@ -228,9 +302,17 @@ def unknown_queue_tables(settings: Settings, queues: AbstractSet[str]) -> list[s
     for name in sorted(settings.queue_overrides):
         if name in queues:
             continue
-        where = _at(Path(settings.source), text, None, f"queues.{name}")
         out.append(
-            f"{where}: [queues.{name}] names no queue of any hotline — use one of "
-            f"{', '.join(sorted(queues)) or '(none)'}, or remove the table"
+            Problem(
+                settings.source,
+                _line(text, None, f"queues.{name}"),
+                f"[queues.{name}] names no queue of any hotline",
+                f"use one of {', '.join(sorted(queues)) or '(none)'}, or remove the table",
+            )
         )
     return out
+
+
+def unknown_queue_tables(settings: Settings, queues: AbstractSet[str]) -> list[str]:
+    """:func:`queue_table_problems`, each rendered as ``file:line: problem — fix``."""
+    return [str(p) for p in queue_table_problems(settings, queues)]

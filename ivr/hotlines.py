@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .log import fields, menu_log
-from .menus.loader import MenuError, Problem, load_hotline
-from .menus.model import Hotline
-from .speech.catalogue import Catalogue, load_catalogue
+from ivr.log import fields, menu_log
+from ivr.menus.loader import MenuError, load_hotline
+from ivr.menus.model import Hotline
+from ivr.problems import AdminError, Problem
+from ivr.speech.catalogue import Catalogue, load_catalogue
 
 
 def prompt_sets(catalogue: Catalogue) -> tuple[set[str], set[str]]:
@@ -50,7 +51,10 @@ class HotlineRegistry:
             known, with_audio = prompt_sets(load_catalogue(self.prompts_dir))
         except Exception as e:  # the catalogue itself is broken: keep everything
             menu_log.error("reload refused: prompt catalogue", extra=fields(error=str(e)))
-            result.problems.append(Problem(str(self.prompts_dir), 0, str(e)))
+            if isinstance(e, AdminError):
+                result.problems.extend(e.problems)
+            else:
+                result.problems.append(Problem(str(self.prompts_dir), 0, str(e)))
             result.kept = sorted(self._hotlines)
             return result
         new: dict[str, Hotline] = {}

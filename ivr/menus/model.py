@@ -21,17 +21,6 @@ TRANSFER_TO_OPERATOR = "transfer-to-operator"
 TRANSFER_TO_QUEUE = "transfer-to-queue"
 TRANSFER_NUMBER = "transfer-number"
 HOLIDAY_CLOSED = "holiday-closed"
-SYSTEM_PROMPTS = frozenset(
-    {
-        NO_INPUT,
-        INVALID_OPTION,
-        GOODBYE,
-        TRANSFER_TO_OPERATOR,
-        TRANSFER_TO_QUEUE,
-        TRANSFER_NUMBER,
-        HOLIDAY_CLOSED,
-    }
-)
 
 LANGUAGES = ("th", "en")  # languages the prompt catalogue is recorded in
 KEYS = "0123456789*#"  # every key a menu may use, in the order Asterisk is given them

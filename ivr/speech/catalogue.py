@@ -10,7 +10,8 @@ Audio for ``<id>`` in language ``<lang>`` is a studio recording
 ``prompts/studio/<lang>/<id>.wav`` when one exists, otherwise the synthesized
 ``prompts/generated/<lang>/<id>.wav`` (see :mod:`ivr.speech.build`).
 
-Loading reports every problem as ``file:line: what is wrong — how to fix``.
+Loading reports every problem at once, each as ``file:line: what is wrong —
+how to fix`` (:mod:`ivr.problems`), reading the YAML with :mod:`ivr.yamlfile`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from ivr.problems import AdminError, Problem
+from ivr.yamlfile import NULL, STR, NodeReader, line_of, parse_yaml, read_yaml
 
 __all__ = [
     "CATALOGUE_FILE",
     "GENERATED_DIR",
     "LANGS",
+    "PROMPT_ID_HELP",
     "PROMPT_ID_RE",
     "STUDIO_DIR",
     "Catalogue",
@@ -42,18 +47,18 @@ STUDIO_DIR: Final = "studio"
 GENERATED_DIR: Final = "generated"
 #: Languages a prompt may have text for; Thai is required.
 LANGS: Final = ("th", "en")
+#: What a prompt id may be, in the catalogue and wherever a hotline file names
+#: one. Ids become audio file names (``<id>.wav``), hence no `_` and no capitals.
 PROMPT_ID_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: How to fix an id that ``PROMPT_ID_RE`` refuses.
+PROMPT_ID_HELP: Final = (
+    "use lowercase letters, digits and dashes, starting with a letter or digit "
+    "(e.g. menu-main-1111)"
+)
 
-_STR_TAG: Final = "tag:yaml.org,2002:str"
-_NULL_TAG: Final = "tag:yaml.org,2002:null"
 
-
-class CatalogueError(Exception):
-    """The catalogue cannot be loaded; the message lists every problem, one a line."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
+class CatalogueError(AdminError):
+    """The catalogue cannot be loaded; ``problems`` holds every reason."""
 
 
 def resolve_audio(root: Path, prompt_id: str, lang: str) -> Path | None:
@@ -117,156 +122,122 @@ class Catalogue:
         return resolve_audio(self.root, prompt_id, lang)
 
 
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _syntax_problem(exc: yaml.MarkedYAMLError, where: str) -> str:
-    problem, context = exc.problem_mark, exc.context_mark
-    mark = problem or context
-    # At the end of the file the place the construct was opened is more useful.
-    if context is not None and (
-        problem is None
-        or "end of stream" in (exc.problem or "")
-        or "<stream end>" in (exc.problem or "")
-    ):
-        mark = context
-    what = exc.problem or "invalid YAML"
-    if exc.context:
-        opened = f" on line {context.line + 1}" if context is not None else ""
-        what += f" ({exc.context}{opened})"
-    loc = f"{where}:{mark.line + 1}" if mark is not None else where
-    how = (
-        "indent with spaces, not tabs"
-        if "'\\t'" in what
-        else "check indentation, colons, brackets and quotes on this line and the one before"
-    )
-    return f"{loc}: YAML syntax error: {what} — {how}"
-
-
-def _parse(source: str, where: str) -> tuple[dict[str, dict[str, str]], list[str]]:
-    problems: list[str] = []
-
-    def bad(node: yaml.Node | None, what: str, how: str) -> None:
-        loc = f"{where}:{_line(node)}" if node is not None else where
-        problems.append(f"{loc}: {what} — {how}")
-
-    try:
-        root = yaml.compose(source, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        problems.append(_syntax_problem(exc, where))
-        return {}, problems
-    except yaml.YAMLError as exc:
-        problems.append(f"{where}: YAML error: {exc} — fix the file's YAML syntax")
-        return {}, problems
-
+def _parse(root: Node | None, reader: NodeReader) -> dict[str, dict[str, str]]:
+    """Every prompt of the catalogue's node tree; problems go to ``reader``."""
     if root is None:
-        bad(None, "the catalogue is empty", "add prompts as `<id>: {th: <Thai text>}`")
-        return {}, problems
-    if not isinstance(root, yaml.MappingNode):
-        bad(
-            root,
+        reader.problem(0, "the catalogue is empty", "add prompts as `<id>: {th: <Thai text>}`")
+        return {}
+    if not isinstance(root, MappingNode):
+        reader.problem(
+            line_of(root),
             "the catalogue must be a mapping of prompt id to texts",
             "write one `<id>:` entry per prompt at the top level",
         )
-        return {}, problems
-
+        return {}
     entries: dict[str, dict[str, str]] = {}
     first_seen: dict[str, int] = {}
     for key, value in root.value:
-        if not isinstance(key, yaml.ScalarNode) or key.tag != _STR_TAG:
-            bad(key, "prompt id must be plain text", "use an id like `greeting-1111`")
+        if not isinstance(key, ScalarNode) or key.tag != STR:
+            reader.problem(
+                line_of(key), "prompt id must be plain text", "use an id like `greeting-1111`"
+            )
             continue
         pid = key.value
         if not PROMPT_ID_RE.match(pid):
-            bad(
-                key,
-                f"bad prompt id {pid!r}",
-                "use lowercase letters, digits and dashes, starting with a letter or digit",
-            )
+            reader.problem(line_of(key), f"bad prompt id {pid!r}", PROMPT_ID_HELP)
             continue
         if pid in first_seen:
-            bad(
-                key,
+            reader.problem(
+                line_of(key),
                 f"duplicate prompt id {pid!r} (first defined on line {first_seen[pid]})",
                 "remove or rename one of them",
             )
             continue
-        first_seen[pid] = _line(key)
-        if not isinstance(value, yaml.MappingNode):
-            bad(
-                value,
-                f"prompt {pid!r} must be a mapping of language to text",
-                f"write `{pid}:` then indented `th: <Thai text>` (and optionally `en: ...`)",
+        first_seen[pid] = line_of(key)
+        texts = _texts(pid, value, reader)
+        if texts is not None:
+            entries[pid] = texts
+    return entries
+
+
+def _texts(pid: str, value: Node, reader: NodeReader) -> dict[str, str] | None:
+    """The texts of one prompt by language, or None if any is wrong."""
+    if not isinstance(value, MappingNode):
+        reader.problem(
+            line_of(value),
+            f"prompt {pid!r} must be a mapping of language to text",
+            f"write `{pid}:` then indented `th: <Thai text>` (and optionally `en: ...`)",
+        )
+        return None
+    texts: dict[str, str] = {}
+    seen: set[str] = set()
+    for lkey, lval in value.value:
+        lang = lkey.value if isinstance(lkey, ScalarNode) else None
+        if lang is None or lang not in LANGS:
+            reader.problem(
+                line_of(lkey),
+                f"prompt {pid!r}: unknown language key {lang!r}",
+                f"use one of {', '.join(LANGS)}",
             )
             continue
-        texts: dict[str, str] = {}
-        seen: set[str] = set()
-        for lkey, lval in value.value:
-            lang = lkey.value if isinstance(lkey, yaml.ScalarNode) else None
-            if lang is None or lang not in LANGS:
-                bad(
-                    lkey,
-                    f"prompt {pid!r}: unknown language key {lang!r}",
-                    f"use one of {', '.join(LANGS)}",
-                )
-                continue
-            if lang in seen:
-                bad(lkey, f"prompt {pid!r}: {lang!r} given twice", "keep only one")
-                continue
-            seen.add(lang)
-            if not isinstance(lval, yaml.ScalarNode):
-                bad(
-                    lval,
-                    f"prompt {pid!r}: {lang!r} text must be a single string",
-                    "write the text on one line, or as a quoted or folded (>) string",
-                )
-                continue
-            if lval.tag == _NULL_TAG:
-                bad(lval, f"prompt {pid!r}: empty {lang!r} text", "write the text to speak")
-                continue
-            if lval.tag != _STR_TAG:
-                bad(
-                    lval,
-                    f"prompt {pid!r}: {lang!r} text {lval.value!r} is not a string",
-                    "put the text in quotes",
-                )
-                continue
-            text = " ".join(lval.value.split())
-            if not text:
-                bad(lval, f"prompt {pid!r}: empty {lang!r} text", "write the text to speak")
-                continue
+        if lang in seen:
+            reader.problem(line_of(lkey), f"prompt {pid!r}: {lang!r} given twice", "keep only one")
+            continue
+        seen.add(lang)
+        text = _text(pid, lang, lval, reader)
+        if text is not None:
             texts[lang] = text
-        if "th" not in seen:
-            bad(value, f"prompt {pid!r} has no Thai text", "add `th: <Thai text>`")
-        if "th" in texts and len(texts) == len(seen):
-            entries[pid] = texts
-    return entries, problems
+    if "th" not in seen:
+        reader.problem(line_of(value), f"prompt {pid!r} has no Thai text", "add `th: <Thai text>`")
+    return texts if "th" in texts and len(texts) == len(seen) else None
+
+
+def _text(pid: str, lang: str, node: Node, reader: NodeReader) -> str | None:
+    """One language's text, whitespace collapsed."""
+    if not isinstance(node, ScalarNode):
+        reader.problem(
+            line_of(node),
+            f"prompt {pid!r}: {lang!r} text must be a single string",
+            "write the text on one line, or as a quoted or folded (>) string",
+        )
+        return None
+    if node.tag == NULL or (node.tag == STR and not node.value.split()):
+        reader.problem(
+            line_of(node), f"prompt {pid!r}: empty {lang!r} text", "write the text to speak"
+        )
+        return None
+    if node.tag != STR:
+        reader.problem(
+            line_of(node),
+            f"prompt {pid!r}: {lang!r} text {node.value!r} is not a string",
+            "put the text in quotes",
+        )
+        return None
+    return " ".join(node.value.split())
 
 
 def parse_catalogue(source: str, root: Path, where: str = CATALOGUE_FILE) -> Catalogue:
     """Parse catalogue YAML text; ``where`` names the file in error messages."""
-    entries, problems = _parse(source, where)
-    if problems:
-        raise CatalogueError(problems)
-    return Catalogue(root=root, entries=entries)
+    node, problems = parse_yaml(source, where)
+    return _catalogue(node, problems, root, where)
 
 
 def load_catalogue(root: Path) -> Catalogue:
-    """Load ``<root>/catalogue.yaml``; ``root`` is the prompts folder."""
-    path = root / CATALOGUE_FILE
-    try:
-        source = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogueError(
-            [f"{path}: file not found — create it, or point the server at the prompts folder"]
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise CatalogueError(
-            [f"{path}: not valid UTF-8 ({exc.reason}) — save the file as UTF-8"]
-        ) from None
-    except OSError as exc:
-        raise CatalogueError(
-            [f"{path}: cannot read ({exc.strerror}) — check permissions"]
-        ) from None
-    return parse_catalogue(source, root, where=str(path))
+    """Load ``<root>/catalogue.yaml``; ``root`` is the prompts folder.
+
+    Raises :class:`CatalogueError` with every problem of the file."""
+    doc = read_yaml(
+        root / CATALOGUE_FILE,
+        missing_fix="create it, or point the server at the prompts folder",
+    )
+    return _catalogue(doc.root, doc.problems, root, doc.file)
+
+
+def _catalogue(node: Node | None, problems: list[Problem], root: Path, where: str) -> Catalogue:
+    if problems:
+        raise CatalogueError(problems)
+    reader = NodeReader(where)
+    entries = _parse(node, reader)
+    if reader.problems:
+        raise CatalogueError(reader.problems)
+    return Catalogue(root=root, entries=entries)

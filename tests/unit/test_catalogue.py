@@ -292,7 +292,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     )
     with pytest.raises(CatalogueError) as info:
         load_catalogue(tmp_path)
-    lines = [p.split(": ", 1)[0] for p in info.value.problems]
+    lines = [p.where for p in info.value.problems]
     assert lines == [f"{path}:1", f"{path}:5", f"{path}:8"]
     assert str(info.value).count("\n") == 2
 

@@ -76,7 +76,7 @@ def cmd_reload(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    from .sandbox.simcall import run_sim_call_cli
+    from ivr.sandbox.simcall import run_sim_call_cli
 
     return asyncio.run(run_sim_call_cli(_settings(args), args))
 
@@ -131,7 +131,7 @@ def cmd_prompts(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from .sandbox.pbx import Sandbox, SandboxError
+    from ivr.sandbox.pbx import Sandbox, SandboxError
 
     sb = Sandbox(_settings(args))
     try:

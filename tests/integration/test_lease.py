@@ -12,6 +12,8 @@ from redis.backoff import NoBackoff
 from ivr.store import keys
 from ivr.store.lease import LeaderLease
 
+pytestmark = pytest.mark.redis
+
 
 def pair(redis: Redis, ttl_s: float = 5.0) -> tuple[LeaderLease, LeaderLease]:
     return (

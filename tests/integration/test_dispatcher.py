@@ -1,6 +1,6 @@
 """Callback dispatcher: real Redis for the lease and the store, a fake AMI.
 
-Every test runs twice: with :class:`ivr.callbacks.store.CallbackStore` on Redis,
+Every test runs twice: with :class:`ivr.store.callbacks.CallbackStore` on Redis,
 and with a small in-memory store that follows the same contract. Time is a fake
 clock (Tuesday 5 March 2024, 10:00 in Bangkok, unless said otherwise); the lease
 TTL runs on Redis's real clock.
@@ -21,16 +21,18 @@ from redis.asyncio import Redis
 
 from ivr.ami.client import AmiError, AmiReplyLost
 from ivr.ami.events import OriginateResponse, QueueCallerJoin
-from ivr.callbacks.dispatcher import (
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.lineup.dispatcher import (
     CallbackDispatcher,
     CallbackStoreLike,
     DispatcherConfig,
     originate_result,
 )
-from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.menus.hours import BusinessHours, Window
 from ivr.queues.state import Agent, AgentState, Caller, QueueState
 from ivr.store.lease import LeaderLease
+
+pytestmark = pytest.mark.redis
 
 BKK = ZoneInfo("Asia/Bangkok")
 OFFICE = BusinessHours(weekly=((Window.parse("08:30-16:30"),),) * 5 + ((), ()), holidays="none")
@@ -227,7 +229,7 @@ class Store(CallbackStoreLike, Protocol):
 def store(request: pytest.FixtureRequest, redis_clean: Redis) -> Store:
     if request.param == "memory":
         return MemoryStore()
-    module = pytest.importorskip("ivr.callbacks.store")
+    module = pytest.importorskip("ivr.store.callbacks")
     real: Store = module.CallbackStore(redis_clean)
     return real
 

@@ -31,6 +31,7 @@ from ivr.lineup.dispatcher import (
 from ivr.menus.hours import BusinessHours, Window
 from ivr.queues.state import Agent, AgentState, Caller, QueueState
 from ivr.store.lease import LeaderLease
+from tests.until import until
 
 pytestmark = pytest.mark.redis
 
@@ -538,12 +539,35 @@ async def test_responses_to_other_actions_are_ignored(world: World) -> None:
 # ------------------------------------------------------------------ several instances, crashes
 
 
-async def _run_for(dispatchers: list[CallbackDispatcher], seconds: float) -> None:
+async def lease_expired(lease: LeaderLease) -> bool:
+    return await lease.holder() is None
+
+
+async def _run_until(
+    dispatchers: list[CallbackDispatcher], done: Callable[[], bool], more_ticks: int = 5
+) -> None:
+    """Run the dispatchers until ``done()``, then ``more_ticks`` more ticks of each (so
+    a callback placed twice would show), and stop them."""
+    ticks = [0] * len(dispatchers)
+    for n, d in enumerate(dispatchers):
+        tick = d.tick
+
+        async def counted(tick: Callable[[], Awaitable[list[str]]] = tick, n: int = n) -> list[str]:
+            try:
+                return await tick()
+            finally:
+                ticks[n] += 1
+
+        d.tick = counted  # type: ignore[method-assign]
     tasks = [asyncio.create_task(d.run()) for d in dispatchers]
-    await asyncio.sleep(seconds)
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    try:
+        await until(done)
+        after = list(ticks)
+        await until(lambda: all(t >= a + more_ticks for t, a in zip(ticks, after, strict=True)))
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def test_two_instances_place_each_callback_once(world: World) -> None:
@@ -552,7 +576,7 @@ async def test_two_instances_place_each_callback_once(world: World) -> None:
         await world.store.create(request_for(f"cb{n}", T0 - 300 + n, f"081000000{n}"))
     a, _ = world.dispatcher("inst-a")
     b, _ = world.dispatcher("inst-b")
-    await _run_for([a, b], 0.4)
+    await _run_until([a, b], lambda: len(world.originated_ids()) >= 4)
     assert sorted(world.originated_ids()) == ["cb0", "cb1", "cb2", "cb3"]
     holders = {(await world.status(f"cb{n}")).dialing_by for n in range(4)}
     assert len(holders) == 1  # only the leader dialled
@@ -567,7 +591,7 @@ async def test_two_leaders_at_once_still_place_each_callback_once(world: World) 
     a, _ = world.dispatcher("inst-a", lease_name="lease-a")
     b, _ = world.dispatcher("inst-b", lease_name="lease-b")
     await asyncio.gather(a.tick(), b.tick(), a.tick(), b.tick())
-    await _run_for([a, b], 0.2)
+    await _run_until([a, b], lambda: len(world.originated_ids()) >= 4)
     assert sorted(world.originated_ids()) == ["cb0", "cb1", "cb2", "cb3"]
 
 
@@ -586,7 +610,7 @@ async def test_a_crash_mid_dial_is_redialled_once_by_another_instance(world: Wor
     b, ami_b = world.dispatcher("inst-b", lease_ttl_s=0.3)
     assert await b.tick() == []  # a's lease still runs
     assert not b.lease.is_leader
-    await asyncio.sleep(0.35)
+    await until(lambda: lease_expired(a.lease))
     assert await b.tick() == []  # b leads now, but a's claim has not expired
     assert b.lease.is_leader
 
@@ -753,7 +777,7 @@ async def test_a_crashed_dialers_hold_is_released_by_the_next_leader(holding: Wo
     a, ami_a = holding.dispatcher("inst-a", lease_ttl_s=0.3)
     assert await a.tick() == ["cb"]  # then inst-a dies: the agent stays paused
     assert ami_a.pauses() == [HELD]
-    await asyncio.sleep(0.35)
+    await until(lambda: lease_expired(a.lease))
     b, ami_b = holding.dispatcher("inst-b", lease_ttl_s=0.3)
     assert await b.tick() == []  # a's claim still runs: the agent stays held
     assert ami_b.pauses() == []

@@ -89,6 +89,60 @@ def _summary(
     }
 
 
+def _callers(
+    state: QueueState,
+    callbacks: list[CallbackRequest],
+    place_of: PlaceOf,
+    number: Callable[[str], str],
+    now: float,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "uniqueid": c.uniqueid,
+            "place": place_of(state, c.uniqueid, callbacks),
+            "wait_s": _seconds(now - c.arrived_at),
+            "arrived_at": c.arrived_at,
+            "topic": c.topic,
+            "state": c.state.value,
+            "number": number(c.caller_id),
+        }
+        for c in state.callers_in_order()
+    ]
+
+
+def _agents(state: QueueState) -> list[dict[str, Any]]:
+    return [
+        {
+            "interface": a.interface,
+            "name": a.name,
+            "state": a.state.value,
+            "since": a.since,
+            "paused_reason": a.paused_reason,
+            "calls_taken": a.calls_taken,
+        }
+        for a in sorted(state.agents.values(), key=lambda a: a.interface)
+    ]
+
+
+def _callbacks(
+    callbacks: list[CallbackRequest], number: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": cb.id,
+            "status": cb.status.value,
+            "attempts": cb.attempts,
+            "number": number(cb.number),
+            "topic": cb.topic,
+            "arrived_at": cb.arrived_at,
+            "requested_at": cb.requested_at,
+            "next_attempt_at": cb.next_attempt_at,
+            "last_result": cb.last_result,
+        }
+        for cb in callbacks
+    ]
+
+
 @routes.get("/queues")
 async def list_queues(request: web.Request) -> web.Response:
     _check_query(request.query, ())
@@ -120,43 +174,9 @@ async def queue_detail(request: web.Request) -> web.Response:
     def number(raw: str) -> str:
         return raw if unmask else mask_phone(raw)
 
-    callers = [
-        {
-            "uniqueid": c.uniqueid,
-            "place": place_of(state, c.uniqueid, callbacks),
-            "wait_s": _seconds(now - c.arrived_at),
-            "arrived_at": c.arrived_at,
-            "topic": c.topic,
-            "state": c.state.value,
-            "number": number(c.caller_id),
-        }
-        for c in state.callers_in_order()
-    ]
-    agents = [
-        {
-            "interface": a.interface,
-            "name": a.name,
-            "state": a.state.value,
-            "since": a.since,
-            "paused_reason": a.paused_reason,
-            "calls_taken": a.calls_taken,
-        }
-        for a in sorted(state.agents.values(), key=lambda a: a.interface)
-    ]
-    cbs = [
-        {
-            "id": cb.id,
-            "status": cb.status.value,
-            "attempts": cb.attempts,
-            "number": number(cb.number),
-            "topic": cb.topic,
-            "arrived_at": cb.arrived_at,
-            "requested_at": cb.requested_at,
-            "next_attempt_at": cb.next_attempt_at,
-            "last_result": cb.last_result,
-        }
-        for cb in callbacks
-    ]
+    callers = _callers(state, callbacks, place_of, number, now)
+    agents = _agents(state)
+    cbs = _callbacks(callbacks, number)
     if unmask:
         info = request[TOKEN_INFO]
         api_log.warning(

@@ -34,7 +34,7 @@ instance computes the same order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.callbacks.policy import (
@@ -165,6 +165,26 @@ def agent_ready(
     return bool(ready_agents(state, now, wrapup_grace_s, wrapup_s))
 
 
+def _agent_taker(ready: Mapping[str, list[str]]) -> Callable[[str], bool]:
+    """``take(queue)`` gives one ready agent of ``queue`` to a callback (False: none
+    left); an agent in several queues is given once."""
+    memberships: dict[str, int] = {}
+    for interfaces in ready.values():
+        for interface in interfaces:
+            memberships[interface] = memberships.get(interface, 0) + 1
+    used: set[str] = set()
+
+    def take_agent(queue: str) -> bool:
+        # prefer the agent in the fewest queues: leave shared agents to the other queues
+        free = [i for i in ready.get(queue, ()) if i not in used]
+        if not free:
+            return False
+        used.add(min(free, key=lambda i: (memberships[i], i)))
+        return True
+
+    return take_agent
+
+
 def choose(
     queue_states: Mapping[str, QueueState],
     pending_by_queue: Mapping[str, Sequence[CallbackRequest]],
@@ -188,19 +208,7 @@ def choose(
         state = queue_states.get(queue)
         if state is not None:
             ready[queue] = ready_agents(state, now, wrapup_grace_s, wrapup_s)
-    memberships: dict[str, int] = {}
-    for interfaces in ready.values():
-        for interface in interfaces:
-            memberships[interface] = memberships.get(interface, 0) + 1
-    used: set[str] = set()
-
-    def take_agent(queue: str) -> bool:
-        # prefer the agent in the fewest queues: leave shared agents to the other queues
-        free = [i for i in ready.get(queue, ()) if i not in used]
-        if not free:
-            return False
-        used.add(min(free, key=lambda i: (memberships[i], i)))
-        return True
+    take_agent = _agent_taker(ready)
 
     live = {
         q: sorted((r for r in reqs if r.queue == q), key=_key)

@@ -36,6 +36,12 @@ joined the queue at the head, or when the attempt ends. The leader releases
 any reservation left stale (see :func:`ivr.callbacks.policy.stale_reservation`).
 
 Phone numbers appear in logs masked only (PDPA).
+
+One piece (about 570 lines): dialling, outcomes and agent holds all read and
+write the same in-flight dials and held agents of one dispatcher, and a reader
+follows one callback from its claim to its release in this file. The rules it
+applies are pure and live apart (:mod:`ivr.lineup.dispatch_policy`,
+:mod:`ivr.callbacks.policy`).
 """
 
 from __future__ import annotations

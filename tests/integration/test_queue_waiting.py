@@ -20,8 +20,7 @@ from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.config import Settings
 from ivr.store.callbacks import CallbackStore
 from ivr.store.tokens import TokenStore
-
-from .sim import agent_answers
+from tests.integration.sim import agent_answers
 
 pytestmark = pytest.mark.sandbox
 

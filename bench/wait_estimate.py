@@ -32,7 +32,7 @@ What is measured
 At each caller's arrival, the moment the first announcement is made:
 
 * **ours**: :func:`~ivr.queues.estimate.estimate_wait` with the caller's place
-  (:func:`~ivr.queues.places.place_of`: 1 + callers waiting ahead), the staffed
+  (:func:`~ivr.lineup.places.place_of`: 1 + callers waiting ahead), the staffed
   and free agents (:func:`~ivr.queues.estimate.staffing`), the mean of the last
   handle times (:func:`~ivr.queues.estimate.mean_handle_time`) and a default
   handle time of 180 s until there are any;
@@ -81,6 +81,7 @@ from typing import Any, Final
 
 import simpy
 
+from ivr.lineup.places import place_of
 from ivr.queues.estimate import (
     WaitKind,
     asterisk_baseline,
@@ -90,7 +91,6 @@ from ivr.queues.estimate import (
     staffing,
 )
 from ivr.queues.model import ROLLING
-from ivr.queues.places import place_of
 from ivr.queues.state import Agent, AgentState, Caller, CallerState, QueueState
 
 __all__ = [

@@ -1,5 +1,11 @@
 """Composition root: ``ivr serve`` wires the FastAGI server, the AMI client, Redis,
-the hotline registry and the HTTP server into one asyncio process."""
+the hotline registry and the HTTP server into one asyncio process.
+
+Wiring only: :meth:`HotlineApp._lifecycle` lists every resource in the order it
+starts; :meth:`HotlineApp.stop` stops them in the reverse order (one
+:class:`contextlib.AsyncExitStack`), so the FastAGI server stops taking calls
+first and Redis closes last.
+"""
 
 from __future__ import annotations
 
@@ -8,56 +14,85 @@ import contextlib
 import os
 import signal
 import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from aiohttp import web
 from redis.asyncio import Redis
 
-from .agi.call import AgiCall
-from .agi.server import AgiServer
-from .agi.types import AgiError, CallHangup
-from .ami.client import AmiClient
-from .api.app import API_PREFIX, build_api
-from .callbacks.dispatcher import CallbackDispatcher, DispatcherConfig
-from .callbacks.model import CallbackRequest
-from .callbacks.offer import CallbackAnswerRoute, CallbackOffer
-from .callbacks.store import CallbackStore
-from .config import PER_QUEUE_SETTINGS, Settings, queue_setting, unknown_queue_tables
-from .hotlines import HotlineRegistry, ReloadResult
-from .log import call_log, fields, server_log
-from .menus.engine import MenuEngine
-from .menus.hours import BusinessHours
-from .privacy import mask_phone
-from .queues.estimate import estimate_wait, mean_handle_time, staffing
-from .queues.live import LiveQueues
-from .queues.places import place_of
-from .queues.state import QueueState
-from .queues.waiting import WaitingRoute, WaitSettings
-from .store.client import redis_client
-from .store.lease import LeaderLease
-from .store.tokens import TokenStore
-from .store.traces import TraceStore
-from .tasks import cancel_and_wait
-from .trace import CallTrace
+from ivr.agi.server import AgiServer
+from ivr.ami.client import AmiClient
+from ivr.api.app import API_PREFIX, build_api
+from ivr.api.health import Health, add_health
+from ivr.callbacks.model import CallbackRequest
+from ivr.calls.base import TraceSaver
+from ivr.calls.callback import CallbackAnswerRoute
+from ivr.calls.hotline import HotlineRoute
+from ivr.calls.offer import CallbackOffer
+from ivr.calls.waiting import WaitingRoute, WaitSettings
+from ivr.config import PER_QUEUE_SETTINGS, Settings, queue_setting, unknown_queue_tables
+from ivr.hotlines import HotlineRegistry, ReloadResult
+from ivr.lineup.dispatcher import CallbackDispatcher, DispatcherConfig
+from ivr.lineup.live import LiveQueues
+from ivr.lineup.places import place_of
+from ivr.lineup.view import new_caller_estimate
+from ivr.log import fields, server_log
+from ivr.menus.hours import BusinessHours
+from ivr.queues.state import QueueState
+from ivr.store.callbacks import CallbackStore
+from ivr.store.client import redis_client
+from ivr.store.lease import LeaderLease
+from ivr.store.tokens import TokenStore
+from ivr.store.traces import TraceStore
+from ivr.store.waiting import WaitingStore
+from ivr.tasks import cancel_and_wait
+
+Step = Callable[[], Awaitable[object]]
+
+
+@contextlib.asynccontextmanager
+async def resource(start: Step | None = None, stop: Step | None = None) -> AsyncIterator[None]:
+    """One resource of the server: ``start`` on the way up, ``stop`` on the way down."""
+    if start is not None:
+        await start()
+    try:
+        yield
+    finally:
+        if stop is not None:
+            await stop()
+
+
+@contextlib.asynccontextmanager
+async def background(
+    run: Callable[[], Coroutine[Any, Any, None]], what: str
+) -> AsyncIterator[None]:
+    """A task running for the server's life, cancelled (and awaited) on the way down."""
+    task: asyncio.Task[None] = asyncio.create_task(run())
+    try:
+        yield
+    finally:
+        await cancel_and_wait([task], log=server_log, what=what)
 
 
 class HotlineApp:
     """Everything one server process holds."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.registry = HotlineRegistry(settings.hotlines_dir, settings.prompts_dir)
-        self.redis: Redis = redis_client(settings.redis_url)
-        self.traces = TraceStore(self.redis, settings.trace_ttl_s)
-        self.instance_id = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}"
+        s = self.settings = settings
+        self.registry = HotlineRegistry(s.hotlines_dir, s.prompts_dir)
+        self.redis: Redis = redis_client(s.redis_url)
+        self.traces = TraceStore(self.redis, s.trace_ttl_s)
+        self.saver = TraceSaver(self.traces)
+        self.instance_id = s.instance_id or f"{socket.gethostname()}-{os.getpid()}"
         self.ami = AmiClient(
-            host=settings.ami_host,
-            port=settings.ami_port,
-            username=settings.ami_username,
-            secret=settings.ami_secret,
-            action_timeout=settings.ami_action_timeout,
+            host=s.ami_host,
+            port=s.ami_port,
+            username=s.ami_username,
+            secret=s.ami_secret,
+            action_timeout=s.ami_action_timeout,
         )
-        self.live = LiveQueues(self.ami, self.redis, wrapup_s=settings.queue_wrapup_s)
+        self.live = LiveQueues(self.ami, self.redis, wrapup_s=s.queue_wrapup_s)
         self.callbacks = CallbackStore(self.redis)
         self.dispatcher = CallbackDispatcher(
             self.callbacks,
@@ -65,82 +100,43 @@ class HotlineApp:
             self.ami,
             self.live.queues,
             DispatcherConfig(
-                dial_template=settings.callback_dial_template,
-                ring_timeout_s=settings.callback_ring_timeout_s,
-                retry_delay_s=settings.callback_retry_delay_s,
-                max_attempts=settings.callback_max_attempts,
-                tick_s=settings.callback_tick_s,
-                wrapup_s=settings.queue_wrapup_s,
+                dial_template=s.callback_dial_template,
+                ring_timeout_s=s.callback_ring_timeout_s,
+                retry_delay_s=s.callback_retry_delay_s,
+                max_attempts=s.callback_max_attempts,
+                tick_s=s.callback_tick_s,
+                wrapup_s=s.queue_wrapup_s,
                 hours_for_queue=self.hours_for_queue,
                 caller_id_for_hotline=self.caller_id_for_hotline,
-                reserve_agent=settings.callback_reserve_agent,
+                reserve_agent=s.callback_reserve_agent,
             ),
             self.instance_id,
         )
         waiting = WaitingRoute(
-            self.redis,
+            WaitingStore(self.redis),
             self.live.queues,
             self.callbacks.pending,
             CallbackOffer(self.callbacks, self.hours_for_queue),
             self.wait_settings,
         )
-        self._dispatch_task: asyncio.Task[None] | None = None
-        self._trace_task: asyncio.Task[None] | None = None
-        self._saves: set[asyncio.Task[bool]] = set()
         self.agi = AgiServer(
             routes={
-                "hotline": self.hotline_call,
+                "hotline": HotlineRoute(self.registry, self.saver),
                 "queue-wait": waiting,
                 "callback": CallbackAnswerRoute(self.callbacks, self.dispatcher.on_answer_result),
             },
-            host=settings.agi_host,
-            port=settings.agi_port,
-            allow=settings.agi_allow,
-            header_timeout=settings.agi_header_timeout,
+            host=s.agi_host,
+            port=s.agi_port,
+            allow=s.agi_allow,
+            header_timeout=s.agi_header_timeout,
         )
         self._http: web.AppRunner | None = None
+        self._running: contextlib.AsyncExitStack | None = None
+        self._reloading: asyncio.Task[None] | None = None
+        self._reload_again = False
         self._stopping = asyncio.Event()
 
-    # -- the call flow ---------------------------------------------------------------
-    async def hotline_call(self, call: AgiCall) -> None:
-        """``AGI(agi://host/hotline,<hotline-id>)``: run the hotline's menus."""
-        info = call.info
-        hotline_id = info.args[0] if info.args else ""
-        hotline = self.registry.get(hotline_id)
-        if hotline is None:
-            call_log.error(
-                "unknown hotline: caller sent to the dialplan fallback",
-                extra=fields(call=info.uniqueid, hotline=hotline_id),
-            )
-            with contextlib.suppress(CallHangup, AgiError):
-                await call.set_variable("IVR_ERROR", "unknown-hotline")
-            return
-        trace = CallTrace(
-            uniqueid=info.uniqueid,
-            hotline=hotline.id,
-            channel=info.channel,
-            caller=mask_phone(info.caller_id),
-            menu_version=hotline.version,
-        )
-        try:
-            await MenuEngine(hotline).run(call, trace)
-        except CallHangup:
-            trace.add("hangup")
-            trace.finish("hangup")
-        except Exception as e:
-            trace.add("error", type(e).__name__)
-            trace.finish("error")
-            with contextlib.suppress(CallHangup, AgiError, OSError):
-                await call.set_variable("IVR_ERROR", "app-error")
-            raise
-        finally:
-            trace.close()
-            call_log.info("call ended", extra=fields(trace=trace.to_dict()))
-            # saved beside the call, not in its way: Asterisk goes on with the dialplan now
-            task = asyncio.create_task(self.traces.save(trace))
-            self._saves.add(task)
-            task.add_done_callback(self._saves.discard)
-
+    # -- what the parts ask of each other -------------------------------------------
     def hours_for_queue(self, queue: str) -> BusinessHours | None:
         """The business hours of the first hotline that hands calls to ``queue``."""
         for hotline in self.registry.hotlines.values():
@@ -160,73 +156,40 @@ class HotlineApp:
         self, state: QueueState, callbacks: list[CallbackRequest]
     ) -> float | None:
         """The wait a caller joining ``state`` now would be told (for the API)."""
-        staffed, free = staffing(state)
-        place = len(state.callers) + len(callbacks) + 1
-        return estimate_wait(
-            place, staffed, free, mean_handle_time(state.handle_times),
-            self.wait_settings(state.name).default_handle_s,
-        )  # fmt: skip
-
-    # -- lifecycle ------------------------------------------------------------------
-    def reload(self) -> ReloadResult:
-        return self.registry.reload()
-
-    async def start(self) -> None:
-        s = self.settings
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload)
-        self.reload()
-        if not self.registry.hotlines:
-            server_log.warning("no valid hotline loaded: every call goes to its fallback queue")
-        queues = {q for h in self.registry.hotlines.values() for q in h.queues}
-        for problem in unknown_queue_tables(s, queues):
-            server_log.warning("settings ignored", extra=fields(problem=problem))
-        await self.agi.start()
-        await self.live.start()  # before the AMI: its resync runs after every login
-        try:
-            await self.ami.start()
-        except Exception as e:  # Asterisk may come later: panoramisk reconnects
-            server_log.warning("AMI not connected yet", extra=fields(error=str(e)))
-        self._dispatch_task = asyncio.create_task(self.dispatcher.run())
-        self._trace_task = asyncio.create_task(self._flush_traces())
-        self._http = web.AppRunner(self.http_app())
-        await self._http.setup()
-        await web.TCPSite(self._http, s.http_host, s.http_port).start()
-        s.run_dir.mkdir(parents=True, exist_ok=True)
-        s.pid_file.write_text(str(os.getpid()))
-        server_log.info(
-            "serving",
-            extra=fields(
-                agi=f"{s.agi_host}:{s.agi_port}",
-                http=f"{s.http_host}:{s.http_port}",
-                ami=f"{s.ami_host}:{s.ami_port}",
-                hotlines=sorted(self.registry.hotlines),
-            ),
+        return new_caller_estimate(
+            state, callbacks, self.wait_settings(state.name).default_handle_s
         )
 
-    async def stop(self) -> None:
-        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-        await self.agi.close(self.settings.shutdown_grace_s)
-        if self._dispatch_task is not None:
-            await cancel_and_wait([self._dispatch_task], log=server_log, what="callback dispatcher")
-        if self._trace_task is not None:
-            await cancel_and_wait([self._trace_task], log=server_log, what="trace writer")
-        if self._saves:
-            await asyncio.wait(self._saves, timeout=5.0)
-        await self.traces.flush_pending()  # a last try for traces kept while Redis was away
-        await self.dispatcher.close()
-        await self.live.close()
-        await self.ami.close()
-        if self._http is not None:
-            await self._http.cleanup()
-        await self.redis.aclose()
-        with contextlib.suppress(OSError):
-            self.settings.pid_file.unlink()
+    # -- lifecycle ------------------------------------------------------------------
+    def _lifecycle(self) -> list[AbstractAsyncContextManager[None]]:
+        """Every resource, in the order it starts (it stops in the reverse order)."""
+        grace = self.settings.shutdown_grace_s
+        return [
+            resource(stop=self._remove_pid_file),
+            resource(stop=self.redis.aclose),
+            resource(self._load_hotlines, self._stop_reloads),
+            resource(self._start_http, self._stop_http),
+            resource(stop=self.ami.close),
+            resource(self.live.start, self.live.close),  # before the AMI: resync after login
+            resource(self._connect_ami),
+            resource(stop=self.dispatcher.close),
+            resource(stop=self._last_traces),
+            background(self._flush_traces, "trace writer"),
+            background(self.dispatcher.run, "callback dispatcher"),
+            resource(self.agi.start, lambda: self.agi.close(grace)),
+            resource(self._serving),
+        ]
 
-    async def _flush_traces(self, every_s: float = 2.0) -> None:
-        """Write the traces kept in memory while Redis was away, once it is back."""
-        while True:
-            await asyncio.sleep(every_s)
-            await self.traces.flush_pending()
+    async def start(self) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            for part in self._lifecycle():
+                await stack.enter_async_context(part)
+            self._running = stack.pop_all()  # started: stop() unwinds it
+
+    async def stop(self) -> None:
+        running, self._running = self._running, None
+        if running is not None:
+            await running.aclose()
 
     async def run_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -239,10 +202,71 @@ class HotlineApp:
         finally:
             await self.stop()
 
-    # -- HTTP ---------------------------------------------------------------------
+    # -- hotline files ------------------------------------------------------------------
+    def reload(self) -> ReloadResult:
+        return self.registry.reload()
+
+    async def _load_hotlines(self) -> None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
+        self.reload()
+        if not self.registry.hotlines:
+            server_log.warning("no valid hotline loaded: every call goes to its fallback queue")
+        queues = {q for h in self.registry.hotlines.values() for q in h.queues}
+        for problem in unknown_queue_tables(self.settings, queues):
+            server_log.warning("settings ignored", extra=fields(problem=problem))
+
+    def _on_sighup(self) -> None:
+        """Reload off the event loop, one reload at a time; a SIGHUP during a reload
+        asks for one more once it ends (the files may have changed since it read them)."""
+        if self._reloading is not None and not self._reloading.done():
+            self._reload_again = True
+            return
+        self._reloading = asyncio.create_task(self._reload_in_thread())
+
+    async def _reload_in_thread(self) -> None:
+        while True:
+            self._reload_again = False
+            try:
+                await asyncio.to_thread(self.reload)
+            except Exception:
+                server_log.exception("hotline reload failed")
+            if not self._reload_again:
+                return
+
+    async def _stop_reloads(self) -> None:
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        if self._reloading is not None:
+            await asyncio.gather(self._reloading, return_exceptions=True)
+
+    # -- the other resources --------------------------------------------------------
+    async def _connect_ami(self) -> None:
+        try:
+            await self.ami.start()
+        except Exception as e:  # Asterisk may come later: panoramisk reconnects
+            server_log.warning("AMI not connected yet", extra=fields(error=str(e)))
+
+    async def _flush_traces(self, every_s: float = 2.0) -> None:
+        """Write the traces kept in memory while Redis was away, once it is back."""
+        while True:
+            await asyncio.sleep(every_s)
+            await self.traces.flush_pending()
+
+    async def _last_traces(self) -> None:
+        await self.saver.wait(timeout_s=5.0)
+        await self.traces.flush_pending()  # a last try for traces kept while Redis was away
+
     def http_app(self) -> web.Application:
         app = web.Application()
-        app.router.add_get("/healthz", self._healthz)
+        add_health(
+            app,
+            Health(
+                redis=self.redis,
+                agi_stats=lambda: self.agi.stats,
+                ami_connected=lambda: self.ami.connected,
+                traces_pending=lambda: self.traces.pending,
+                hotline_versions=lambda: {i: h.version for i, h in self.registry.hotlines.items()},
+            ),
+        )
         app.add_subapp(
             API_PREFIX,
             build_api(
@@ -255,18 +279,30 @@ class HotlineApp:
         )
         return app
 
-    async def _healthz(self, request: web.Request) -> web.Response:
-        redis_ok = True
-        try:
-            await self.redis.ping()
-        except Exception:
-            redis_ok = False
-        body: dict[str, Any] = {
-            "agi": dict(self.agi.stats),
-            "ami_connected": self.ami.connected,
-            "redis": redis_ok,
-            "traces_waiting_for_redis": self.traces.pending,
-            "hotlines": {i: h.version for i, h in sorted(self.registry.hotlines.items())},
-        }
-        status = 200 if redis_ok else 503
-        return web.json_response(body, status=status)
+    async def _start_http(self) -> None:
+        s = self.settings
+        self._http = web.AppRunner(self.http_app())
+        await self._http.setup()
+        await web.TCPSite(self._http, s.http_host, s.http_port).start()
+
+    async def _stop_http(self) -> None:
+        if self._http is not None:
+            await self._http.cleanup()
+
+    async def _serving(self) -> None:
+        s = self.settings
+        s.run_dir.mkdir(parents=True, exist_ok=True)
+        s.pid_file.write_text(str(os.getpid()))
+        server_log.info(
+            "serving",
+            extra=fields(
+                agi=f"{s.agi_host}:{s.agi_port}",
+                http=f"{s.http_host}:{s.http_port}",
+                ami=f"{s.ami_host}:{s.ami_port}",
+                hotlines=sorted(self.registry.hotlines),
+            ),
+        )
+
+    async def _remove_pid_file(self) -> None:
+        with contextlib.suppress(OSError):
+            self.settings.pid_file.unlink()

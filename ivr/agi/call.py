@@ -115,31 +115,12 @@ class AgiCall:
         self._lock = asyncio.Lock()
         self._gone: str | None = None  # why the channel / connection is unusable
 
-    @classmethod
-    def from_streams(
-        cls,
-        headers: Mapping[str, str],
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        *,
-        app: Any = None,
-        command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
-        stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
-    ) -> AgiCall:
-        """Wrap an already-read AGI environment and its streams."""
-        request = Request(app, dict(headers), reader, writer)
-        return cls(request, command_timeout=command_timeout, stream_timeout=stream_timeout)
-
     # -- state ---------------------------------------------------------------------------
 
     @property
     def hungup(self) -> bool:
         """True once the channel or the connection is known to be gone."""
         return self._gone is not None
-
-    @property
-    def gone_reason(self) -> str | None:
-        return self._gone
 
     def _log_fields(self, **kw: Any) -> dict[str, Any]:
         return fields(

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..callbacks.store import CallbackStore
-from ..store.tokens import TokenStore
-from .auth import auth_middleware
-from .errors import error_middleware
-from .queues import QUEUE_DEPS, Estimator, PlaceOf, QueueDeps, QueuesProvider
-from .queues import routes as queue_routes
+from ivr.api.auth import auth_middleware
+from ivr.api.errors import error_middleware
+from ivr.api.queues import QUEUE_DEPS, Estimator, PlaceOf, QueueDeps, QueuesProvider
+from ivr.api.queues import routes as queue_routes
+from ivr.store.callbacks import CallbackStore
+from ivr.store.tokens import TokenStore
 
 API_PREFIX = "/api"
 

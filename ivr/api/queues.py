@@ -2,9 +2,10 @@
 
 Queue states come from an injected provider and pending callbacks from the
 :class:`CallbackStore`; the wait estimate and the place in line may be injected
-too (the defaults: no estimate, and the place given by original arrival among
-live callers and pending callbacks). Phone numbers are masked (PDPA) unless an
-admin token asks for ``?unmask=1``; each such access is logged.
+too (the defaults: no estimate, and :func:`ivr.lineup.places.place_of`: the
+place given by original arrival among live callers and pending callbacks).
+Phone numbers are masked (PDPA) unless an admin token asks for ``?unmask=1``;
+each such access is logged.
 """
 
 from __future__ import annotations
@@ -16,19 +17,20 @@ from typing import Any
 
 from aiohttp import web
 
-from ..callbacks.model import CallbackRequest
-from ..callbacks.store import CallbackStore
-from ..log import api_log, fields
-from ..privacy import mask_phone
-from ..queues.state import QueueState
-from .auth import TOKEN_INFO, require_role
-from .errors import BadRequest, UnknownQueue
+from ivr.api.auth import TOKEN_INFO, require_role
+from ivr.api.errors import BadRequest, UnknownQueue
+from ivr.callbacks.model import CallbackRequest
+from ivr.lineup.places import place_of as place_by_arrival
+from ivr.log import api_log, fields
+from ivr.privacy import mask_phone
+from ivr.queues.state import QueueState
+from ivr.store.callbacks import CallbackStore
 
 QueuesProvider = Callable[[], Awaitable[dict[str, QueueState]]]
 # estimated wait (s) of a caller arriving now, from the queue and its pending callbacks
 Estimator = Callable[[QueueState, list[CallbackRequest]], float | None]
 # 1-based place of a live caller (by uniqueid), counting pending callbacks that arrived
-# earlier: the signature of ivr.queues.places.place_of
+# earlier: the signature of ivr.lineup.places.place_of
 PlaceOf = Callable[[QueueState, str, Sequence[CallbackRequest]], int]
 
 
@@ -46,18 +48,6 @@ routes = web.RouteTableDef()
 
 _TRUE = frozenset({"1", "true", "yes"})
 _FALSE = frozenset({"0", "false", "no", ""})
-
-
-def place_in_line(state: QueueState, uniqueid: str, callbacks: Sequence[CallbackRequest]) -> int:
-    """Live callers ahead by original arrival (ties by uniqueid), plus pending callbacks
-    that arrived strictly earlier, plus one (the default ``PlaceOf``)."""
-    me = state.callers.get(uniqueid)
-    if me is None:
-        return len(state.callers) + len(callbacks) + 1
-    key = (me.arrived_at, me.uniqueid)
-    ahead = sum(1 for c in state.callers.values() if (c.arrived_at, c.uniqueid) < key)
-    ahead += sum(1 for cb in callbacks if cb.arrived_at < me.arrived_at)
-    return ahead + 1
 
 
 def _check_query(query: Mapping[str, str], allowed: Collection[str]) -> None:
@@ -99,6 +89,60 @@ def _summary(
     }
 
 
+def _callers(
+    state: QueueState,
+    callbacks: list[CallbackRequest],
+    place_of: PlaceOf,
+    number: Callable[[str], str],
+    now: float,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "uniqueid": c.uniqueid,
+            "place": place_of(state, c.uniqueid, callbacks),
+            "wait_s": _seconds(now - c.arrived_at),
+            "arrived_at": c.arrived_at,
+            "topic": c.topic,
+            "state": c.state.value,
+            "number": number(c.caller_id),
+        }
+        for c in state.callers_in_order()
+    ]
+
+
+def _agents(state: QueueState) -> list[dict[str, Any]]:
+    return [
+        {
+            "interface": a.interface,
+            "name": a.name,
+            "state": a.state.value,
+            "since": a.since,
+            "paused_reason": a.paused_reason,
+            "calls_taken": a.calls_taken,
+        }
+        for a in sorted(state.agents.values(), key=lambda a: a.interface)
+    ]
+
+
+def _callbacks(
+    callbacks: list[CallbackRequest], number: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": cb.id,
+            "status": cb.status.value,
+            "attempts": cb.attempts,
+            "number": number(cb.number),
+            "topic": cb.topic,
+            "arrived_at": cb.arrived_at,
+            "requested_at": cb.requested_at,
+            "next_attempt_at": cb.next_attempt_at,
+            "last_result": cb.last_result,
+        }
+        for cb in callbacks
+    ]
+
+
 @routes.get("/queues")
 async def list_queues(request: web.Request) -> web.Response:
     _check_query(request.query, ())
@@ -125,48 +169,14 @@ async def queue_detail(request: web.Request) -> web.Response:
         raise UnknownQueue(f"no queue named `{name}`")
     callbacks = await deps.callbacks.pending(name)
     now = time.time()
-    place_of = deps.place_of or place_in_line
+    place_of = deps.place_of or place_by_arrival
 
     def number(raw: str) -> str:
         return raw if unmask else mask_phone(raw)
 
-    callers = [
-        {
-            "uniqueid": c.uniqueid,
-            "place": place_of(state, c.uniqueid, callbacks),
-            "wait_s": _seconds(now - c.arrived_at),
-            "arrived_at": c.arrived_at,
-            "topic": c.topic,
-            "state": c.state.value,
-            "number": number(c.caller_id),
-        }
-        for c in state.callers_in_order()
-    ]
-    agents = [
-        {
-            "interface": a.interface,
-            "name": a.name,
-            "state": a.state.value,
-            "since": a.since,
-            "paused_reason": a.paused_reason,
-            "calls_taken": a.calls_taken,
-        }
-        for a in sorted(state.agents.values(), key=lambda a: a.interface)
-    ]
-    cbs = [
-        {
-            "id": cb.id,
-            "status": cb.status.value,
-            "attempts": cb.attempts,
-            "number": number(cb.number),
-            "topic": cb.topic,
-            "arrived_at": cb.arrived_at,
-            "requested_at": cb.requested_at,
-            "next_attempt_at": cb.next_attempt_at,
-            "last_result": cb.last_result,
-        }
-        for cb in callbacks
-    ]
+    callers = _callers(state, callbacks, place_of, number, now)
+    agents = _agents(state)
+    cbs = _callbacks(callbacks, number)
     if unmask:
         info = request[TOKEN_INFO]
         api_log.warning(

@@ -1,63 +1,40 @@
-"""When to call a citizen back, and when to try again: pure functions, no I/O.
+"""When a callback may be placed and tried again: the callback-only rules (pure, no I/O).
 
-A callback request keeps a virtual place in line: the original arrival of the
-citizen's call. Its place **comes up** when nobody who holds a place in the
-queue arrived before it: no live caller waiting (in Asterisk's queue or out
-for an announcement) and no earlier callback that is due. A caller being rung
-for an agent is already being served and no longer counts, nor does a callback
-already being dialled, nor one waiting for its retry time (it keeps its
-arrival and gets its place back once due).
+The rules that also need the live queue (whether a callback's place has come
+up, which agent is free, agents held for a callback) are in
+:mod:`ivr.lineup.dispatch_policy`, which sees live callers and callbacks together.
 
-A callback is dialled when its place is up, it is due, the queue is open
-(its :class:`~ivr.menus.hours.BusinessHours`), and an agent is free or about
-to be: AVAILABLE and not paused, or in wrap-up that ends within a grace period
-(the citizen needs a few seconds to answer anyway). Each free agent is given to
-at most one callback, counting the callbacks already ringing, and an agent in
-several queues is counted once.
+* :func:`due`: PENDING and its ``next_attempt_at`` (retry delay, next opening) passed;
+* :func:`is_open`, :func:`next_open_at`: business hours (never dialled while closed);
+* :func:`retry_at`: when to try again after a failed attempt;
+* :func:`reservation_reason`, :func:`stale_reservation`: an agent held (paused) for a
+  callback carries the pause reason ``ivr-callback:<id>``; the hold is stale once
+  that callback is no longer being dialled, so a crash never leaves an agent paused.
 
-**Holding the agent.** Between the Originate and the citizen pressing 1 (ring,
-who-is-calling, the key press) a live caller who came later would take the free
-agent. The dispatcher therefore pauses the agent it counted for the callback,
-in every queue it serves, with the reason ``ivr-callback:<id>``
-(:func:`reservation_reason`), and unpauses it when the citizen has joined the
-queue at the head, or as soon as the attempt ends otherwise. A reservation
-whose callback is no longer being dialled is stale (:func:`stale_reservation`)
-and released by the leader, so a crash never leaves an agent paused. An agent
-held this way is not counted again for its callback.
-
-Times are epoch seconds; ties in arrival are ordered by request id, so every
-instance computes the same order.
+Times are epoch seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.menus.hours import BusinessHours
-from ivr.queues.state import AgentState, Caller, CallerState, QueueState
 
 __all__ = [
-    "AHEAD_STATES",
+    "CONNECT_JOIN_GRACE_S",
+    "NEVER_OPEN_RECHECK_S",
     "RESERVATION_PREFIX",
     "HoursFor",
-    "agent_ready",
-    "choose",
     "due",
     "is_open",
     "next_open_at",
-    "pick_agent",
-    "place_is_up",
-    "ready_agents",
     "reservation_reason",
-    "reservations",
     "retry_at",
     "stale_reservation",
 ]
 
-#: Live caller states that are ahead of a later callback (RINGING is being served).
-AHEAD_STATES = frozenset({CallerState.WAITING, CallerState.ANNOUNCING})
 #: When a queue never opens in the hours' search range, look again this much later.
 NEVER_OPEN_RECHECK_S = 24 * 3600.0
 
@@ -70,17 +47,6 @@ CONNECT_JOIN_GRACE_S = 10.0
 
 def reservation_reason(callback_id: str) -> str:
     return f"{RESERVATION_PREFIX}{callback_id}"
-
-
-def reservations(states: Mapping[str, QueueState]) -> list[tuple[str, str, str]]:
-    """(queue, interface, callback id) of every agent paused for a callback."""
-    out = []
-    for name, state in states.items():
-        for agent in state.agents.values():
-            reason = agent.paused_reason or ""
-            if agent.state is AgentState.PAUSED and reason.startswith(RESERVATION_PREFIX):
-                out.append((name, agent.interface, reason.removeprefix(RESERVATION_PREFIX)))
-    return sorted(out)
 
 
 def stale_reservation(
@@ -103,104 +69,9 @@ def stale_reservation(
     return True
 
 
-def pick_agent(
-    state: QueueState,
-    now: float,
-    wrapup_grace_s: float,
-    wrapup_s: float | None = None,
-    exclude: Iterable[str] = (),
-) -> str | None:
-    """The agent to hold for a callback: a ready one, AVAILABLE before WRAPUP."""
-    skip = set(exclude)
-    ready = [i for i in ready_agents(state, now, wrapup_grace_s, wrapup_s) if i not in skip]
-    if not ready:
-        return None
-    return min(ready, key=lambda i: (state.agents[i].state is not AgentState.AVAILABLE, i))
-
-
-def _key(req: CallbackRequest) -> tuple[float, str]:
-    return (req.arrived_at, req.id)
-
-
-def _caller_arrival(caller: Caller) -> float:
-    """A caller's original arrival; this spell's join if the arrival is unknown."""
-    return caller.arrived_at or caller.joined_at
-
-
 def due(req: CallbackRequest, now: float) -> bool:
     """PENDING and its ``next_attempt_at`` (retry delay, next opening) has passed."""
     return req.status is CallbackStatus.PENDING and req.next_attempt_at <= now
-
-
-def place_is_up(
-    req: CallbackRequest,
-    state: QueueState,
-    pending: Sequence[CallbackRequest],
-    now: float | None = None,
-) -> bool:
-    """Nobody holding a place in ``state``'s queue is ahead of ``req``.
-
-    Ahead means: a live caller WAITING or ANNOUNCING who arrived earlier, or an
-    earlier PENDING callback of the same queue in ``pending``. With ``now``, an
-    earlier callback counts only when it is due (one waiting for its retry time
-    does not block the line); without it, every earlier PENDING one counts.
-    Callbacks being dialled (DIALING) are already served and do not count.
-    """
-    key = _key(req)
-    for caller in state.callers.values():
-        if caller.state in AHEAD_STATES and (_caller_arrival(caller), caller.uniqueid) < key:
-            return False
-    for other in pending:
-        if other.id == req.id or other.queue != req.queue:
-            continue
-        if other.status is not CallbackStatus.PENDING:
-            continue
-        if now is not None and not due(other, now):
-            continue
-        if _key(other) < key:
-            return False
-    return True
-
-
-def _agent_ready(
-    state: AgentState,
-    since: float,
-    paused: bool,
-    now: float,
-    grace_s: float,
-    wrapup_s: float | None,
-) -> bool:
-    if paused:
-        return False
-    if state is AgentState.AVAILABLE:
-        return True
-    if state is AgentState.WRAPUP and wrapup_s is not None:
-        return since + wrapup_s <= now + grace_s
-    return False
-
-
-def ready_agents(
-    state: QueueState, now: float, wrapup_grace_s: float, wrapup_s: float | None = None
-) -> list[str]:
-    """Interfaces of the agents free now or about to be (see :func:`agent_ready`)."""
-    return sorted(
-        a.interface
-        for a in state.agents.values()
-        if _agent_ready(a.state, a.since, bool(a.paused_reason), now, wrapup_grace_s, wrapup_s)
-    )
-
-
-def agent_ready(
-    state: QueueState, now: float, wrapup_grace_s: float, wrapup_s: float | None = None
-) -> bool:
-    """An agent of the queue is free: AVAILABLE and not paused, or in WRAPUP ending
-    within ``wrapup_grace_s`` seconds.
-
-    ``wrapup_s`` is the queue's ``wrapuptime`` (a wrap-up started at the agent's
-    ``since`` ends ``wrapup_s`` later); when it is unknown (None), agents in
-    wrap-up are not counted.
-    """
-    return bool(ready_agents(state, now, wrapup_grace_s, wrapup_s))
 
 
 def is_open(hours: BusinessHours | None, t: float) -> bool:
@@ -230,76 +101,3 @@ def retry_at(
     place in line) is unchanged."""
     del req  # same delay for every attempt; the request is passed for future policies
     return next_open_at(now + max(0.0, delay_s), hours)
-
-
-def choose(
-    queue_states: Mapping[str, QueueState],
-    pending_by_queue: Mapping[str, Sequence[CallbackRequest]],
-    now: float,
-    *,
-    wrapup_grace_s: float = 5.0,
-    wrapup_s: float | None = None,
-    hours_for_queue: HoursFor | None = None,
-) -> list[CallbackRequest]:
-    """The callbacks to dial now, earliest arrival first.
-
-    ``pending_by_queue`` holds each queue's live requests (PENDING and DIALING).
-    A queue without a known state is skipped (no agent is known to be free).
-    Each ready agent serves one callback: first the callbacks already DIALING,
-    then due ones in order of arrival while their place is up and the queue is
-    open. A queue stops at the first due callback that cannot be dialled, so no
-    later callback jumps ahead of it. An agent in several queues counts once.
-    """
-    ready: dict[str, list[str]] = {}
-    for queue in pending_by_queue:
-        state = queue_states.get(queue)
-        if state is not None:
-            ready[queue] = ready_agents(state, now, wrapup_grace_s, wrapup_s)
-    memberships: dict[str, int] = {}
-    for interfaces in ready.values():
-        for interface in interfaces:
-            memberships[interface] = memberships.get(interface, 0) + 1
-    used: set[str] = set()
-
-    def take_agent(queue: str) -> bool:
-        # prefer the agent in the fewest queues: leave shared agents to the other queues
-        free = [i for i in ready.get(queue, ()) if i not in used]
-        if not free:
-            return False
-        used.add(min(free, key=lambda i: (memberships[i], i)))
-        return True
-
-    live = {
-        q: sorted((r for r in reqs if r.queue == q), key=_key)
-        for q, reqs in pending_by_queue.items()
-        if q in ready
-    }
-    held = {(q, cb_id) for q, _interface, cb_id in reservations(queue_states)}
-    for reqs in live.values():
-        for r in reqs:
-            if r.status is CallbackStatus.DIALING and (r.queue, r.id) not in held:
-                take_agent(r.queue)  # an agent held (paused) for it is not ready anyway
-
-    candidates = sorted(
-        (r for reqs in live.values() for r in reqs if due(r, now)),
-        key=_key,
-    )
-    chosen: list[CallbackRequest] = []
-    chosen_ids: set[str] = set()
-    blocked: set[str] = set()
-    for req in candidates:
-        queue = req.queue
-        if queue in blocked:
-            continue
-        hours = hours_for_queue(queue) if hours_for_queue is not None else None
-        others = [r for r in live[queue] if r.id not in chosen_ids]
-        if (
-            not is_open(hours, now)
-            or not place_is_up(req, queue_states[queue], others, now)
-            or not take_agent(queue)
-        ):
-            blocked.add(queue)
-            continue
-        chosen.append(req)
-        chosen_ids.add(req.id)
-    return chosen

@@ -61,10 +61,10 @@ from ivr.menus.model import (
     ToQueue,
     Transfer,
 )
+from ivr.speech.sounds import sound
 from ivr.trace import CallTrace
 
 OutcomeKind = Literal["queue", "transfer", "goodbye", "closed"]
-SOUND_DIR = "ivr"
 PATH_SEP = ">"
 
 
@@ -75,11 +75,6 @@ class Outcome:
     kind: OutcomeKind
     target: str = ""  # queue name or dialable number
     topic: str = ""
-
-
-def sound(prompt: str) -> str:
-    """The Asterisk sound name of a prompt id (resolved under ``sounds/<lang>/``)."""
-    return f"{SOUND_DIR}/{prompt}"
 
 
 class MenuEngine:

@@ -5,7 +5,7 @@ Pure functions, no I/O.
 The estimate (:func:`estimate_wait`)
 ------------------------------------
 A caller at place ``p`` has ``p - 1`` callers ahead (live callers and pending
-callbacks, see :mod:`ivr.queues.places`). With ``f`` agents free right now, the
+callbacks, see :mod:`ivr.lineup.places`). With ``f`` agents free right now, the
 first ``f`` of those ahead are served at once; if ``f > p - 1`` the caller is
 served at once too, and the wait is 0. Otherwise ``p - f`` calls must end before
 an agent is free for this caller (the ``p - 1 - f`` ahead that find no free

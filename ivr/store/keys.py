@@ -12,7 +12,7 @@ def trace(uniqueid: str) -> str:
     return TRACE.format(uniqueid=uniqueid)
 
 
-# Callback requests (ivr.callbacks.store)
+# Callback requests (ivr.store.callbacks)
 CALLBACK = PREFIX + "callback:{id}"  # hash: one request's fields; expires once finished
 CALLBACK_HISTORY = PREFIX + "callback:{id}:history"  # list of JSON transitions; same expiry
 CALLBACK_BY_NUMBER = PREFIX + "callback-number:{number}"  # id of the live request for a number
@@ -20,6 +20,27 @@ CALLBACKS_PENDING = PREFIX + "callbacks:pending:{queue}"  # zset: live ids by ar
 CALLBACKS_DIALING = PREFIX + "callbacks:dialing"  # zset: DIALING ids by dialing_until
 CALLBACKS_BY_TIME = PREFIX + "callbacks"  # zset: every id by requested_at (listing)
 CALLBACKS_BY_QUEUE_TIME = PREFIX + "callbacks:queue:{queue}"  # zset: a queue's ids by requested_at
+
+
+def callback(request_id: str) -> str:
+    return CALLBACK.format(id=request_id)
+
+
+def callback_history(request_id: str) -> str:
+    return CALLBACK_HISTORY.format(id=request_id)
+
+
+def callback_by_number(number: str) -> str:
+    return CALLBACK_BY_NUMBER.format(number=number)
+
+
+def callbacks_pending(queue: str) -> str:
+    return CALLBACKS_PENDING.format(queue=queue)
+
+
+def callbacks_by_queue_time(queue: str) -> str:
+    return CALLBACKS_BY_QUEUE_TIME.format(queue=queue)
+
 
 # API tokens (ivr.store.tokens): only the sha256 of a token is kept
 TOKEN = PREFIX + "token:{sha256}"  # hash: id, role, name, created_at
@@ -33,8 +54,9 @@ def lease(name: str) -> str:
     return LEASE.format(name=name)
 
 
-QUEUE = PREFIX + "queue:{name}"  # JSON of a queue's live state (ivr.queues.state)
+QUEUE = PREFIX + "queue:{name}"  # JSON of a queue's live state (ivr.store.queues)
 QUEUES = PREFIX + "queues"  # set of queue names
+# Waiting callers (ivr.store.waiting)
 ARRIVAL = PREFIX + "arrival:{uniqueid}"  # a waiting caller's original arrival and topic
 ANNOUNCED = PREFIX + "announced:{uniqueid}"  # last announcement made to a waiting caller
 

@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 from ivr.ami.client import AmiClient
 from ivr.app import HotlineApp
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
-from ivr.callbacks.store import CallbackStore
 from ivr.config import Settings
+from ivr.store.callbacks import CallbackStore
 from tests.integration.sim import agent_answers
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.sip]

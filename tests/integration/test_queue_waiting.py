@@ -17,12 +17,11 @@ from redis.asyncio import Redis
 from ivr.ami.client import AmiClient
 from ivr.app import HotlineApp
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
-from ivr.callbacks.store import CallbackStore
 from ivr.config import Settings
+from ivr.store.callbacks import CallbackStore
 from ivr.store.tokens import TokenStore
+from tests.integration.sim import agent_answers
 from tests.until import until
-
-from .sim import agent_answers
 
 pytestmark = pytest.mark.sandbox
 
@@ -278,7 +277,8 @@ async def test_restart_with_pending_callbacks_loses_none(
             id=f"kept{i}", queue=QUEUE, hotline="1111", number=f"08765432{i}0",
             arrived_at=now - 60 + i, requested_at=now - 50 + i,
         ))  # fmt: skip
-    await asyncio.sleep(1)
+    ticked = first.dispatcher.ticks
+    await until(lambda: first.dispatcher.ticks >= ticked + 2, what="the dispatcher looked twice")
     await first.stop()  # a restart: nothing was dialled (no agent free)
     assert [r.status for r in await store.pending(QUEUE)] == [CallbackStatus.PENDING] * 2
     second = HotlineApp(settings)
@@ -377,7 +377,12 @@ async def test_two_instances_place_each_callback_once(
             await ami.action("QueuePause", Interface=member, Queue=QUEUE, Paused="false")
         for n in range(3):
             await wait_for(lambda n=n: _status(store, f"once{n}", CallbackStatus.CONNECTED), 60)
-        await asyncio.sleep(2)
+        # both dispatchers look again (a second placement would show now)
+        after = [a.dispatcher.ticks for a in apps]
+        await until(
+            lambda: all(a.dispatcher.ticks >= t + 2 for a, t in zip(apps, after, strict=True)),
+            what="two more ticks of each dispatcher",
+        )
         for number in numbers:
             assert sum(1 for ch in dialled if ch.startswith(f"Local/{number}@")) == 1
         assert sum(a.dispatcher.originated for a in apps) == 3

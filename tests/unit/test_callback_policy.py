@@ -8,16 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
-from ivr.callbacks.policy import (
-    agent_ready,
-    choose,
-    due,
-    is_open,
-    next_open_at,
-    place_is_up,
-    ready_agents,
-    retry_at,
-)
+from ivr.callbacks.policy import due, is_open, next_open_at, retry_at
+from ivr.lineup.dispatch_policy import agent_ready, choose, place_is_up, ready_agents
 from ivr.menus.hours import BusinessHours, Window
 from ivr.queues.state import Agent, AgentState, Caller, CallerState, QueueState
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
-from ivr.queues.places import place_of, queue_position
+from ivr.lineup.places import place_of, queue_position
 from ivr.queues.state import Caller, CallerState, QueueState
 
 Q = "complaint"

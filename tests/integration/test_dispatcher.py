@@ -1,6 +1,6 @@
 """Callback dispatcher: real Redis for the lease and the store, a fake AMI.
 
-Every test runs twice: with :class:`ivr.callbacks.store.CallbackStore` on Redis,
+Every test runs twice: with :class:`ivr.store.callbacks.CallbackStore` on Redis,
 and with a small in-memory store that follows the same contract. Time is a fake
 clock (Tuesday 5 March 2024, 10:00 in Bangkok, unless said otherwise); the lease
 TTL runs on Redis's real clock.
@@ -21,16 +21,19 @@ from redis.asyncio import Redis
 
 from ivr.ami.client import AmiError, AmiReplyLost
 from ivr.ami.events import OriginateResponse, QueueCallerJoin
-from ivr.callbacks.dispatcher import (
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.lineup.dispatcher import (
     CallbackDispatcher,
     CallbackStoreLike,
     DispatcherConfig,
     originate_result,
 )
-from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.menus.hours import BusinessHours, Window
 from ivr.queues.state import Agent, AgentState, Caller, QueueState
 from ivr.store.lease import LeaderLease
+from tests.until import until
+
+pytestmark = pytest.mark.redis
 
 BKK = ZoneInfo("Asia/Bangkok")
 OFFICE = BusinessHours(weekly=((Window.parse("08:30-16:30"),),) * 5 + ((), ()), holidays="none")
@@ -227,7 +230,7 @@ class Store(CallbackStoreLike, Protocol):
 def store(request: pytest.FixtureRequest, redis_clean: Redis) -> Store:
     if request.param == "memory":
         return MemoryStore()
-    module = pytest.importorskip("ivr.callbacks.store")
+    module = pytest.importorskip("ivr.store.callbacks")
     real: Store = module.CallbackStore(redis_clean)
     return real
 
@@ -536,12 +539,26 @@ async def test_responses_to_other_actions_are_ignored(world: World) -> None:
 # ------------------------------------------------------------------ several instances, crashes
 
 
-async def _run_for(dispatchers: list[CallbackDispatcher], seconds: float) -> None:
+async def lease_expired(lease: LeaderLease) -> bool:
+    return await lease.holder() is None
+
+
+async def _run_until(
+    dispatchers: list[CallbackDispatcher], done: Callable[[], bool], more_ticks: int = 5
+) -> None:
+    """Run the dispatchers until ``done()``, then ``more_ticks`` more ticks of each (so
+    a callback placed twice would show), and stop them."""
     tasks = [asyncio.create_task(d.run()) for d in dispatchers]
-    await asyncio.sleep(seconds)
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    try:
+        await until(done)
+        after = [d.ticks for d in dispatchers]
+        await until(
+            lambda: all(d.ticks >= a + more_ticks for d, a in zip(dispatchers, after, strict=True))
+        )
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def test_two_instances_place_each_callback_once(world: World) -> None:
@@ -550,7 +567,7 @@ async def test_two_instances_place_each_callback_once(world: World) -> None:
         await world.store.create(request_for(f"cb{n}", T0 - 300 + n, f"081000000{n}"))
     a, _ = world.dispatcher("inst-a")
     b, _ = world.dispatcher("inst-b")
-    await _run_for([a, b], 0.4)
+    await _run_until([a, b], lambda: len(world.originated_ids()) >= 4)
     assert sorted(world.originated_ids()) == ["cb0", "cb1", "cb2", "cb3"]
     holders = {(await world.status(f"cb{n}")).dialing_by for n in range(4)}
     assert len(holders) == 1  # only the leader dialled
@@ -565,7 +582,7 @@ async def test_two_leaders_at_once_still_place_each_callback_once(world: World) 
     a, _ = world.dispatcher("inst-a", lease_name="lease-a")
     b, _ = world.dispatcher("inst-b", lease_name="lease-b")
     await asyncio.gather(a.tick(), b.tick(), a.tick(), b.tick())
-    await _run_for([a, b], 0.2)
+    await _run_until([a, b], lambda: len(world.originated_ids()) >= 4)
     assert sorted(world.originated_ids()) == ["cb0", "cb1", "cb2", "cb3"]
 
 
@@ -584,7 +601,7 @@ async def test_a_crash_mid_dial_is_redialled_once_by_another_instance(world: Wor
     b, ami_b = world.dispatcher("inst-b", lease_ttl_s=0.3)
     assert await b.tick() == []  # a's lease still runs
     assert not b.lease.is_leader
-    await asyncio.sleep(0.35)
+    await until(lambda: lease_expired(a.lease))
     assert await b.tick() == []  # b leads now, but a's claim has not expired
     assert b.lease.is_leader
 
@@ -751,7 +768,7 @@ async def test_a_crashed_dialers_hold_is_released_by_the_next_leader(holding: Wo
     a, ami_a = holding.dispatcher("inst-a", lease_ttl_s=0.3)
     assert await a.tick() == ["cb"]  # then inst-a dies: the agent stays paused
     assert ami_a.pauses() == [HELD]
-    await asyncio.sleep(0.35)
+    await until(lambda: lease_expired(a.lease))
     b, ami_b = holding.dispatcher("inst-b", lease_ttl_s=0.3)
     assert await b.tick() == []  # a's claim still runs: the agent stays held
     assert ami_b.pauses() == []

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from redis.asyncio import Redis
 
 from ivr.agi.types import CallInfo
 from ivr.callbacks.model import CallbackRequest
+from ivr.calls.waiting import WaitingRoute, WaitSettings
+from ivr.lineup.view import WaitView
 from ivr.queues.state import Agent, AgentState, Caller, QueueState
-from ivr.queues.waiting import WaitingRoute, WaitSettings, WaitView
-from tests.unit.test_callback_offer import ScriptedCall
+from ivr.store.waiting import WaitingStore
+from tests.scripted import ScriptedCall
+
+pytestmark = pytest.mark.redis
 
 NOW = 10_000.0
 
@@ -46,7 +51,9 @@ def route(redis: Redis, offers: Offers) -> WaitingRoute:
     async def pending(queue: str) -> list[CallbackRequest]:
         return []
 
-    return WaitingRoute(redis, queues, pending, offers, per_queue.__getitem__, clock=lambda: NOW)
+    return WaitingRoute(
+        WaitingStore(redis), queues, pending, offers, per_queue.__getitem__, clock=lambda: NOW
+    )
 
 
 def caller(uid: str, queue: str, round_: int) -> ScriptedCall:

@@ -10,8 +10,11 @@ import pytest
 from redis.asyncio import Redis
 
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
-from ivr.callbacks.store import CallbackStore, national_number
+from ivr.phones import national_number
 from ivr.store import keys
+from ivr.store.callbacks import CallbackStore
+
+pytestmark = pytest.mark.redis
 
 T0 = time.time() - 3600  # arrivals an hour ago, well inside the listing retention
 

@@ -1,28 +1,31 @@
 """Live queues: the AMI feeds the pure queue model; the state is shared through Redis.
 
 Every instance consumes the AMI of its node and keeps the same model; each writes
-the JSON of a queue it changed to ``ivr:queue:<name>``, so any instance (and the
-API) sees it. After every AMI (re)connect the model is rebuilt from
-``QueueStatus`` (callers keep their original arrival).
+the JSON of a queue it changed (:class:`ivr.store.queues.QueueStore`), so any
+instance (and the API) sees it. After every AMI (re)connect the model is rebuilt
+from ``QueueStatus``; callers keep the original arrival the ``queue-wait`` route
+recorded (:class:`ivr.store.waiting.WaitingStore`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from ..ami.client import AmiClient, AmiError
-from ..ami.events import AnyEvent
-from ..log import ami_log, fields
-from ..store import keys
-from ..tasks import cancel_and_wait, stop_if_cancelling
-from . import model
-from .state import QueueState
+from ivr.ami.client import AmiClient, AmiError
+from ivr.ami.events import AnyEvent
+from ivr.log import ami_log, fields
+from ivr.queues import model
+from ivr.queues.state import QueueState
+from ivr.store.queues import QueueStore
+from ivr.store.waiting import WaitingStore
+from ivr.tasks import cancel_and_wait, stop_if_cancelling
+
+__all__ = ["LiveQueues"]
 
 
 class LiveQueues:
@@ -38,6 +41,8 @@ class LiveQueues:
     ) -> None:
         self.ami = ami
         self.redis = redis
+        self.store = QueueStore(redis)
+        self.arrivals = WaitingStore(redis)
         self.wrapup_s = wrapup_s
         self.announce_grace_s = announce_grace_s
         self.flush_s = flush_s
@@ -108,16 +113,17 @@ class LiveQueues:
         if not callers:
             return
         try:
-            raws = await self.redis.mget([keys.arrival(uid) for _, uid in callers])
+            found = await self.arrivals.arrivals([uid for _, uid in callers])
         except (RedisError, OSError):
             return
-        for (queue, uid), raw in zip(callers, raws, strict=True):
+        for (queue, uid), arrival in zip(callers, found, strict=True):
             caller = self.states.get(queue, QueueState(queue)).callers.get(uid)
-            if caller is None or raw is None:
+            if caller is None or arrival is None:
                 continue
-            info = json.loads(raw)
-            caller.arrived_at = float(info.get("arrived_at", caller.arrived_at))
-            caller.topic = info.get("topic", caller.topic)
+            if arrival.arrived_at is not None:
+                caller.arrived_at = arrival.arrived_at
+            if arrival.topic is not None:
+                caller.topic = arrival.topic
             self._dirty.add(queue)
 
     # -- sharing ------------------------------------------------------------------------
@@ -139,31 +145,15 @@ class LiveQueues:
             return
         dirty, self._dirty = self._dirty, set()
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for name in dirty:
-                    st = self.states.get(name)
-                    if st is not None:
-                        pipe.set(keys.queue(name), json.dumps(st.to_dict(), ensure_ascii=False))
-                        pipe.sadd(keys.QUEUES, name)
-                await pipe.execute()
+            shared = [st for st in (self.states.get(name) for name in dirty) if st is not None]
+            await self.store.write(shared)
         except (RedisError, OSError) as e:
             self._dirty |= dirty
             ami_log.warning("queue state not shared", extra=fields(error=str(e)))
 
     async def from_redis(self) -> dict[str, QueueState]:
         """Every queue as shared in Redis (what another instance or the API sees)."""
-        names = sorted(
-            n.decode() if isinstance(n, bytes) else str(n)
-            for n in await self.redis.smembers(keys.QUEUES)
-        )
-        if not names:
-            return {}
-        raws = await self.redis.mget([keys.queue(n) for n in names])
-        return {
-            n: QueueState.from_dict(json.loads(r))
-            for n, r in zip(names, raws, strict=True)
-            if r is not None
-        }
+        return await self.store.read_all()
 
     async def queues(self) -> dict[str, QueueState]:
         """The freshest view: this instance's own model when it has one."""

@@ -11,6 +11,9 @@ from redis.backoff import NoBackoff
 
 from ivr.store import keys
 from ivr.store.lease import LeaderLease
+from tests.until import until
+
+pytestmark = pytest.mark.redis
 
 
 def pair(redis: Redis, ttl_s: float = 5.0) -> tuple[LeaderLease, LeaderLease]:
@@ -49,8 +52,8 @@ async def test_renew_extends_only_while_ours(redis_clean: Redis) -> None:
     a, b = pair(redis_clean, ttl_s=0.2)
     assert await a.acquire()
     assert await a.renew()
-    await asyncio.sleep(0.3)  # expired: b takes over
-    assert await b.acquire()
+    await until(lambda: b.acquire())  # once expired, b takes over
+    assert b.is_leader
     assert not await a.renew()
     assert not a.is_leader
     assert await b.holder() == "instance-b"
@@ -80,9 +83,9 @@ async def test_expiry_frees_the_lease(redis_clean: Redis) -> None:
     a, b = pair(redis_clean, ttl_s=0.15)
     assert await a.acquire()
     assert not await b.acquire()
-    await asyncio.sleep(0.25)
-    assert not a.is_leader  # our own view expires with the TTL, even without Redis
-    assert await b.acquire()
+    # our own view expires with the TTL, even without Redis
+    await until(lambda: not a.is_leader)
+    await until(lambda: b.acquire())
     assert not await a.acquire()
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 from redis.asyncio import Redis
 
 from ivr.store.client import redis_client
 from ivr.store.traces import TraceStore
 from ivr.trace import CallTrace
+
+pytestmark = pytest.mark.redis
 
 
 def trace(n: int) -> CallTrace:

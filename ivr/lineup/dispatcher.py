@@ -2,7 +2,7 @@
 
 Every ``tick_s`` the dispatcher of each instance tries to take (or keep) the
 leader lease; only the leader dials. The leader puts expired claims back to
-PENDING (an instance that died mid-call), asks :func:`ivr.callbacks.policy.choose`
+PENDING (an instance that died mid-call), asks :func:`ivr.lineup.dispatch_policy.choose`
 which callbacks to dial, and for each one first **claims** it in the store
 (PENDING -> DIALING, one more attempt, until ``ring_timeout_s + claim_margin_s``
 from now), then sends an asynchronous ``Originate`` to the citizen through the
@@ -36,13 +36,18 @@ joined the queue at the head, or when the attempt ends. The leader releases
 any reservation left stale (see :func:`ivr.callbacks.policy.stale_reservation`).
 
 Phone numbers appear in logs masked only (PDPA).
+
+One piece (about 570 lines): dialling, outcomes and agent holds all read and
+write the same in-flight dials and held agents of one dispatcher, and a reader
+follows one callback from its claim to its release in this file. The rules it
+applies are pure and live apart (:mod:`ivr.lineup.dispatch_policy`,
+:mod:`ivr.callbacks.policy`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -55,8 +60,10 @@ from ivr.ami.client import AmiError, AmiTimeout
 from ivr.ami.events import AmiEvent, OriginateResponse, QueueCallerJoin
 from ivr.callbacks import policy
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.lineup import dispatch_policy
 from ivr.log import fields
 from ivr.menus.hours import BusinessHours
+from ivr.phones import dialable
 from ivr.privacy import mask_phone
 from ivr.queues.state import AgentState, QueueState
 from ivr.store.lease import LeaderLease
@@ -75,8 +82,6 @@ QueuesProvider = Callable[[], Awaitable[Mapping[str, QueueState]]]
 
 #: ``OriginateResponse`` ``Reason`` (Asterisk's AST_CONTROL_*) -> ``last_result``.
 REASON_RESULTS: Mapping[int, str] = {3: "no-answer", 5: "busy", 8: "congestion"}
-#: What a dial string may hold in place of ``{number}``.
-_NUMBER_RE = re.compile(r"^\+?[0-9]{3,20}$")
 
 
 def originate_result(reason: int | None) -> str:
@@ -85,7 +90,7 @@ def originate_result(reason: int | None) -> str:
 
 
 class CallbackStoreLike(Protocol):
-    """What the dispatcher uses of :class:`ivr.callbacks.store.CallbackStore`."""
+    """What the dispatcher uses of :class:`ivr.store.callbacks.CallbackStore`."""
 
     async def get(self, request_id: str) -> CallbackRequest | None: ...
 
@@ -216,6 +221,7 @@ class CallbackDispatcher:
         self._ami_down_logged = False
         self._closed = False
         self.originated = 0  # Originate actions sent by this dispatcher
+        self.ticks = 0  # ticks run (done or failed): tests wait for them, not for time
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -237,6 +243,7 @@ class CallbackDispatcher:
                 callback_log.exception(
                     "callback dispatch tick failed", extra=fields(instance=self.instance_id)
                 )
+            self.ticks += 1
             if me is not None and me.cancelling():
                 # redis-py may swallow a cancellation that lands inside a command
                 raise asyncio.CancelledError
@@ -298,7 +305,7 @@ class CallbackDispatcher:
         if self.config.reserve_agent:
             await self._release_stale(states, now)
         pending = {queue: await self.store.pending(queue) for queue in states}
-        chosen = policy.choose(
+        chosen = dispatch_policy.choose(
             states,
             pending,
             now,
@@ -329,7 +336,7 @@ class CallbackDispatcher:
             "attempt": claimed.attempts,
             "instance": self.instance_id,
         }
-        if not _NUMBER_RE.match(number):
+        if not dialable(number):
             callback_log.error("callback number cannot be dialled", extra=fields(**log_fields))
             await self.store.release(claimed.id, self.instance_id, "invalid-number", None, 0)
             return False
@@ -484,7 +491,7 @@ class CallbackDispatcher:
             return
         cfg = self.config
         busy = {h.interface for h in self._holds.values()}  # held for another callback
-        interface = policy.pick_agent(state, now, cfg.wrapup_grace_s, cfg.wrapup_s, busy)
+        interface = dispatch_policy.pick_agent(state, now, cfg.wrapup_grace_s, cfg.wrapup_s, busy)
         if interface is None:
             return
         try:
@@ -522,7 +529,8 @@ class CallbackDispatcher:
         targets: set[tuple[str, str]] = set()
         if hold is not None:
             targets.add((hold.queue, hold.interface))
-        targets.update((q, i) for q, i, cb in policy.reservations(states) if cb == callback_id)
+        held = dispatch_policy.reservations(states)
+        targets.update((q, i) for q, i, cb in held if cb == callback_id)
         for queue, interface in sorted(targets):
             state = states.get(queue)
             agent = state.agents.get(interface) if state is not None else None
@@ -556,7 +564,7 @@ class CallbackDispatcher:
     async def _release_stale(self, states: Mapping[str, QueueState], now: float) -> None:
         """Agents held for callbacks no longer being dialled go back to work (a
         crashed instance's, or ours when the outcome never came)."""
-        ids = {cb for _q, _i, cb in policy.reservations(states)} | set(self._holds)
+        ids = {cb for _q, _i, cb in dispatch_policy.reservations(states)} | set(self._holds)
         for callback_id in sorted(ids):
             req = await self.store.get(callback_id)
             if policy.stale_reservation(req, now):

@@ -16,9 +16,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from ivr.api.app import API_PREFIX, build_api
 from ivr.api.queues import Estimator, PlaceOf, QueuesProvider
 from ivr.callbacks.model import CallbackRequest
-from ivr.callbacks.store import CallbackStore
 from ivr.queues.state import Agent, AgentState, Caller, CallerState, QueueState
+from ivr.store.callbacks import CallbackStore
 from ivr.store.tokens import TokenStore
+
+pytestmark = pytest.mark.redis
 
 NOW = time.time()  # renewed before each test: waits are measured against the clock
 CALLER_1 = "0811111111"

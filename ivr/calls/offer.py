@@ -1,45 +1,50 @@
-"""The callback dialogues: the offer made to a waiting caller, and the call back.
+"""The callback offer made to a waiting caller (from the ``queue-wait`` route).
 
-Offer (from the ``queue-wait`` route): "กดหนึ่ง เพื่อให้เจ้าหน้าที่โทรกลับ โดยไม่เสียลำดับคิว";
+The offer: "กดหนึ่ง เพื่อให้เจ้าหน้าที่โทรกลับ โดยไม่เสียลำดับคิว";
 on 1 the caller's number is read back digit by digit (when the caller ID is a valid
 Thai number), 1 confirms and 2 keys another (validated: Thai fixed-line or mobile);
 a short PDPA sentence; the request is stored in Redis **before** the caller hears
 the confirmation of when to expect the call; goodbye. A number with a callback
 already pending is told so and is not booked twice.
-
-Call back (the ``callback`` route, on the call the dispatcher placed): who is
-calling and why, then "กดหนึ่ง เพื่อเชื่อมต่อกับเจ้าหน้าที่"; only a 1 counts as
-reached (an answering machine does not), and the dialplan then puts the citizen at
-the head of the queue.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
 
-from ..agi.types import AgiError, Call, CallHangup
-from ..log import call_log, fields
-from ..menus.hours import BusinessHours
-from ..privacy import mask_phone
-from ..queues.estimate import round_minutes
-from ..queues.waiting import WaitView
-from ..speech.thai_numbers import number_prompts, phone_prompts
-from .model import CallbackRequest, CallbackStatus
-from .numbers import thai_number
-from .policy import next_open_at
-from .store import CallbackStore
+from ivr.agi.types import Call
+from ivr.callbacks.model import CallbackRequest
+from ivr.callbacks.policy import next_open_at
+from ivr.lineup.view import WaitView
+from ivr.log import call_log, fields
+from ivr.menus.hours import BusinessHours
+from ivr.phones import thai_number
+from ivr.privacy import mask_phone
+from ivr.queues.estimate import round_minutes
+from ivr.speech.sounds import sound
+from ivr.speech.thai_numbers import number_prompts, phone_prompts
+from ivr.store.callbacks import CallbackStore
+
+__all__ = [
+    "CONFIRM_TIMEOUT_MS",
+    "DAY_PROMPTS",
+    "ENTRY_TIMEOUT_MS",
+    "ENTRY_TRIES",
+    "CallbackOffer",
+    "opening_prompts",
+]
 
 DAY_PROMPTS = ("day-mon", "day-tue", "day-wed", "day-thu", "day-fri", "day-sat", "day-sun")
-
-
-def sound(prompt: str) -> str:
-    return f"ivr/{prompt}"
+#: How long the caller has to press 1 (or 2) after a question.
+CONFIRM_TIMEOUT_MS = 5000
+#: How long the caller has to key another number, and how many tries they get.
+ENTRY_TIMEOUT_MS = 6000
+ENTRY_TRIES = 2
 
 
 def opening_prompts(when: datetime) -> list[str]:
@@ -49,13 +54,6 @@ def opening_prompts(when: datetime) -> list[str]:
     if when.minute:
         out += [*number_prompts(when.minute), "time-minutes"]
     return out
-
-
-@dataclass(frozen=True)
-class OfferSettings:
-    confirm_timeout_ms: int = 5000
-    entry_timeout_ms: int = 6000
-    entry_tries: int = 2
 
 
 HoursFor = Callable[[str], BusinessHours | None]
@@ -68,20 +66,17 @@ class CallbackOffer:
         self,
         store: CallbackStore,
         hours_for_queue: HoursFor,
-        settings: OfferSettings = OfferSettings(),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.hours_for_queue = hours_for_queue
-        self.settings = settings
         self.clock = clock
 
     async def __call__(self, call: Call, queue: str, arrived: float, view: WaitView) -> bool:
-        s = self.settings
         uid = call.info.uniqueid
         digit = await call.play(sound("callback-offer"), "1")
         if digit is None:
-            digit = await call.wait_digit(s.confirm_timeout_ms)
+            digit = await call.wait_digit(CONFIRM_TIMEOUT_MS)
         if digit != "1":
             return False
         number = await self._number(call)
@@ -135,7 +130,6 @@ class CallbackOffer:
 
     async def _number(self, call: Call) -> str | None:
         """The number to call back: the caller ID read back and confirmed, or keyed."""
-        s = self.settings
         number = thai_number(call.info.caller_id)
         tries = 0
         while True:
@@ -145,15 +139,15 @@ class CallbackOffer:
                     await call.play(sound(p))
                 digit = await call.play(sound("callback-confirm"), "12")
                 if digit is None:
-                    digit = await call.wait_digit(s.confirm_timeout_ms)
+                    digit = await call.wait_digit(CONFIRM_TIMEOUT_MS)
                 if digit == "1":
                     return number
                 if digit != "2":
                     return None
-            if tries >= s.entry_tries:
+            if tries >= ENTRY_TRIES:
                 return None
             tries += 1
-            keyed = await call.get_data(sound("callback-enter-number"), s.entry_timeout_ms, 12)
+            keyed = await call.get_data(sound("callback-enter-number"), ENTRY_TIMEOUT_MS, 12)
             number = thai_number(keyed)
             if number is None:
                 await call.play(sound("callback-invalid-number"))
@@ -184,56 +178,3 @@ class CallbackOffer:
         for p in number_prompts(minutes):
             await call.play(sound(p))
         await call.play(sound("queue-minutes"))
-
-
-AnswerResult = Callable[[str, bool], Awaitable[None]]
-
-
-class CallbackAnswerRoute:
-    """``AGI(agi://…/callback,<callback id>)`` on the call placed to the citizen."""
-
-    def __init__(
-        self, store: CallbackStore, on_result: AnswerResult, tries: int = 2,
-        timeout_ms: int = 5000,
-    ) -> None:  # fmt: skip
-        self.store = store
-        self.on_result = on_result
-        self.tries = tries
-        self.timeout_ms = timeout_ms
-
-    async def __call__(self, call: Call) -> None:
-        cb_id = call.info.args[0] if call.info.args else ""
-        req = await self.store.get(cb_id) if cb_id else None
-        if req is None or req.status not in (CallbackStatus.DIALING, CallbackStatus.PENDING):
-            call_log.error("callback answered but unknown or closed", extra=fields(callback=cb_id))
-            await call.play(sound("goodbye"))
-            return
-        confirmed = False
-        try:
-            await call.set_language(req.language or "th")
-            for _ in range(self.tries):
-                digit = await call.play(sound("callback-intro"), "1")
-                if digit is None and req.hotline:
-                    digit = await call.play(sound(f"name-{req.hotline}"), "1")
-                if digit is None:
-                    digit = await call.play(sound("callback-press-1"), "1")
-                if digit is None:
-                    digit = await call.wait_digit(self.timeout_ms)
-                if digit == "1":
-                    confirmed = True
-                    break
-            if confirmed:
-                await call.set_variable("IVR_QUEUE", req.queue)
-                await call.set_variable("IVR_TOPIC", req.topic)
-                await call.set_variable("IVR_RESULT", "queue")
-                await call.play(sound("callback-connecting"))
-            else:
-                await call.play(sound("goodbye"))
-        except (CallHangup, AgiError):
-            pass
-        finally:
-            await self.on_result(req.id, confirmed)
-            call_log.info(
-                "callback answered",
-                extra=fields(callback=req.id, confirmed=confirmed, attempt=req.attempts),
-            )

@@ -24,11 +24,12 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-from ..log import fields as log_fields
-from ..log import store_log
-from ..privacy import mask_phone
-from ..store import keys
-from .model import CallbackRequest, CallbackStatus
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.log import fields as log_fields
+from ivr.log import store_log
+from ivr.phones import national_number
+from ivr.privacy import mask_phone
+from ivr.store import keys
 
 RETENTION_S = 7 * 24 * 3600
 LIVE = (CallbackStatus.PENDING, CallbackStatus.DIALING)
@@ -37,16 +38,6 @@ _ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _FLOATS = frozenset({"arrived_at", "requested_at", "next_attempt_at", "dialing_until"})
 _INTS = frozenset({"attempts"})
 _FIELDS = tuple(f.name for f in fields(CallbackRequest) if f.name != "history")
-
-
-def national_number(number: str) -> str:
-    """A Thai number in national format, digits only: ``+66 81 234 5678`` -> ``0812345678``."""
-    digits = "".join(ch for ch in number if ch.isdigit())
-    if not digits:
-        raise ValueError(f"not a phone number: {number!r}")
-    if number.strip().startswith("+66") or (digits.startswith("66") and len(digits) == 11):
-        return "0" + digits[2:]
-    return digits
 
 
 @dataclass(frozen=True)
@@ -167,26 +158,6 @@ return 1
 )
 
 
-def _k_hash(request_id: str) -> str:
-    return keys.CALLBACK.format(id=request_id)
-
-
-def _k_history(request_id: str) -> str:
-    return keys.CALLBACK_HISTORY.format(id=request_id)
-
-
-def _k_number(number: str) -> str:
-    return keys.CALLBACK_BY_NUMBER.format(number=number)
-
-
-def _k_pending(queue: str) -> str:
-    return keys.CALLBACKS_PENDING.format(queue=queue)
-
-
-def _k_queue_time(queue: str) -> str:
-    return keys.CALLBACKS_BY_QUEUE_TIME.format(queue=queue)
-
-
 def _s(v: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
@@ -248,18 +219,18 @@ class CallbackStore:
         history = [json.dumps(h, ensure_ascii=False) for h in new.history]
         res = await self._create(
             keys=[
-                _k_hash(rid),
-                _k_history(rid),
-                _k_number(number),
-                _k_pending(new.queue),
+                keys.callback(rid),
+                keys.callback_history(rid),
+                keys.callback_by_number(number),
+                keys.callbacks_pending(new.queue),
                 keys.CALLBACKS_BY_TIME,
-                _k_queue_time(new.queue),
+                keys.callbacks_by_queue_time(new.queue),
             ],
             args=[
                 rid,
                 _num(new.arrived_at),
                 _num(new.requested_at),
-                _k_hash(""),
+                keys.callback(""),
                 str(len(history)),
                 *history,
                 *_encode(new),
@@ -347,14 +318,14 @@ class CallbackStore:
 
     async def pending(self, queue: str) -> list[CallbackRequest]:
         """Live requests of ``queue`` (PENDING and DIALING) by original arrival."""
-        ids = [_s(x) for x in await self.redis.zrange(_k_pending(queue), 0, -1)]
+        ids = [_s(x) for x in await self.redis.zrange(keys.callbacks_pending(queue), 0, -1)]
         return [r for r in await self._get_many(ids) if r is not None and r.status in LIVE]
 
     async def list_recent(self, queue: str | None = None, limit: int = 50) -> list[CallbackRequest]:
         """Most recently requested first, every status (finished ones for ``retention_s``)."""
         if limit <= 0:
             return []
-        index = keys.CALLBACKS_BY_TIME if queue is None else _k_queue_time(queue)
+        index = keys.CALLBACKS_BY_TIME if queue is None else keys.callbacks_by_queue_time(queue)
         ids = [_s(x) for x in await self.redis.zrevrange(index, 0, limit - 1)]
         found = await self._get_many(ids)
         gone = [i for i, r in zip(ids, found, strict=True) if r is None]
@@ -368,8 +339,8 @@ class CallbackStore:
             return []
         async with self.redis.pipeline(transaction=True) as pipe:
             for rid in ids:
-                pipe.hgetall(_k_hash(rid))
-                pipe.lrange(_k_history(rid), 0, -1)
+                pipe.hgetall(keys.callback(rid))
+                pipe.lrange(keys.callback_history(rid), 0, -1)
             res = await pipe.execute()
         return [
             _decode(res[2 * i], res[2 * i + 1]) if res[2 * i] else None for i in range(len(ids))
@@ -385,7 +356,7 @@ class CallbackStore:
         missing_ok: bool = False,
     ) -> Any:
         """Run a transition script with the request's keys (queue and number never change)."""
-        queue, number = await self.redis.hmget(_k_hash(request_id), ["queue", "number"])
+        queue, number = await self.redis.hmget(keys.callback(request_id), ["queue", "number"])
         if queue is None or number is None:
             if missing_ok:
                 await self.redis.zrem(keys.CALLBACKS_DIALING, request_id)
@@ -393,11 +364,11 @@ class CallbackStore:
         t = time.time() if now is None else now
         return await script(
             keys=[
-                _k_hash(request_id),
-                _k_history(request_id),
+                keys.callback(request_id),
+                keys.callback_history(request_id),
                 keys.CALLBACKS_DIALING,
-                _k_pending(_s(queue)),
-                _k_number(_s(number)),
+                keys.callbacks_pending(_s(queue)),
+                keys.callback_by_number(_s(number)),
             ],
             args=[request_id, _num(t), str(self.retention_s), *args],
         )
@@ -407,5 +378,5 @@ class CallbackStore:
         cutoff = now - self.retention_s
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zremrangebyscore(keys.CALLBACKS_BY_TIME, "-inf", cutoff)
-            pipe.zremrangebyscore(_k_queue_time(queue), "-inf", cutoff)
+            pipe.zremrangebyscore(keys.callbacks_by_queue_time(queue), "-inf", cutoff)
             await pipe.execute()

@@ -7,6 +7,8 @@ from redis.asyncio import Redis
 
 from ivr.store.tokens import TOKEN_PREFIX, TokenStore, token_hash
 
+pytestmark = pytest.mark.redis
+
 
 async def all_redis_bytes(r: Redis) -> bytes:
     """Every key name and every value (strings, hashes, sets, lists, zsets) in the db."""

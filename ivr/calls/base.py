@@ -1,0 +1,120 @@
+"""The base of every call controller: what each FastAGI route needs, written once.
+
+A route is a small :class:`CallController` subclass whose :meth:`~CallController.handle`
+holds the call flow and nothing else. The base
+
+* reads the call's arguments (:class:`CallArgs`: ``AGI(agi://…/<route>,<a>,<b>)``);
+* ends the controller cleanly when the caller hangs up at any command
+  (:class:`~ivr.agi.types.CallHangup`): the route's trace records it, and the
+  hang-up either ends the call quietly (``hangup_ends_call``) or goes on to the
+  server, which logs it;
+* sets ``IVR_ERROR`` (``failure_error``) when the flow fails with an exception,
+  so the dialplan sends the caller to its fallback (a hang-up, an AGI error or a
+  dropped connection while setting it is ignored), then lets the server log it;
+* saves the trace beside the call, when the route keeps one: finished, logged
+  as "call ended", and written by a background task of :class:`TraceSaver`
+  (Asterisk goes on with the dialplan at once; the server waits for these
+  writes when it stops).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ivr.agi.types import AgiError, Call, CallHangup
+from ivr.log import call_log, fields
+from ivr.store.traces import TraceStore
+from ivr.trace import CallTrace
+
+__all__ = ["CallArgs", "CallController", "CallSession", "TraceSaver"]
+
+
+@dataclass(frozen=True)
+class CallArgs:
+    """The arguments the dialplan gave the route (``AGI(agi://…/route,<0>,<1>,…)``)."""
+
+    values: tuple[str, ...]
+
+    def __getitem__(self, index: int) -> str:
+        """The argument at ``index``, or "" when the dialplan gave fewer."""
+        return self.values[index] if index < len(self.values) else ""
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass
+class CallSession:
+    """One call through a controller: the call, its arguments, and its trace once
+    the route starts one (:meth:`CallController.handle` sets ``trace``)."""
+
+    call: Call
+    args: CallArgs
+    trace: CallTrace | None = None
+
+
+class TraceSaver:
+    """Writes finished traces in the background and knows which writes are running."""
+
+    def __init__(self, traces: TraceStore) -> None:
+        self.traces = traces
+        self.saving: set[asyncio.Task[bool]] = set()
+
+    def save(self, trace: CallTrace) -> None:
+        trace.close()
+        call_log.info("call ended", extra=fields(trace=trace.to_dict()))
+        # saved beside the call, not in its way: Asterisk goes on with the dialplan now
+        task = asyncio.create_task(self.traces.save(trace))
+        self.saving.add(task)
+        task.add_done_callback(self.saving.discard)
+
+    async def wait(self, timeout_s: float) -> None:
+        """Give the writes still running ``timeout_s`` to end (at shutdown)."""
+        if self.saving:
+            await asyncio.wait(self.saving, timeout=timeout_s)
+
+
+class CallController:
+    """A FastAGI route: ``await controller(call)`` runs :meth:`handle` for one call."""
+
+    #: ``IVR_ERROR`` set when :meth:`handle` fails (None: left to the server).
+    failure_error: ClassVar[str | None] = None
+    #: A hang-up ends the call quietly (True) or goes on to the server, which logs it.
+    hangup_ends_call: ClassVar[bool] = False
+
+    def __init__(self, saver: TraceSaver | None = None) -> None:
+        self.saver = saver
+
+    async def handle(self, session: CallSession) -> None:
+        raise NotImplementedError
+
+    async def __call__(self, call: Call) -> None:
+        session = CallSession(call, CallArgs(tuple(call.info.args)))
+        try:
+            await self.handle(session)
+        except CallHangup:
+            if session.trace is not None:
+                session.trace.add("hangup")
+                session.trace.finish("hangup")
+            if not self.hangup_ends_call:
+                raise
+        except Exception as e:
+            if session.trace is not None:
+                session.trace.add("error", type(e).__name__)
+                session.trace.finish("error")
+            await self.set_error(call, self.failure_error)
+            raise
+        finally:
+            if session.trace is not None and self.saver is not None:
+                self.saver.save(session.trace)
+
+    @staticmethod
+    async def set_error(call: Call, value: str | None) -> None:
+        """Tell the dialplan why the call went back to it (best effort)."""
+        if value is None:
+            return
+        with contextlib.suppress(CallHangup, AgiError, OSError):
+            await call.set_variable("IVR_ERROR", value)

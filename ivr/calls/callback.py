@@ -1,0 +1,73 @@
+"""The ``callback`` route: on the call the dispatcher placed to a citizen.
+
+Who is calling and why, then "กดหนึ่ง เพื่อเชื่อมต่อกับเจ้าหน้าที่"; only a 1 counts as
+reached (an answering machine does not), and the dialplan then puts the citizen at
+the head of the queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from ivr.agi.types import AgiError, CallHangup
+from ivr.callbacks.model import CallbackStatus
+from ivr.calls.base import CallController, CallSession
+from ivr.log import call_log, fields
+from ivr.speech.sounds import sound
+from ivr.store.callbacks import CallbackStore
+
+__all__ = ["AnswerResult", "CallbackAnswerRoute"]
+
+AnswerResult = Callable[[str, bool], Awaitable[None]]
+
+
+class CallbackAnswerRoute(CallController):
+    """``AGI(agi://…/callback,<callback id>)`` on the call placed to the citizen."""
+
+    def __init__(
+        self, store: CallbackStore, on_result: AnswerResult, tries: int = 2,
+        timeout_ms: int = 5000,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.store = store
+        self.on_result = on_result
+        self.tries = tries
+        self.timeout_ms = timeout_ms
+
+    async def handle(self, session: CallSession) -> None:
+        call = session.call
+        cb_id = session.args[0]
+        req = await self.store.get(cb_id) if cb_id else None
+        if req is None or req.status not in (CallbackStatus.DIALING, CallbackStatus.PENDING):
+            call_log.error("callback answered but unknown or closed", extra=fields(callback=cb_id))
+            await call.play(sound("goodbye"))
+            return
+        confirmed = False
+        try:
+            await call.set_language(req.language or "th")
+            for _ in range(self.tries):
+                digit = await call.play(sound("callback-intro"), "1")
+                if digit is None and req.hotline:
+                    digit = await call.play(sound(f"name-{req.hotline}"), "1")
+                if digit is None:
+                    digit = await call.play(sound("callback-press-1"), "1")
+                if digit is None:
+                    digit = await call.wait_digit(self.timeout_ms)
+                if digit == "1":
+                    confirmed = True
+                    break
+            if confirmed:
+                await call.set_variable("IVR_QUEUE", req.queue)
+                await call.set_variable("IVR_TOPIC", req.topic)
+                await call.set_variable("IVR_RESULT", "queue")
+                await call.play(sound("callback-connecting"))
+            else:
+                await call.play(sound("goodbye"))
+        except (CallHangup, AgiError):
+            pass  # the citizen is gone: not reached, retried later
+        finally:
+            await self.on_result(req.id, confirmed)
+            call_log.info(
+                "callback answered",
+                extra=fields(callback=req.id, confirmed=confirmed, attempt=req.attempts),
+            )

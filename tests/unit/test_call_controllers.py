@@ -1,0 +1,148 @@
+"""Call controllers with a scripted call: what the base owns, and each route's edges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ivr.agi.types import AgiError, CallHangup, CallInfo
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.calls.base import CallArgs, CallController, CallSession, TraceSaver
+from ivr.calls.callback import CallbackAnswerRoute
+from ivr.calls.hotline import HotlineRoute
+from ivr.hotlines import HotlineRegistry
+from ivr.trace import CallTrace
+from tests.scripted import ScriptedCall
+
+
+class Traces:
+    """Stands for the trace store: keeps what it is asked to save."""
+
+    def __init__(self) -> None:
+        self.saved: list[CallTrace] = []
+
+    async def save(self, trace: CallTrace) -> bool:
+        self.saved.append(trace)
+        return True
+
+
+def saver() -> tuple[TraceSaver, Traces]:
+    traces = Traces()
+    return TraceSaver(traces), traces  # type: ignore[arg-type]
+
+
+class Failing(CallController):
+    """Starts a trace, then fails with ``error`` at its first command."""
+
+    failure_error = "app-error"
+    hangup_ends_call = True
+
+    def __init__(self, error: BaseException, saver: TraceSaver) -> None:
+        super().__init__(saver)
+        self.error = error
+
+    async def handle(self, session: CallSession) -> None:
+        session.trace = CallTrace(uniqueid=session.call.info.uniqueid, hotline="1111")
+        raise self.error
+
+
+class FailingLoudly(Failing):
+    hangup_ends_call = False
+
+
+def test_arguments_missing_are_empty() -> None:
+    args = CallArgs(("complaint",))
+    assert (args[0], args[1], args[5], len(args)) == ("complaint", "", "", 1)
+
+
+async def test_a_hangup_ends_the_call_quietly_and_the_trace_is_saved() -> None:
+    s, traces = saver()
+    call = ScriptedCall("0812345678", {})
+    await Failing(CallHangup("gone"), s)(call)
+    await s.wait(5.0)
+    [trace] = traces.saved
+    assert trace.outcome == "hangup" and trace.ended_at is not None
+    assert "IVR_ERROR" not in call.variables
+
+
+async def test_a_hangup_goes_on_to_the_server_when_the_route_says_so() -> None:
+    s, traces = saver()
+    with pytest.raises(CallHangup):
+        await FailingLoudly(CallHangup("gone"), s)(ScriptedCall("", {}))
+    await s.wait(5.0)
+    assert [t.outcome for t in traces.saved] == ["hangup"]
+
+
+async def test_a_failure_sets_ivr_error_and_is_raised() -> None:
+    s, traces = saver()
+    call = ScriptedCall("0812345678", {})
+    with pytest.raises(ZeroDivisionError):
+        await Failing(ZeroDivisionError(), s)(call)
+    await s.wait(5.0)
+    assert call.variables["IVR_ERROR"] == "app-error"
+    assert [t.outcome for t in traces.saved] == ["error"]
+
+
+async def test_ivr_error_on_a_channel_already_gone_is_not_an_error() -> None:
+    class Gone(ScriptedCall):
+        async def set_variable(self, name: str, value: str) -> None:
+            raise AgiError(511, "Command Not Permitted on a dead channel")
+
+    s, _ = saver()
+    with pytest.raises(ZeroDivisionError):  # the route's own failure, not the AGI one
+        await Failing(ZeroDivisionError(), s)(Gone("", {}))
+
+
+async def test_an_unknown_hotline_goes_to_the_dialplan_fallback(tmp_path: Path) -> None:
+    s, traces = saver()
+    route = HotlineRoute(HotlineRegistry(tmp_path, tmp_path), s)
+    call = ScriptedCall("0812345678", {})
+    call.info = CallInfo(script="hotline", uniqueid="u1", args=("9999",))
+    await route(call)
+    assert call.variables["IVR_ERROR"] == "unknown-hotline"
+    assert traces.saved == []  # no hotline, no trace
+
+
+class OneRequest:
+    def __init__(self, req: CallbackRequest) -> None:
+        self.req = req
+
+    async def get(self, request_id: str) -> CallbackRequest | None:
+        return self.req if request_id == self.req.id else None
+
+
+async def test_the_citizen_pressing_1_is_put_in_the_queue() -> None:
+    req = CallbackRequest("cb1", "complaint", "1111", "0812345678", 1.0, 2.0, topic="tax")
+    req.status = CallbackStatus.DIALING
+    results: list[tuple[str, bool]] = []
+
+    async def on_result(callback_id: str, confirmed: bool) -> None:
+        results.append((callback_id, confirmed))
+
+    route = CallbackAnswerRoute(OneRequest(req), on_result)  # type: ignore[arg-type]
+    call = ScriptedCall("0812345678", {"callback-press-1": ["1"]})
+    call.info = CallInfo(script="callback", uniqueid="u2", args=("cb1",))
+    await route(call)
+    assert results == [("cb1", True)]
+    assert (call.variables["IVR_QUEUE"], call.variables["IVR_TOPIC"]) == ("complaint", "tax")
+    assert call.variables["IVR_RESULT"] == "queue"
+    assert call.played == ["callback-intro", "name-1111", "callback-press-1", "callback-connecting"]
+
+
+async def test_a_hangup_during_the_call_back_counts_as_not_reached() -> None:
+    req = CallbackRequest("cb1", "complaint", "1111", "0812345678", 1.0, 2.0)
+    req.status = CallbackStatus.DIALING
+    results: list[tuple[str, bool]] = []
+
+    async def on_result(callback_id: str, confirmed: bool) -> None:
+        results.append((callback_id, confirmed))
+
+    class HangsUp(ScriptedCall):
+        async def play(self, sound: str, escape_digits: str = "") -> str | None:
+            raise CallHangup("gone")
+
+    call = HangsUp("0812345678", {})
+    call.info = CallInfo(script="callback", uniqueid="u3", args=("cb1",))
+    await CallbackAnswerRoute(OneRequest(req), on_result)(call)  # type: ignore[arg-type]
+    assert results == [("cb1", False)]

@@ -36,20 +36,19 @@ Typical use::
 from __future__ import annotations
 
 import asyncio
-import inspect
 import itertools
 import logging
 import uuid
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
+from ivr.ami.action_headers import action_headers, variable_headers
 from ivr.ami.errors import AmiError, AmiReplyLost, AmiTimeout
-from ivr.ami.events import AmiEvent, AnyEvent, parse_event
+from ivr.ami.events import AmiEvent, AnyEvent
+from ivr.ami.fanout import EventFanOut, EventHandler, describe
 from ivr.ami.panoramisk_fixes import LIST_ACTIONS, FixedManager, Reply
 from ivr.log import ami_log, fields
-from ivr.tasks import cancel_and_wait
 
 __all__ = [
     "LIST_ACTIONS",
@@ -62,23 +61,11 @@ __all__ = [
     "Reply",
 ]
 
-EventHandler = Callable[[AnyEvent], Awaitable[None] | None]
 E = TypeVar("E", bound=AmiEvent)
 ConnectHook = Callable[[], Awaitable[None]]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 _ERROR_RESPONSES = frozenset({"error", "fail", "failure"})
-
-
-def _check_value(key: str, value: str) -> str:
-    if "\r" in value or "\n" in value:
-        raise ValueError(f"AMI field {key!r} must not contain a line break")
-    return value
-
-
-def _escape_variable_value(value: str) -> str:
-    """Asterisk splits a ``Variable`` header on commas and strips quotes and backslashes."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace(",", "\\,")
 
 
 class AmiClient:
@@ -111,11 +98,9 @@ class AmiClient:
         self._closed = False
         self._login_waiter: asyncio.Future[None] | None = None
         self._last_error = ""
-        self._handlers: defaultdict[str, list[EventHandler]] = defaultdict(list)
+        self._fanout = EventFanOut(self.address)
         self._hooks: list[ConnectHook] = []
         self._hooks_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._waiters: list[tuple[Callable[[AnyEvent], bool], asyncio.Future[AnyEvent]]] = []
         self._ids = itertools.count(1)
         self._id_prefix = f"ivr-{uuid.uuid4().hex[:8]}"
         self.logins = 0  # successful logins so far (1 + number of reconnects)
@@ -148,7 +133,7 @@ class AmiClient:
         self._login_waiter = loop.create_future()
         manager = FixedManager(
             address=self.address,
-            on_event=self._on_message,
+            on_event=self._fanout.deliver,
             on_connect_failed=self._connect_failed,
             on_login_result=self._login_result,
             reconnect_timeout=self.reconnect_timeout,
@@ -196,12 +181,7 @@ class AmiClient:
         if self._login_waiter is not None and not self._login_waiter.done():
             self._login_waiter.set_exception(AmiError(f"AMI client for {self.address} closed"))
             self._login_waiter.exception()  # retrieved: nobody may be waiting
-        for _, waiter in self._waiters:
-            if not waiter.done():
-                waiter.cancel()
-        self._waiters.clear()
-        await cancel_and_wait(self._tasks, log=ami_log, what="AMI handler tasks")
-        self._tasks.clear()
+        await self._fanout.close()
         if manager is not None:
             ami_log.info("AMI closed", extra=fields(ami=self.address))
 
@@ -255,12 +235,7 @@ class AmiClient:
         manager = self._manager
         if manager is None or not self.connected:
             raise AmiError(f"AMI {name}: not connected to {self.address}")
-        headers: dict[str, str | list[str]] = {"Action": _check_value("Action", name)}
-        for key, value in fields_.items():
-            if isinstance(value, str | int):
-                headers[key] = _check_value(key, str(value))
-            else:
-                headers[key] = [_check_value(key, str(v)) for v in value]
+        headers = action_headers(name, fields_)
         action_id = str(headers.get("ActionID") or self._next_action_id())
         headers["ActionID"] = action_id
         if as_list is None:
@@ -308,10 +283,7 @@ class AmiClient:
         if caller_id is not None:
             headers["CallerID"] = caller_id
         if variables:
-            headers["Variable"] = [
-                f"{_check_value('Variable', k)}={_escape_variable_value(v)}"
-                for k, v in variables.items()
-            ]
+            headers["Variable"] = variable_headers(variables)
         wait = self.action_timeout
         if not async_:
             wait = max(wait, timeout_ms / 1000 + 5)
@@ -338,14 +310,7 @@ class AmiClient:
         logged and never affect the connection. Returns a function that unsubscribes.
         """
         key = (event if isinstance(event, str) else event.EVENT).lower()
-        self._handlers[key].append(handler)
-
-        def unsubscribe() -> None:
-            handlers = self._handlers.get(key, [])
-            if handler in handlers:
-                handlers.remove(handler)
-
-        return unsubscribe
+        return self._fanout.subscribe(key, handler)
 
     def add_connect_hook(self, hook: ConnectHook) -> None:
         """Run ``await hook()`` after every successful (re)login, in registration order.
@@ -354,7 +319,7 @@ class AmiClient:
         """
         self._hooks.append(hook)
         if self.connected:
-            self._spawn(self._run_hook(hook), "connect hook")
+            self._fanout.spawn(self._run_hook(hook), "connect hook")
 
     async def wait_event(
         self,
@@ -366,71 +331,9 @@ class AmiClient:
         Raises :class:`AmiTimeout` after ``timeout`` seconds; an exception raised by
         ``predicate`` is raised here.
         """
-        waiter: asyncio.Future[AnyEvent] = asyncio.get_running_loop().create_future()
-        entry = (predicate, waiter)
-        self._waiters.append(entry)
-        try:
-            return await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            raise AmiTimeout(f"AMI {self.address}: no matching event within {timeout:g}s") from None
-        finally:
-            if entry in self._waiters:
-                self._waiters.remove(entry)
+        return await self._fanout.wait(predicate, timeout)
 
     # ------------------------------------------------------------------ internals
-
-    def _spawn(self, coro: Awaitable[Any], what: str, event: str = "") -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-
-        def done(t: asyncio.Task[Any]) -> None:
-            self._tasks.discard(t)
-            if t.cancelled():
-                return
-            exc = t.exception()
-            if exc is not None:
-                ami_log.error(
-                    "AMI %s failed",
-                    what,
-                    exc_info=exc,
-                    extra=fields(ami=self.address, event=event or None),
-                )
-
-        task.add_done_callback(done)
-
-    def _on_message(self, raw: dict[str, str]) -> None:
-        """Called for every event: must never raise."""
-        try:
-            event = parse_event(raw)
-        except Exception:
-            ami_log.exception("AMI event could not be read", extra=fields(ami=self.address))
-            return
-        self._dispatch(event)
-
-    def _dispatch(self, event: AnyEvent) -> None:
-        name = event.name
-        handlers = [*self._handlers.get(name.lower(), ()), *self._handlers.get("*", ())]
-        for handler in handlers:
-            try:
-                result = handler(event)
-            except Exception:
-                ami_log.exception(
-                    "AMI event handler failed",
-                    extra=fields(ami=self.address, event=name, handler=_describe(handler)),
-                )
-                continue
-            if inspect.isawaitable(result):
-                self._spawn(result, f"event handler {_describe(handler)}", name)
-        for predicate, waiter in list(self._waiters):
-            if waiter.done():
-                continue
-            try:
-                matched = predicate(event)
-            except Exception as exc:
-                waiter.set_exception(exc)
-                continue
-            if matched:
-                waiter.set_result(event)
 
     def _connect_failed(self, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {exc}"
@@ -454,8 +357,7 @@ class AmiClient:
             if self._hooks:
                 task = asyncio.ensure_future(self._run_hooks())
                 self._hooks_task = task
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._fanout.track(task)
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
             return
@@ -491,9 +393,5 @@ class AmiClient:
             raise
         except Exception:
             ami_log.exception(
-                "AMI connect hook failed", extra=fields(ami=self.address, hook=_describe(hook))
+                "AMI connect hook failed", extra=fields(ami=self.address, hook=describe(hook))
             )
-
-
-def _describe(fn: object) -> str:
-    return str(getattr(fn, "__qualname__", None) or type(fn).__name__)

@@ -19,6 +19,12 @@ that module's public methods.
 Raw AMI traffic (which holds phone numbers) is never logged: panoramisk's debug
 output is dropped, and this module logs event names and ids only.
 
+The package, bottom up: :mod:`~ivr.ami.readers` (header text to typed fields),
+:mod:`~ivr.ami.events` (the event records and ``parse_event``, pure),
+:mod:`~ivr.ami.errors`, :mod:`~ivr.ami.action_headers` (pure),
+:mod:`~ivr.ami.panoramisk_fixes` (the panoramisk ``Manager`` subclass),
+:mod:`~ivr.ami.fanout` (subscribers, waiters and handler tasks), and this facade.
+
 Typical use::
 
     ami = AmiClient("127.0.0.1", 5038, "ivr", secret)

@@ -31,6 +31,7 @@ from ivr.ami.events import (
     parse_float,
     parse_int,
 )
+from ivr.ami.readers import FieldReader
 
 PHONE = "0812345678"
 
@@ -363,3 +364,13 @@ def test_every_declared_field_is_read_from_its_header() -> None:
             text, value = samples[hints[f.name]]
             e = parse_event({"Event": name, header.upper(): text})
             assert getattr(e, f.name) == value, (name, f.name)
+
+
+def test_a_field_type_with_no_reader_is_refused_at_declaration() -> None:
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class Odd(AmiEvent):
+        EVENT: typing.ClassVar[str] = "Odd"
+        items: list[str] = dataclasses.field(default_factory=list)
+
+    with pytest.raises(TypeError, match=r"Odd\.items"):
+        FieldReader.of(Odd)

@@ -23,7 +23,7 @@ async def until(cond: Condition, within: float = 30.0, what: str = "", every: fl
         if inspect.isawaitable(result):
             result = await result
         if result:
-            return
+            return result
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached within {within:.0f} s: {what or cond}")
         await asyncio.sleep(every)

@@ -13,8 +13,17 @@ What it adds to panoramisk 1.4:
   (for example from ``QueueStatus``) after an outage.
 
 Reconnection itself is panoramisk's (``reconnect_timeout``); there is no second loop.
+Every override of panoramisk's internals is in :mod:`ivr.ami.panoramisk_fixes`,
+with a table of the panoramisk behaviour each one replaces; this module uses only
+that module's public methods.
 Raw AMI traffic (which holds phone numbers) is never logged: panoramisk's debug
 output is dropped, and this module logs event names and ids only.
+
+The package, bottom up: :mod:`~ivr.ami.readers` (header text to typed fields),
+:mod:`~ivr.ami.events` (the event records and ``parse_event``, pure),
+:mod:`~ivr.ami.errors`, :mod:`~ivr.ami.action_headers` (pure),
+:mod:`~ivr.ami.panoramisk_fixes` (the panoramisk ``Manager`` subclass),
+:mod:`~ivr.ami.fanout` (subscribers, waiters and handler tasks), and this facade.
 
 Typical use::
 
@@ -33,23 +42,22 @@ Typical use::
 from __future__ import annotations
 
 import asyncio
-import inspect
 import itertools
 import logging
 import uuid
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
-from panoramisk import actions as pk_actions
-from panoramisk import manager as pk_manager
-
-from ivr.ami.events import AmiEvent, AnyEvent, parse_event
+from ivr.ami.action_headers import action_headers, variable_headers
+from ivr.ami.errors import AmiError, AmiReplyLost, AmiTimeout
+from ivr.ami.events import AmiEvent, AnyEvent
+from ivr.ami.fanout import EventFanOut, EventHandler, describe
+from ivr.ami.panoramisk_fixes import LIST_ACTIONS, FixedManager, Reply
 from ivr.log import ami_log, fields
-from ivr.tasks import cancel_and_wait
 
 __all__ = [
+    "LIST_ACTIONS",
     "AmiClient",
     "AmiError",
     "AmiReplyLost",
@@ -59,159 +67,11 @@ __all__ = [
     "Reply",
 ]
 
-EventHandler = Callable[[AnyEvent], Awaitable[None] | None]
 E = TypeVar("E", bound=AmiEvent)
 ConnectHook = Callable[[], Awaitable[None]]
-Reply = dict[str, str] | list[dict[str, str]]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 _ERROR_RESPONSES = frozenset({"error", "fail", "failure"})
-
-
-#: Actions whose reply is a list of events ending with ``...Complete``.
-LIST_ACTIONS = frozenset(
-    {
-        "queuestatus",
-        "queuesummary",
-        "coreshowchannels",
-        "status",
-        "pjsipshowendpoints",
-        "pjsipshowcontacts",
-        "pjsipshowaors",
-        "showdialplan",
-        "bridgelist",
-        "devicestatelist",
-        "extensionstatelist",
-        "corelistdetails",
-    }
-)
-
-
-class AmiError(Exception):
-    """The AMI connection or an action failed."""
-
-
-class AmiTimeout(AmiError, TimeoutError):
-    """No answer (login, action reply or awaited event) in time."""
-
-
-class AmiReplyLost(AmiTimeout):
-    """The connection was lost after the action was sent and before its reply.
-
-    Asterisk may or may not have carried the action out. It is not sent again on
-    the next connection (panoramisk would): an Originate sent twice is a citizen
-    called twice. The caller decides, as after a timeout.
-    """
-
-
-class _WireLogFilter(logging.Filter):
-    """Keep panoramisk's own log lines free of raw AMI messages (they hold phone numbers)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno <= logging.DEBUG:
-            return False  # "message interpreted: <Message ...>" and the like
-        msg = str(record.msg)
-        if msg.startswith("Adding action"):
-            args = record.args if isinstance(record.args, tuple) else ()
-            record.msg = "re-sending action %r after reconnect"
-            record.args = args[:1]
-        elif msg.startswith("Fail to send"):
-            record.msg = "failed to send an AMI action"
-            record.args = ()
-        return True
-
-
-_wire_log = logging.getLogger("ivr.ami.panoramisk")
-_wire_log.addFilter(_WireLogFilter())
-
-
-def _check_value(key: str, value: str) -> str:
-    if "\r" in value or "\n" in value:
-        raise ValueError(f"AMI field {key!r} must not contain a line break")
-    return value
-
-
-def _escape_variable_value(value: str) -> str:
-    """Asterisk splits a ``Variable`` header on commas and strips quotes and backslashes."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace(",", "\\,")
-
-
-def _plain(message: Mapping[str, Any]) -> dict[str, str]:
-    """A panoramisk message as a plain dict; repeated headers are joined with newlines."""
-    out: dict[str, str] = {}
-    content = ""
-    for key, value in message.items():
-        if key == "content":  # panoramisk keeps a "Response: Follows" body under this key
-            content = str(value)
-        elif isinstance(value, list | tuple):
-            out[str(key)] = "\n".join(str(v) for v in value)
-        else:
-            out[str(key)] = str(value)
-    if content and "Output" not in out:
-        out["Output"] = content
-    return out
-
-
-class _Manager(pk_manager.Manager):  # type: ignore[misc]
-    """panoramisk's Manager, reporting login results and stoppable for good."""
-
-    def __init__(self, client: AmiClient, **config: Any) -> None:
-        super().__init__(**config)
-        self._client = client
-        self.stopped = False
-        self.connect_task: asyncio.Task[Any] | None = None
-
-    def connect(self, *args: Any, **kwargs: Any) -> Any:
-        if self.stopped:  # a reconnect scheduled before close()
-            return None
-        task = super().connect(*args, **kwargs)
-        self.connect_task = task
-        return task
-
-    def connection_made(self, f: asyncio.Future[Any]) -> None:
-        if self.stopped:
-            if not f.cancelled() and f.exception() is None:
-                transport, protocol = f.result()
-                protocol.closed = True  # no reconnect from this late connection
-                transport.close()
-            return
-        if f.cancelled():
-            return
-        exc = f.exception()
-        if exc is not None and not isinstance(exc, OSError):
-            # panoramisk only expects OSError; keep retrying instead of crashing the callback
-            self._client._connect_failed(exc)
-            self.loop.call_later(self.reconnect_timeout, self.connect)
-            return
-        if isinstance(exc, OSError):
-            self._client._connect_failed(exc)
-        super().connection_made(f)
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        # The protocol has just moved the actions still waiting for a reply to
-        # awaiting_actions, which panoramisk sends again after the next login.
-        # Fail them instead: their outcome is unknown, and re-sending is unsafe.
-        while self.awaiting_actions:
-            action = self.awaiting_actions.popleft()
-            future = getattr(action, "future", None)
-            if future is not None and not future.done():
-                name = action.get("Action", "?") if hasattr(action, "get") else "?"
-                future.set_exception(
-                    AmiReplyLost(
-                        f"AMI {name}: connection to {self._client.address} lost before "
-                        "the reply; not sent again (it may or may not have been carried out)"
-                    )
-                )
-        super().connection_lost(exc)
-
-    def login(self, future: asyncio.Future[Any]) -> bool:
-        if future.cancelled() or future.exception() is not None:
-            self.authenticated_future = None
-            self._client._login_result(False, "login interrupted")
-            return False
-        ok = bool(super().login(future))
-        self._client._login_result(ok, str(future.result().get("Message", "")))
-        return ok
 
 
 class AmiClient:
@@ -239,16 +99,14 @@ class AmiClient:
         self.connect_timeout = connect_timeout
         self.ping_interval = ping_interval
         self.events = events
-        self._manager: _Manager | None = None
+        self._manager: FixedManager | None = None
         self._logged_in = False
         self._closed = False
         self._login_waiter: asyncio.Future[None] | None = None
         self._last_error = ""
-        self._handlers: defaultdict[str, list[EventHandler]] = defaultdict(list)
+        self._fanout = EventFanOut(self.address)
         self._hooks: list[ConnectHook] = []
         self._hooks_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._waiters: list[tuple[Callable[[AnyEvent], bool], asyncio.Future[AnyEvent]]] = []
         self._ids = itertools.count(1)
         self._id_prefix = f"ivr-{uuid.uuid4().hex[:8]}"
         self.logins = 0  # successful logins so far (1 + number of reconnects)
@@ -263,7 +121,7 @@ class AmiClient:
     def connected(self) -> bool:
         """Logged in over a live connection."""
         manager = self._manager
-        return bool(self._logged_in and manager is not None and manager._connected)
+        return bool(self._logged_in and manager is not None and manager.is_connected)
 
     async def start(self) -> None:
         """Connect and log in; then run the connect hooks once before returning.
@@ -279,21 +137,21 @@ class AmiClient:
         self._last_error = ""
         self._hooks_task = None
         self._login_waiter = loop.create_future()
-        manager = _Manager(
-            self,
+        manager = FixedManager(
+            address=self.address,
+            on_event=self._fanout.deliver,
+            on_connect_failed=self._connect_failed,
+            on_login_result=self._login_result,
+            reconnect_timeout=self.reconnect_timeout,
+            ping_interval=self.ping_interval,
             host=self.host,
             port=self.port,
             username=self.username,
             secret=self._secret,
             events=self.events,
             loop=loop,
-            log=_wire_log,
             on_disconnect=self._on_disconnect,
         )
-        # panoramisk casts these to int; keep sub-second values for tests and tuning
-        manager.reconnect_timeout = self.reconnect_timeout
-        manager.ping_delay = manager.ping_interval = self.ping_interval
-        manager.register_event("*", self._on_message)
         self._manager = manager
         ami_log.info("AMI connecting", extra=fields(ami=self.address))
         manager.connect()
@@ -325,25 +183,11 @@ class AmiClient:
         manager, self._manager = self._manager, None
         self._logged_in = False
         if manager is not None:
-            manager.stopped = True
-            if manager.connect_task is not None and not manager.connect_task.done():
-                manager.connect_task.cancel()
-            manager.close()
-            if manager.pinger is not None:
-                manager.pinger.cancel()
-            while manager.awaiting_actions:  # actions panoramisk kept for a reconnect
-                pending = manager.awaiting_actions.popleft()
-                if not pending.future.done():
-                    pending.future.set_exception(AmiError(f"AMI client for {self.address} closed"))
+            manager.stop()
         if self._login_waiter is not None and not self._login_waiter.done():
             self._login_waiter.set_exception(AmiError(f"AMI client for {self.address} closed"))
             self._login_waiter.exception()  # retrieved: nobody may be waiting
-        for _, waiter in self._waiters:
-            if not waiter.done():
-                waiter.cancel()
-        self._waiters.clear()
-        await cancel_and_wait(self._tasks, log=ami_log, what="AMI handler tasks")
-        self._tasks.clear()
+        await self._fanout.close()
         if manager is not None:
             ami_log.info("AMI closed", extra=fields(ami=self.address))
 
@@ -395,37 +239,17 @@ class AmiClient:
         **fields_: str | int | Iterable[str],
     ) -> tuple[Reply, str]:
         manager = self._manager
-        if manager is None or not self.connected or manager.protocol is None:
+        if manager is None or not self.connected:
             raise AmiError(f"AMI {name}: not connected to {self.address}")
-        headers: dict[str, str | list[str]] = {"Action": _check_value("Action", name)}
-        for key, value in fields_.items():
-            if isinstance(value, str | int):
-                headers[key] = _check_value(key, str(value))
-            else:
-                headers[key] = [_check_value(key, str(v)) for v in value]
+        headers = action_headers(name, fields_)
         action_id = str(headers.get("ActionID") or self._next_action_id())
         headers["ActionID"] = action_id
         if as_list is None:
             as_list = name.lower() in LIST_ACTIONS
-        act = pk_actions.Action(headers, as_list=as_list)
-        future = manager.send_action(act, as_list=as_list)
         wait = self.action_timeout if reply_timeout is None else reply_timeout
-        try:
-            result = await asyncio.wait_for(future, wait)
-        except AmiReplyLost:
-            raise  # a TimeoutError too, but it says what happened
-        except TimeoutError:
-            responses = getattr(manager.protocol, "responses", {})
-            responses.pop(action_id, None)
-            raise AmiTimeout(f"AMI {name}: no reply from {self.address} within {wait:g}s") from None
-        if isinstance(result, list):
-            return [_plain(m) for m in result], action_id
-        reply = _plain(result)
-        if reply.get("Event"):
-            # An event carrying our ActionID overtook the response (an asynchronous
-            # Originate on a fast channel: OriginateResponse before "successfully
-            # queued"): panoramisk took it for the reply. Deliver it as the event it is.
-            self._dispatch(parse_event(reply))
+        # AmiTimeout or AmiReplyLost; an early event with our ActionID is dispatched
+        reply = await manager.request(name, headers, as_list=as_list, wait_s=wait)
+        if isinstance(reply, list) or reply.get("Event"):
             return reply, action_id
         if reply.get("Response", "").lower() in _ERROR_RESPONSES:
             message = reply.get("Message") or reply.get("Output") or "no message"
@@ -465,10 +289,7 @@ class AmiClient:
         if caller_id is not None:
             headers["CallerID"] = caller_id
         if variables:
-            headers["Variable"] = [
-                f"{_check_value('Variable', k)}={_escape_variable_value(v)}"
-                for k, v in variables.items()
-            ]
+            headers["Variable"] = variable_headers(variables)
         wait = self.action_timeout
         if not async_:
             wait = max(wait, timeout_ms / 1000 + 5)
@@ -495,14 +316,7 @@ class AmiClient:
         logged and never affect the connection. Returns a function that unsubscribes.
         """
         key = (event if isinstance(event, str) else event.EVENT).lower()
-        self._handlers[key].append(handler)
-
-        def unsubscribe() -> None:
-            handlers = self._handlers.get(key, [])
-            if handler in handlers:
-                handlers.remove(handler)
-
-        return unsubscribe
+        return self._fanout.subscribe(key, handler)
 
     def add_connect_hook(self, hook: ConnectHook) -> None:
         """Run ``await hook()`` after every successful (re)login, in registration order.
@@ -511,7 +325,7 @@ class AmiClient:
         """
         self._hooks.append(hook)
         if self.connected:
-            self._spawn(self._run_hook(hook), "connect hook")
+            self._fanout.spawn(self._run_hook(hook), "connect hook")
 
     async def wait_event(
         self,
@@ -523,72 +337,9 @@ class AmiClient:
         Raises :class:`AmiTimeout` after ``timeout`` seconds; an exception raised by
         ``predicate`` is raised here.
         """
-        waiter: asyncio.Future[AnyEvent] = asyncio.get_running_loop().create_future()
-        entry = (predicate, waiter)
-        self._waiters.append(entry)
-        try:
-            return await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            raise AmiTimeout(f"AMI {self.address}: no matching event within {timeout:g}s") from None
-        finally:
-            if entry in self._waiters:
-                self._waiters.remove(entry)
+        return await self._fanout.wait(predicate, timeout)
 
     # ------------------------------------------------------------------ internals
-
-    def _spawn(self, coro: Awaitable[Any], what: str, event: str = "") -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-
-        def done(t: asyncio.Task[Any]) -> None:
-            self._tasks.discard(t)
-            if t.cancelled():
-                return
-            exc = t.exception()
-            if exc is not None:
-                ami_log.error(
-                    "AMI %s failed",
-                    what,
-                    exc_info=exc,
-                    extra=fields(ami=self.address, event=event or None),
-                )
-
-        task.add_done_callback(done)
-
-    def _on_message(self, _manager: Any, message: Any) -> None:
-        """panoramisk callback for every event: must never raise."""
-        try:
-            raw = _plain(message)
-            event = parse_event(raw)
-        except Exception:
-            ami_log.exception("AMI event could not be read", extra=fields(ami=self.address))
-            return
-        self._dispatch(event)
-
-    def _dispatch(self, event: AnyEvent) -> None:
-        name = event.name
-        handlers = [*self._handlers.get(name.lower(), ()), *self._handlers.get("*", ())]
-        for handler in handlers:
-            try:
-                result = handler(event)
-            except Exception:
-                ami_log.exception(
-                    "AMI event handler failed",
-                    extra=fields(ami=self.address, event=name, handler=_describe(handler)),
-                )
-                continue
-            if inspect.isawaitable(result):
-                self._spawn(result, f"event handler {_describe(handler)}", name)
-        for predicate, waiter in list(self._waiters):
-            if waiter.done():
-                continue
-            try:
-                matched = predicate(event)
-            except Exception as exc:
-                waiter.set_exception(exc)
-                continue
-            if matched:
-                waiter.set_result(event)
 
     def _connect_failed(self, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {exc}"
@@ -612,8 +363,7 @@ class AmiClient:
             if self._hooks:
                 task = asyncio.ensure_future(self._run_hooks())
                 self._hooks_task = task
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._fanout.track(task)
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
             return
@@ -626,10 +376,8 @@ class AmiClient:
         # Later (a reconnect after the credentials changed): say so loudly and let
         # panoramisk's reconnect try again once the connection closes.
         ami_log.error("AMI login failed", extra=fields(ami=self.address, reason=reason))
-        manager = self._manager
-        transport = getattr(getattr(manager, "protocol", None), "transport", None)
-        if transport is not None:
-            transport.close()
+        if self._manager is not None:
+            self._manager.drop_connection()
 
     def _on_disconnect(self, _manager: Any, exc: BaseException | None) -> None:
         was = self._logged_in
@@ -651,9 +399,5 @@ class AmiClient:
             raise
         except Exception:
             ami_log.exception(
-                "AMI connect hook failed", extra=fields(ami=self.address, hook=_describe(hook))
+                "AMI connect hook failed", extra=fields(ami=self.address, hook=describe(hook))
             )
-
-
-def _describe(fn: object) -> str:
-    return str(getattr(fn, "__qualname__", None) or type(fn).__name__)

@@ -105,16 +105,6 @@ def places_said(prompts: list[str]) -> list[int]:
     return out
 
 
-async def wait_for(predicate, limit_s: float = 30.0, step: float = 0.2):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(step)
-    raise AssertionError("condition not met in time")
-
-
 @pytest.fixture
 async def app_no_offers(settings: Settings, sandbox) -> AsyncIterator[HotlineApp]:  # type: ignore[no-untyped-def]
     """The server without callback offers: callers only listen and wait."""
@@ -158,7 +148,7 @@ async def test_three_callers_hear_places_1_2_3_and_keep_them(
             ours = [ch for ch in order if ch in channels]
             return ours if len(ours) == len(channels) else None
 
-        assert await wait_for(in_queue, 10, 0.1) == channels
+        assert await until(in_queue, 10) == channels
         loops = sum(1 for p in heard[channels[0]] if p == "queue-position")
         assert loops == 1, "no news, no repeated announcement"
         # supervisors see the same line through the API (masked numbers)
@@ -238,7 +228,7 @@ async def test_callback_offered_accepted_and_the_citizen_is_connected(
     # the dispatcher calls back, the citizen presses 1 and reaches the agent
     ev = await answered
     assert ev.get("Topic") == "complaint"
-    done = await wait_for(lambda: _status(store, req.id, CallbackStatus.CONNECTED))
+    done = await until(lambda: _status(store, req.id, CallbackStatus.CONNECTED))
     assert done.attempts == 1
 
 
@@ -257,7 +247,7 @@ async def test_no_answer_is_retried_then_failed(
         id="noanswer", queue=QUEUE, hotline="1111", number="0898765439",  # 9: never answers
         arrived_at=now - 60, requested_at=now - 50,
     ))  # fmt: skip
-    failed = await wait_for(lambda: _status(store, "noanswer", CallbackStatus.FAILED), 40)
+    failed = await until(lambda: _status(store, "noanswer", CallbackStatus.FAILED), 40)
     assert failed.attempts == 2
     assert failed.last_result in ("no-answer", "failed")
     claims = [h for h in failed.history if h.get("event") == "claimed"]
@@ -286,9 +276,7 @@ async def test_restart_with_pending_callbacks_loses_none(
     try:
         await ami.action("QueuePause", Interface=member, Queue=QUEUE, Paused="false")
         for i in range(2):
-            req = await wait_for(
-                lambda i=i: _status(store, f"kept{i}", CallbackStatus.CONNECTED), 60
-            )
+            req = await until(lambda i=i: _status(store, f"kept{i}", CallbackStatus.CONNECTED), 60)
             assert req.attempts == 1
     finally:
         await second.stop()
@@ -335,7 +323,7 @@ async def test_the_agent_is_held_for_the_callback_while_the_citizen_is_rung(
     first = await asyncio.wait_for(answered.get(), 40)
     assert first == "callback"  # the citizen called back, not the live caller
     assert ("1", "ivr-callback:held") in pauses  # because the agent was held for them
-    req = await wait_for(lambda: _status(store, "held", CallbackStatus.CONNECTED), 10)
+    req = await until(lambda: _status(store, "held", CallbackStatus.CONNECTED), 10)
     assert req.attempts == 1
     assert pauses[-1][0] == "0" or ("0", "") in pauses  # the agent went back to work
     second = await asyncio.wait_for(answered.get(), 40)
@@ -376,7 +364,7 @@ async def test_two_instances_place_each_callback_once(
         for member in quiet_queue:
             await ami.action("QueuePause", Interface=member, Queue=QUEUE, Paused="false")
         for n in range(3):
-            await wait_for(lambda n=n: _status(store, f"once{n}", CallbackStatus.CONNECTED), 60)
+            await until(lambda n=n: _status(store, f"once{n}", CallbackStatus.CONNECTED), 60)
         # both dispatchers look again (a second placement would show now)
         after = [a.dispatcher.ticks for a in apps]
         await until(

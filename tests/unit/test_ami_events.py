@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 import pytest
 
@@ -30,6 +31,7 @@ from ivr.ami.events import (
     parse_float,
     parse_int,
 )
+from ivr.ami.readers import FieldReader
 
 PHONE = "0812345678"
 
@@ -338,3 +340,37 @@ def test_events_are_frozen() -> None:
     e = parse_event(ev("Hangup", Cause="16"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         e.timestamp = 1.0  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------ declared once
+
+
+def test_every_declared_field_is_read_from_its_header() -> None:
+    """The parser is derived from the records: each field's header fills that field."""
+    renamed = {"cause_txt": "Cause-txt", "paused_reason": "PausedReason"}
+    samples: dict[object, tuple[str, object]] = {
+        str: ("x", "x"),
+        int | None: ("7", 7),
+        float | None: ("1.5", 1.5),
+        bool | None: ("yes", True),
+    }
+    for name in known_event_names():
+        cls = type(parse_event({"Event": name}))
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if f.name == "raw":
+                continue
+            header = renamed.get(f.name, f.name.replace("_", ""))
+            text, value = samples[hints[f.name]]
+            e = parse_event({"Event": name, header.upper(): text})
+            assert getattr(e, f.name) == value, (name, f.name)
+
+
+def test_a_field_type_with_no_reader_is_refused_at_declaration() -> None:
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class Odd(AmiEvent):
+        EVENT: typing.ClassVar[str] = "Odd"
+        items: list[str] = dataclasses.field(default_factory=list)
+
+    with pytest.raises(TypeError, match=r"Odd\.items"):
+        FieldReader.of(Odd)

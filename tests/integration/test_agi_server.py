@@ -14,6 +14,9 @@ import pytest
 from ivr.agi.call import AgiCall
 from ivr.agi.server import AgiServer
 from ivr.agi.types import AgiError, CallHangup
+from tests.until import until
+
+pytestmark = pytest.mark.network
 
 Responder = Callable[[str], Awaitable[list[str] | None]]
 
@@ -121,14 +124,6 @@ def make_server(routes: dict[str, Callable[[AgiCall], Awaitable[None]]], **kw: A
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:
     got = getattr(record, "fields", None)
     return got if isinstance(got, dict) else {}
-
-
-async def wait_for(cond: Callable[[], bool], limit: float = 5.0) -> None:
-    deadline = time.monotonic() + limit
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
 
 
 # -- routing and the call facade ------------------------------------------------------------
@@ -345,7 +340,7 @@ async def test_connection_closed_mid_call_is_hangup() -> None:
         await reader.readline()
         writer.close()
         await writer.wait_closed()
-        await wait_for(lambda: srv.active_calls == 0 and srv.stats["calls_started"] == 1)
+        await until(lambda: srv.active_calls == 0 and srv.stats["calls_started"] == 1)
     assert events == ["hangup"]
     assert srv.stats["calls_failed"] == 0
 
@@ -440,7 +435,7 @@ async def test_flood_of_bad_connections_does_not_disturb_real_calls() -> None:
         bad_done = asyncio.gather(*bad)
         good_cmds = await asyncio.gather(*good)
         await bad_done
-        await wait_for(lambda: srv.stats["accepted"] == 1020 and not srv._connections, 60.0)
+        await until(lambda: srv.stats["accepted"] == 1020 and not srv._connections, 60.0)
         stop.set()
         await tick
 
@@ -479,7 +474,7 @@ async def test_rejections_are_logged_with_a_rate_limit(caplog: pytest.LogCapture
     async with running(make_server({}, allow=["10.0.0.0/8"])) as srv:
         for _ in range(8):
             await _bad_client(srv.bound_port, "garbage", hold=2.0)
-        await wait_for(lambda: srv.stats["rejected"] == 8)
+        await until(lambda: srv.stats["rejected"] == 8)
     rejected = [r for r in caplog.records if "rejected" in r.getMessage()]
     assert [r.levelno for r in rejected] == [logging.WARNING] * 5 + [logging.DEBUG] * 3
     assert record_fields(rejected[0])["peer"].startswith("127.0.0.1:")
@@ -564,7 +559,7 @@ async def test_max_calls_refuses_with_ivr_error() -> None:
 
     async with running(make_server({"r": slow}, max_calls=1)) as srv:
         first = asyncio.create_task(fake_asterisk(srv.bound_port, "r"))
-        await wait_for(lambda: srv.active_calls == 1)
+        await until(lambda: srv.active_calls == 1)
         second = await fake_asterisk(srv.bound_port, "r")
         release.set()
         await first
@@ -585,7 +580,7 @@ async def test_graceful_close_lets_an_active_call_finish() -> None:
     await server.start()
     port = server.bound_port
     client = asyncio.create_task(fake_asterisk(port, "r", delay=0.3))
-    await wait_for(lambda: server.active_calls == 1)
+    await until(lambda: server.active_calls == 1)
     closing = asyncio.create_task(server.close(grace=5.0))
     await asyncio.sleep(0.05)
     with pytest.raises(OSError):  # no longer accepting
@@ -609,7 +604,7 @@ async def test_close_cancels_calls_after_the_grace_period() -> None:
     server = make_server({"r": route})
     await server.start()
     client = asyncio.create_task(fake_asterisk(server.bound_port, "r", respond=respond))
-    await wait_for(lambda: server.active_calls == 1)
+    await until(lambda: server.active_calls == 1)
     started = time.monotonic()
     await server.close(grace=0.2)
     assert time.monotonic() - started < 2.0

@@ -1,4 +1,11 @@
-"""AmiClient against a small fake AMI server speaking the real text protocol."""
+"""AmiClient against a small fake AMI server speaking the real text protocol.
+
+Loopback sockets only (no Asterisk). No assertion waits on a fixed sleep: each test
+waits for the event or condition it needs (``until``, ``wait_event``, an
+``asyncio.Event``) with a generous deadline, so a slow timer only makes it slower.
+What must *not* happen (a reconnect) is watched with ``stays`` over a window of
+loop time many reconnect periods long: a late timer only lengthens the watch.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +18,22 @@ from typing import Any
 import pytest
 
 from ivr.ami.client import AmiClient, AmiError, AmiReplyLost, AmiTimeout
-from ivr.ami.events import AnyEvent, Hangup, OriginateResponse, QueueCallerJoin, UnknownEvent
+from ivr.ami.events import (
+    AnyEvent,
+    FullyBooted,
+    Hangup,
+    OriginateResponse,
+    QueueCallerJoin,
+    UnknownEvent,
+)
+from tests.until import until
+
+pytestmark = pytest.mark.network
 
 EOL = b"\r\n"
+#: Deadline for anything that should happen at once on loopback, even on a loaded machine.
+DEADLINE_S = 10.0
+RECONNECT_S = 0.05
 Block = dict[str, str]
 Reply = Callable[[Block], list[Block] | None]
 
@@ -166,9 +186,9 @@ async def fake() -> AsyncIterator[FakeAmi]:
 
 def make_client(fake: FakeAmi, **kw: Any) -> AmiClient:
     opts: dict[str, Any] = {
-        "reconnect_timeout": 0.05,
-        "action_timeout": 2.0,
-        "connect_timeout": 2.0,
+        "reconnect_timeout": RECONNECT_S,
+        "action_timeout": DEADLINE_S,
+        "connect_timeout": DEADLINE_S,
     }
     opts.update(kw)
     secret = opts.pop("secret", "good")
@@ -183,11 +203,18 @@ async def client(fake: FakeAmi) -> AsyncIterator[AmiClient]:
     await ami.close()
 
 
-async def eventually(check: Callable[[], bool], within: float = 2.0) -> None:
-    """Poll ``check`` until it holds (some conditions have no event to wait on)."""
-    async with asyncio.timeout(within):
-        while not check():  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
+async def stays(check: Callable[[], bool], periods: int = 20) -> None:
+    """``check`` holds throughout ``periods`` reconnect periods of loop time.
+
+    For what must not happen (a reconnect): measured on the loop's clock, so a
+    sleep that lasts longer than asked only makes the watch longer, never shorter.
+    """
+    loop = asyncio.get_running_loop()
+    end = loop.time() + periods * RECONNECT_S
+    while loop.time() < end:
+        assert check()
+        await asyncio.sleep(0.01)
+    assert check()
 
 
 HANGUP = {
@@ -220,8 +247,7 @@ async def test_bad_login_raises_naming_the_server(fake: FakeAmi) -> None:
     with pytest.raises(AmiError, match=rf"127\.0\.0\.1:{fake.port}.*Authentication failed"):
         await ami.start()
     assert not ami.connected
-    await asyncio.sleep(0.2)  # no reconnect loop keeps hammering the server
-    assert len(fake.actions("Login")) == 1
+    await stays(lambda: len(fake.actions("Login")) == 1)  # no reconnect loop hammers the server
 
 
 async def test_no_answer_to_login_times_out(fake: FakeAmi) -> None:
@@ -294,7 +320,7 @@ async def test_originate_returns_action_id_and_the_response_event_is_dispatched(
     seen: list[AnyEvent] = []
     client.subscribe(OriginateResponse, seen.append)
     waiting = asyncio.ensure_future(
-        client.wait_event(lambda e: isinstance(e, OriginateResponse), 2)
+        client.wait_event(lambda e: isinstance(e, OriginateResponse), DEADLINE_S)
     )
     await asyncio.sleep(0)
     action_id = await client.originate(
@@ -331,7 +357,7 @@ async def test_originate_response_that_overtakes_the_reply_is_still_an_event(
 
     fake.extra["Originate"] = event_first
     waiting = asyncio.ensure_future(
-        client.wait_event(lambda e: isinstance(e, OriginateResponse), 2)
+        client.wait_event(lambda e: isinstance(e, OriginateResponse), DEADLINE_S)
     )
     await asyncio.sleep(0)
     action_id = await client.originate("Local/s@sim-caller", "hotlines", "1111")
@@ -360,7 +386,7 @@ async def test_typed_events_reach_subscribers(fake: FakeAmi, client: AmiClient) 
     client.subscribe("*", everything.append)
     await fake.send(HANGUP)
     await fake.send({"Event": "BridgeEnter", "BridgeUniqueid": "b1"})
-    await eventually(lambda: len(everything) == 2)
+    await until(lambda: len(everything) == 2, DEADLINE_S)
     assert isinstance(got[0], Hangup) and got[0].cause == 16
     assert isinstance(everything[1], UnknownEvent) and everything[1].name == "BridgeEnter"
 
@@ -377,9 +403,9 @@ async def test_a_raising_sync_handler_does_not_drop_the_connection(
     client.subscribe("Hangup", got.append)
     with caplog.at_level(logging.ERROR, logger="ivr.ami"):
         await fake.send(HANGUP)
-        await eventually(lambda: len(got) == 1)
+        await until(lambda: len(got) == 1, DEADLINE_S)
         await fake.send({**HANGUP, "Uniqueid": "1718000000.43"})
-        await eventually(lambda: len(got) == 2)
+        await until(lambda: len(got) == 2, DEADLINE_S)
     assert client.connected and client.logins == 1 and fake.logins == 1
     failures = [r for r in caplog.records if r.getMessage() == "AMI event handler failed"]
     assert len(failures) == 2
@@ -397,7 +423,7 @@ async def test_an_async_handler_exception_is_logged(
     client.subscribe("Hangup", broken)
     with caplog.at_level(logging.ERROR, logger="ivr.ami"):
         await fake.send(HANGUP)
-        await eventually(lambda: "async handler bug" in caplog.text)
+        await until(lambda: "async handler bug" in caplog.text, DEADLINE_S)
     record = next(r for r in caplog.records if r.exc_info)
     assert record.fields["event"] == "Hangup"  # type: ignore[attr-defined]
     assert client.connected
@@ -419,7 +445,7 @@ async def test_async_handlers_are_cancelled_on_close(fake: FakeAmi) -> None:
 
     ami.subscribe(QueueCallerJoin, slow)
     await fake.send({"Event": "QueueCallerJoin", "Queue": "q1", "Position": "1", "Count": "1"})
-    await asyncio.wait_for(started.wait(), 2)
+    await asyncio.wait_for(started.wait(), DEADLINE_S)
     await ami.close()
     assert cancelled.is_set() and not ami.connected
 
@@ -429,7 +455,7 @@ async def test_unsubscribe(fake: FakeAmi, client: AmiClient) -> None:
     stop = client.subscribe("Hangup", got.append)
     stop()
     await fake.send(HANGUP)
-    await client.wait_event(lambda e: isinstance(e, Hangup), 2)
+    await client.wait_event(lambda e: isinstance(e, Hangup), DEADLINE_S)
     assert got == []
 
 
@@ -447,10 +473,10 @@ async def test_garbage_from_the_server_does_not_crash_the_client(
     await fake.send(b"Response: Success\r\nActionID: nobody-asked\r\n\r\n")
     await fake.send(b"Event: Hangup\r\nCause: 16\r\nCause: 17\r\n\r\n")
     await fake.send(b"Event: \r\n\r\n")
-    join = await client.wait_event(lambda e: isinstance(e, QueueCallerJoin), 2)
+    join = await client.wait_event(lambda e: isinstance(e, QueueCallerJoin), DEADLINE_S)
     assert isinstance(join, QueueCallerJoin) and join.position is None and join.count is None
     await fake.send(HANGUP)
-    hangup = await client.wait_event(lambda e: e.get("Uniqueid") == HANGUP["Uniqueid"], 2)
+    hangup = await client.wait_event(lambda e: e.get("Uniqueid") == HANGUP["Uniqueid"], DEADLINE_S)
     assert isinstance(hangup, Hangup) and hangup.cause == 16
     assert client.connected and fake.logins == 1
     assert (await client.action("Ping"))["Ping"] == "Pong"  # type: ignore[call-overload]
@@ -473,18 +499,17 @@ async def test_reconnect_runs_the_connect_hook_again(fake: FakeAmi) -> None:
     try:
         assert calls == [5]  # start() returns after the first resync
         await fake.drop()
-        await eventually(lambda: not ami.connected, 1)
-        await eventually(lambda: len(calls) == 2)
+        await until(lambda: not ami.connected, DEADLINE_S)
+        await until(lambda: len(calls) == 2, DEADLINE_S)
         assert ami.connected and ami.logins == 2 and fake.logins == 2
         got: list[AnyEvent] = []
         ami.subscribe("Hangup", got.append)
         await fake.send(HANGUP)
-        await eventually(lambda: len(got) == 1)
+        await until(lambda: len(got) == 1, DEADLINE_S)
     finally:
         await ami.close()
     await fake.drop()
-    await asyncio.sleep(0.2)
-    assert fake.logins == 2  # closed for good: no reconnect after close()
+    await stays(lambda: fake.logins == 2)  # closed for good: no reconnect after close()
 
 
 async def test_rejected_relogin_keeps_retrying_until_credentials_work(
@@ -502,11 +527,11 @@ async def test_rejected_relogin_keeps_retrying_until_credentials_work(
         fake.secret = "rotated"
         with caplog.at_level(logging.ERROR, logger="ivr.ami"):
             await fake.drop()
-            await eventually(lambda: len(fake.actions("Login")) >= 3)
+            await until(lambda: len(fake.actions("Login")) >= 3, DEADLINE_S)
         assert not ami.connected and "AMI login failed" in caplog.text
         fake.secret = "good"
-        await eventually(lambda: ami.connected)
-        await eventually(lambda: resyncs == [1, 2])
+        await until(lambda: ami.connected, DEADLINE_S)
+        await until(lambda: resyncs == [1, 2], DEADLINE_S)
     finally:
         await ami.close()
 
@@ -516,7 +541,7 @@ async def test_raw_traffic_is_not_logged(
 ) -> None:
     with caplog.at_level(logging.DEBUG):
         await fake.send(HANGUP)
-        await client.wait_event(lambda e: isinstance(e, Hangup), 2)
+        await client.wait_event(lambda e: isinstance(e, Hangup), DEADLINE_S)
         await client.originate("PJSIP/0812345678@trunk", "callback", "s")
     assert "0812345678" not in caplog.text
 
@@ -545,33 +570,40 @@ async def test_hook_added_while_connected_runs_now(client: AmiClient) -> None:
         ran.set()
 
     client.add_connect_hook(hook)
-    await asyncio.wait_for(ran.wait(), 2)
+    await asyncio.wait_for(ran.wait(), DEADLINE_S)
 
 
 async def test_pending_action_fails_on_close(fake: FakeAmi) -> None:
-    ami = make_client(fake, action_timeout=5)
+    ami = make_client(fake, action_timeout=60)
     await ami.start()
     pending = asyncio.ensure_future(ami.action("Silent"))
-    await eventually(lambda: bool(fake.actions("Silent")))
+    await until(lambda: bool(fake.actions("Silent")), DEADLINE_S)
     await ami.close()
     with pytest.raises(AmiError):
-        await asyncio.wait_for(pending, 1)
+        await asyncio.wait_for(pending, DEADLINE_S)
 
 
 async def test_an_action_cut_off_by_a_lost_connection_fails_and_is_not_sent_again(
     fake: FakeAmi,
 ) -> None:
-    ami = make_client(fake, action_timeout=5)
+    ami = make_client(fake, action_timeout=60)
     await ami.start()
     try:
         pending = asyncio.ensure_future(ami.action("Silent", Channel="PJSIP/0812345678@pstn"))
-        await eventually(lambda: bool(fake.actions("Silent")))
+        await until(lambda: bool(fake.actions("Silent")), DEADLINE_S)
+        rebooted = asyncio.ensure_future(
+            ami.wait_event(lambda e: isinstance(e, FullyBooted), DEADLINE_S)
+        )
+        await asyncio.sleep(0)  # the waiter is registered before the connection drops
         await fake.drop()  # Asterisk goes away before replying
         with pytest.raises(AmiReplyLost, match="not sent again"):
-            await asyncio.wait_for(pending, 1)
-        await eventually(lambda: fake.logins == 2)  # reconnected and logged in again
+            await asyncio.wait_for(pending, DEADLINE_S)
+        # panoramisk re-sends its awaiting actions when FullyBooted arrives after the
+        # new login; the Ping, sent after that on the same connection, is answered
+        # only once the server has read anything re-sent before it.
+        await rebooted
+        assert fake.logins == 2  # reconnected and logged in again
         await ami.action("Ping")  # the new connection works
-        await asyncio.sleep(0.2)
         assert len(fake.actions("Silent")) == 1  # panoramisk would have sent it again
     finally:
         await ami.close()

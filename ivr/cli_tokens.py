@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
-from .config import load_settings
-from .store.client import redis_client
-from .store.tokens import ROLES, TokenStore
+from ivr.config import load_settings
+from ivr.store.client import redis_client
+from ivr.store.tokens import ROLES, TokenStore
 
 
 def _run(args: argparse.Namespace, action: Callable[[TokenStore], Awaitable[int]]) -> int:

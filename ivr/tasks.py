@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from .log import fields
+from ivr.log import fields
 
 CANCEL_TIMEOUT_S = 5.0
 

@@ -12,8 +12,8 @@ from collections.abc import Collection
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
-from ..store.tokens import ROLES, Role, TokenInfo, TokenStore
-from .errors import Forbidden, Unauthorized
+from ivr.api.errors import Forbidden, Unauthorized
+from ivr.store.tokens import ROLES, Role, TokenInfo, TokenStore
 
 TOKEN_INFO = web.RequestKey("token_info", TokenInfo)
 

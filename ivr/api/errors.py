@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from redis.exceptions import RedisError
 
-from ..log import api_log, fields
+from ivr.log import api_log, fields
 
 
 class ApiError(Exception):

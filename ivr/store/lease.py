@@ -21,8 +21,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from ..log import fields, store_log
-from . import keys
+from ivr.log import fields, store_log
+from ivr.store import keys
 
 # KEYS[1] lease key; ARGV[1] instance id; ARGV[2] ttl (ms)
 _RENEW = """

@@ -14,8 +14,8 @@ from typing import Any, Literal, get_args
 
 from redis.asyncio import Redis
 
-from ..log import fields, store_log
-from . import keys
+from ivr.log import fields, store_log
+from ivr.store import keys
 
 Role = Literal["supervisor", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)

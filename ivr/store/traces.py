@@ -9,9 +9,9 @@ from collections import deque
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from ..log import fields, store_log
-from ..trace import CallTrace
-from . import keys
+from ivr.log import fields, store_log
+from ivr.store import keys
+from ivr.trace import CallTrace
 
 #: Traces kept in memory while Redis is away, at most (the oldest go first, counted).
 BACKLOG_MAX = 10_000

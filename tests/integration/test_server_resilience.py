@@ -18,9 +18,8 @@ from ivr.app import HotlineApp
 from ivr.sandbox.pbx import Sandbox
 from ivr.store.client import redis_client
 from ivr.store.traces import TraceStore
+from tests.integration.test_menu_calls import edit_hotline
 from tests.until import until
-
-from .test_menu_calls import edit_hotline
 
 pytestmark = pytest.mark.sandbox
 

@@ -1,4 +1,4 @@
-"""The call controller: walks a hotline's menus with a caller, then hands the call back.
+"""The menu engine: walks a hotline's menus with a caller, then hands the call back.
 
 Flow of one call:
 

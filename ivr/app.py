@@ -38,7 +38,6 @@ from ivr.lineup.live import LiveQueues
 from ivr.lineup.places import place_of
 from ivr.lineup.view import new_caller_estimate
 from ivr.log import fields, server_log
-from ivr.menus.hours import BusinessHours
 from ivr.queues.state import QueueState
 from ivr.store.callbacks import CallbackStore
 from ivr.store.client import redis_client
@@ -106,7 +105,7 @@ class HotlineApp:
                 max_attempts=s.callback_max_attempts,
                 tick_s=s.callback_tick_s,
                 wrapup_s=s.queue_wrapup_s,
-                hours_for_queue=self.hours_for_queue,
+                hours_for_queue=self.registry.hours_for_queue,
                 caller_id_for_hotline=self.caller_id_for_hotline,
                 reserve_agent=s.callback_reserve_agent,
             ),
@@ -116,7 +115,7 @@ class HotlineApp:
             WaitingStore(self.redis),
             self.live.queues,
             self.callbacks.pending,
-            CallbackOffer(self.callbacks, self.hours_for_queue),
+            CallbackOffer(self.callbacks, self.registry.hours_for_queue),
             self.wait_settings,
         )
         self.agi = AgiServer(
@@ -132,18 +131,9 @@ class HotlineApp:
         )
         self._http: web.AppRunner | None = None
         self._running: contextlib.AsyncExitStack | None = None
-        self._reloading: asyncio.Task[None] | None = None
-        self._reload_again = False
         self._stopping = asyncio.Event()
 
     # -- what the parts ask of each other -------------------------------------------
-    def hours_for_queue(self, queue: str) -> BusinessHours | None:
-        """The business hours of the first hotline that hands calls to ``queue``."""
-        for hotline in self.registry.hotlines.values():
-            if queue in hotline.queues:
-                return hotline.hours
-        return None
-
     def caller_id_for_hotline(self, hotline: str) -> str | None:
         return self.settings.callback_caller_id or hotline or None
 
@@ -174,7 +164,7 @@ class HotlineApp:
             resource(self._connect_ami),
             resource(stop=self.dispatcher.close),
             resource(stop=self._last_traces),
-            background(self._flush_traces, "trace writer"),
+            background(self.traces.flush_forever, "trace writer"),
             background(self.dispatcher.run, "callback dispatcher"),
             resource(self.agi.start, lambda: self.agi.close(grace)),
             resource(self._serving),
@@ -207,36 +197,16 @@ class HotlineApp:
         return self.registry.reload()
 
     async def _load_hotlines(self) -> None:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._on_sighup)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.registry.request_reload)
         self.reload()
         if not self.registry.hotlines:
             server_log.warning("no valid hotline loaded: every call goes to its fallback queue")
-        queues = {q for h in self.registry.hotlines.values() for q in h.queues}
-        for problem in unknown_queue_tables(self.settings, queues):
+        for problem in unknown_queue_tables(self.settings, self.registry.queues()):
             server_log.warning("settings ignored", extra=fields(problem=problem))
-
-    def _on_sighup(self) -> None:
-        """Reload off the event loop, one reload at a time; a SIGHUP during a reload
-        asks for one more once it ends (the files may have changed since it read them)."""
-        if self._reloading is not None and not self._reloading.done():
-            self._reload_again = True
-            return
-        self._reloading = asyncio.create_task(self._reload_in_thread())
-
-    async def _reload_in_thread(self) -> None:
-        while True:
-            self._reload_again = False
-            try:
-                await asyncio.to_thread(self.reload)
-            except Exception:
-                server_log.exception("hotline reload failed")
-            if not self._reload_again:
-                return
 
     async def _stop_reloads(self) -> None:
         asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-        if self._reloading is not None:
-            await asyncio.gather(self._reloading, return_exceptions=True)
+        await self.registry.wait_reloads()
 
     # -- the other resources --------------------------------------------------------
     async def _connect_ami(self) -> None:
@@ -244,12 +214,6 @@ class HotlineApp:
             await self.ami.start()
         except Exception as e:  # Asterisk may come later: panoramisk reconnects
             server_log.warning("AMI not connected yet", extra=fields(error=str(e)))
-
-    async def _flush_traces(self, every_s: float = 2.0) -> None:
-        """Write the traces kept in memory while Redis was away, once it is back."""
-        while True:
-            await asyncio.sleep(every_s)
-            await self.traces.flush_pending()
 
     async def _last_traces(self) -> None:
         await self.saver.wait(timeout_s=5.0)

@@ -86,6 +86,14 @@ def _port_open(host: str, port: int, timeout: float = 0.3) -> bool:
     return False
 
 
+def _redis_ready(host: str, port: int) -> bool:
+    """Redis answers PING with PONG (not -LOADING while it reads its append-only file)."""
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1) as sock:
+        sock.sendall(b"PING\r\n")
+        return sock.recv(64).startswith(b"+PONG")
+    return False
+
+
 def _wait_closed(host: str, port: int, within_s: float) -> bool:
     deadline = time.monotonic() + within_s
     while _port_open(host, port):
@@ -326,8 +334,8 @@ class Sandbox:
         _run(["redis-server", "--bind", host, "--port", str(port), "--daemonize", "yes",
               "--dir", str(data), "--pidfile", str(self.s.run_dir / "redis.pid"),
               "--logfile", str(data / "redis.log"), "--appendonly", "yes"])  # fmt: skip
-        deadline = time.monotonic() + 10
-        while not _port_open(host, port):
+        deadline = time.monotonic() + 30
+        while not _redis_ready(host, port):  # listening, and done loading its data
             if time.monotonic() > deadline:
                 raise SandboxError(f"redis did not start on {host}:{port} — see {data}/redis.log")
             time.sleep(0.05)

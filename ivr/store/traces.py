@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import deque
@@ -65,6 +66,13 @@ class TraceStore:
             self._backlog.popleft()
         store_log.info("traces kept in memory saved", extra=fields(count=len(waiting)))
         return len(waiting)
+
+    async def flush_forever(self, every_s: float = 2.0) -> None:
+        """Write the traces kept in memory while Redis was away, once it is back
+        (a background task for the server's life)."""
+        while True:
+            await asyncio.sleep(every_s)
+            await self.flush_pending()
 
     async def _write(self, traces: list[CallTrace]) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

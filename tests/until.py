@@ -11,12 +11,18 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-Condition = Callable[[], bool] | Callable[[], Awaitable[bool]]
+# Any result counts by its truth. (Two callables, not one: a lambda with a default
+# argument, ``lambda i=i: ...``, cannot be checked against a single callable type.)
+Condition = Callable[[], object] | Callable[[], Awaitable[object]]
 
 
-async def until(cond: Condition, within: float = 30.0, what: str = "", every: float = 0.05) -> None:
-    """Return as soon as ``cond()`` is true; fail after ``within`` seconds."""
+async def until(cond: Condition, within: float = 30.0, what: str = "", every: float = 0.05) -> Any:
+    """Return ``cond()``'s result (awaited) as soon as it is true; fail after ``within`` seconds.
+
+    The result is ``Any``: a caller that uses it annotates the variable it assigns.
+    """
     deadline = time.monotonic() + within
     while True:
         result = cond()

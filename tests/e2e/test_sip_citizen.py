@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from ivr.ami.events import QueueCallerJoin
+from ivr.ami.client import AmiClient
+from ivr.ami.events import AnyEvent, QueueCallerJoin
 from ivr.app import HotlineApp
+from ivr.config import Settings
+from ivr.store.traces import TraceStore
 from tests.until import until
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.sip]
@@ -22,7 +26,9 @@ AGENT_PHONE = Path(__file__).resolve().parents[2] / "deploy" / "sandbox" / "sipp
 DTMF = Path("/usr/share/sip-tester")
 
 
-def citizen_call(settings, cwd: Path, digit: str = "2"):  # type: ignore[no-untyped-def]
+def citizen_call(
+    settings: Settings, cwd: Path, digit: str = "2"
+) -> Awaitable[asyncio.subprocess.Process]:
     """The citizen's phone; it stays in the queue until Asterisk hangs up."""
     return asyncio.create_subprocess_exec(
         "sipp", f"127.0.0.1:{settings.sip_port}",
@@ -37,13 +43,15 @@ def citizen_call(settings, cwd: Path, digit: str = "2"):  # type: ignore[no-unty
 
 @pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp (Debian sip-tester) missing")
 async def test_sip_caller_presses_2_and_reaches_the_complaint_queue(
-    app: HotlineApp, ami, traces, settings, tmp_path: Path
+    app: HotlineApp, ami: AmiClient, traces: TraceStore, settings: Settings, tmp_path: Path
 ) -> None:
     joins: list[QueueCallerJoin] = []
     ami.subscribe(QueueCallerJoin, joins.append)
     started = time.time()
     proc = await citizen_call(settings, tmp_path)
-    sip_joins = lambda: [j for j in joins if j.channel.startswith("PJSIP/anonymous")]  # noqa: E731
+    sip_joins: Callable[[], list[QueueCallerJoin]] = lambda: [  # noqa: E731
+        j for j in joins if j.channel.startswith("PJSIP/anonymous")
+    ]
     await until(sip_joins, within=90.0, what="the SIP citizen in a queue")
     await ami.action("Hangup", Channel=sip_joins()[0].channel)  # the citizen leaves the line
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
@@ -60,7 +68,7 @@ async def test_sip_caller_presses_2_and_reaches_the_complaint_queue(
     assert any(j.queue == "complaint" and j.channel == t.channel for j in joins)
 
 
-async def _agent1_status(ami) -> str:  # type: ignore[no-untyped-def]
+async def _agent1_status(ami: AmiClient) -> str:
     reply = await ami.action("QueueStatus", Queue="complaint", Member="PJSIP/agent1")
     for item in reply if isinstance(reply, list) else []:
         if item.get("Event") == "QueueMember" and item.get("Location") == "PJSIP/agent1":
@@ -70,7 +78,7 @@ async def _agent1_status(ami) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp (Debian sip-tester) missing")
 async def test_a_sip_phone_at_agent1_is_qualified_and_answers_the_citizen(
-    app: HotlineApp, ami, settings, tmp_path: Path
+    app: HotlineApp, ami: AmiClient, settings: Settings, tmp_path: Path
 ) -> None:
     """Nobody at 127.0.0.1:5101: agent1 is unavailable (qualify). A SIP phone there
     answers the OPTIONS, becomes available, and takes the citizen's call."""
@@ -78,7 +86,7 @@ async def test_a_sip_phone_at_agent1_is_qualified_and_answers_the_citizen(
     while await _agent1_status(ami) != "5":  # AST_DEVICE_UNAVAILABLE
         assert time.monotonic() < deadline, "agent1 shows available with no phone there"
         await asyncio.sleep(0.5)
-    connects: list[object] = []
+    connects: list[AnyEvent] = []
     ami.subscribe(
         "AgentConnect",
         lambda e: connects.append(e) if e.get("Interface") == "PJSIP/agent1" else None,
@@ -96,7 +104,7 @@ async def test_a_sip_phone_at_agent1_is_qualified_and_answers_the_citizen(
         proc = await citizen_call(settings, tmp_path)
         await until(lambda: connects, within=90.0, what="agent1's phone answering the citizen")
         # the agent's phone waits for a BYE: the citizen ends the call from Asterisk
-        await ami.action("Hangup", Channel=connects[0].get("Channel"))  # type: ignore[attr-defined]
+        await ami.action("Hangup", Channel=connects[0].get("Channel"))
         out, _ = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
         assert len(connects) == 1  # the SIP phone answered the citizen

@@ -11,6 +11,7 @@ import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol, TypedDict, Unpack
 
 import pytest
 from redis.asyncio import Redis
@@ -93,16 +94,33 @@ def traces(redis: Redis, settings: Settings) -> TraceStore:
     return TraceStore(redis, settings.trace_ttl_s)
 
 
-SimCaller = Callable[..., "object"]
+class SimCallOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`ivr.sandbox.simcall.sim_call`."""
+
+    caller: str
+    delay: float
+    listen_only: bool
+    limit_s: float
+    context: str
+    keep: bool
+    until: Callable[[SimCall], bool] | None
+
+
+class SimCaller(Protocol):
+    """The ``call`` fixture: ``await call(number, press, **options)``."""
+
+    async def __call__(
+        self, number: str, press: str = "", **kw: Unpack[SimCallOptions]
+    ) -> SimCall: ...
 
 
 @pytest.fixture
-def call(ami: AmiClient, traces: TraceStore):  # type: ignore[no-untyped-def]
+def call(ami: AmiClient, traces: TraceStore) -> SimCaller:
     """``await call("1111", "2", ...)``: a simulated citizen (see ivr.sandbox.simcall)."""
 
-    async def _call(number: str, press: str = "", **kw: object) -> SimCall:
+    async def _call(number: str, press: str = "", **kw: Unpack[SimCallOptions]) -> SimCall:
         kw.setdefault("limit_s", 90.0)
-        return await sim_call(ami, traces, number, press, **kw)  # type: ignore[arg-type]
+        return await sim_call(ami, traces, number, press, **kw)
 
     return _call
 

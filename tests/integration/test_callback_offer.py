@@ -14,7 +14,7 @@ from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.calls.offer import CallbackOffer, opening_prompts
 from ivr.lineup.view import WaitView
 from ivr.menus.hours import BusinessHours, Window
-from ivr.store.callbacks import CallbackStore
+from ivr.store.callbacks import CallbackStore, CreateResult
 from tests.scripted import ScriptedCall
 
 pytestmark = pytest.mark.redis
@@ -25,7 +25,9 @@ BKK = ZoneInfo("Asia/Bangkok")
 VIEW = WaitView(place=3, estimate_s=400.0, position=2, ringing=False)
 
 
-def offer(store: CallbackStore, hours: BusinessHours | None = None, now: float | None = None):  # type: ignore[no-untyped-def]
+def offer(
+    store: CallbackStore, hours: BusinessHours | None = None, now: float | None = None
+) -> CallbackOffer:
     clock = (lambda: now) if now is not None else time.time
     return CallbackOffer(store, lambda q: hours, clock=clock)
 
@@ -99,7 +101,7 @@ async def test_after_closing_the_citizen_hears_the_next_opening(redis_clean: Red
 
 
 class UnavailableStore(CallbackStore):
-    async def create(self, req: CallbackRequest):  # type: ignore[no-untyped-def, override]
+    async def create(self, req: CallbackRequest) -> CreateResult:
         raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
 

@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from ivr.ami.client import AmiClient
 from ivr.app import HotlineApp
+from ivr.config import Settings
+from ivr.sandbox.pbx import Sandbox
 from ivr.sandbox.simcall import SimCall
+from ivr.store.traces import TraceStore
+from tests.integration.conftest import SimCaller
 
 pytestmark = pytest.mark.sandbox
 
@@ -43,7 +48,7 @@ QUICK = (
     ],
 )
 async def test_digits_reach_the_expected_queue(
-    app: HotlineApp, call, press: str, queue: str, topic: str, path: list[str]
+    app: HotlineApp, call: SimCaller, press: str, queue: str, topic: str, path: list[str]
 ) -> None:
     c: SimCall = await call("1111", press)
     assert c.trace is not None
@@ -61,7 +66,7 @@ async def test_digits_reach_the_expected_queue(
 
 
 async def test_information_page_plays_then_returns_to_menu(
-    hotlines_dir: Path, settings, sandbox, call
+    hotlines_dir: Path, settings: Settings, sandbox: Sandbox, call: SimCaller
 ) -> None:
     edit_hotline(hotlines_dir, "1111", *QUICK, ("info: info-services-1111", "info: goodbye"))
     a = HotlineApp(settings)
@@ -82,7 +87,7 @@ async def test_information_page_plays_then_returns_to_menu(
 
 
 async def test_timeouts_replay_the_menu_then_go_to_operator(
-    hotlines_dir: Path, settings, sandbox, call
+    hotlines_dir: Path, settings: Settings, sandbox: Sandbox, call: SimCaller
 ) -> None:
     edit_hotline(hotlines_dir, "1111", *QUICK)
     a = HotlineApp(settings)
@@ -100,7 +105,9 @@ async def test_timeouts_replay_the_menu_then_go_to_operator(
     assert c.queue == "operator"
 
 
-async def test_wrong_digit_says_so_and_the_caller_can_go_on(app: HotlineApp, call) -> None:
+async def test_wrong_digit_says_so_and_the_caller_can_go_on(
+    app: HotlineApp, call: SimCaller
+) -> None:
     c = await call("1111", "72")
     assert c.trace is not None
     assert [s.detail for s in c.trace.steps if s.kind == "invalid"] == ["main 7"]
@@ -109,7 +116,7 @@ async def test_wrong_digit_says_so_and_the_caller_can_go_on(app: HotlineApp, cal
 
 
 async def test_wrong_digits_up_to_the_limit_go_to_operator(
-    hotlines_dir: Path, settings, sandbox, call
+    hotlines_dir: Path, settings: Settings, sandbox: Sandbox, call: SimCaller
 ) -> None:
     edit_hotline(hotlines_dir, "1111", *QUICK)
     a = HotlineApp(settings)
@@ -123,14 +130,14 @@ async def test_wrong_digits_up_to_the_limit_go_to_operator(
     assert c.trace.target == "operator" and c.queue == "operator"
 
 
-async def test_repeat_key_replays_the_menu(app: HotlineApp, call) -> None:
+async def test_repeat_key_replays_the_menu(app: HotlineApp, call: SimCaller) -> None:
     c = await call("1111", "992")
     assert c.trace is not None
     assert c.trace.prompts.count("menu-main-1111") >= 2
     assert c.trace.target == "complaint"
 
 
-async def test_english_menu(app: HotlineApp, call) -> None:
+async def test_english_menu(app: HotlineApp, call: SimCaller) -> None:
     c = await call("1111", "82")
     assert c.trace is not None
     assert ("language", "en") in [(s.kind, s.detail) for s in c.trace.steps]
@@ -139,7 +146,7 @@ async def test_english_menu(app: HotlineApp, call) -> None:
 
 @pytest.mark.parametrize("press", ["h", "3h", "1h", "7h", "2h"])
 async def test_hang_up_at_any_step_still_leaves_a_trace(
-    app: HotlineApp, call, traces, press: str
+    app: HotlineApp, call: SimCaller, traces: TraceStore, press: str
 ) -> None:
     c = await call("1111", press)
     assert c.trace is not None, "the trace must be saved even when the caller hangs up"
@@ -159,7 +166,7 @@ async def test_hang_up_at_any_step_still_leaves_a_trace(
 
 
 async def test_closed_hours_play_the_hours_and_hang_up(
-    hotlines_dir: Path, settings, sandbox, call
+    hotlines_dir: Path, settings: Settings, sandbox: Sandbox, call: SimCaller
 ) -> None:
     # closed every day (a window that has already ended at 00:01)
     edit_hotline(
@@ -180,7 +187,9 @@ async def test_closed_hours_play_the_hours_and_hang_up(
     assert c.hung_up and not c.queue
 
 
-async def test_topic_and_path_travel_to_the_agent(app: HotlineApp, ami, call) -> None:
+async def test_topic_and_path_travel_to_the_agent(
+    app: HotlineApp, ami: AmiClient, call: SimCaller
+) -> None:
     member = "Local/topiccheck@sim-agent/n"
     sip_agents = [f"PJSIP/agent{i}" for i in range(1, 5)]  # nobody answers there
     for a in sip_agents:

@@ -9,17 +9,21 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import aiohttp
 import pytest
 from redis.asyncio import Redis
 
 from ivr.ami.client import AmiClient
+from ivr.ami.events import AGIExecStart
 from ivr.app import HotlineApp
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.config import Settings
+from ivr.sandbox.pbx import Sandbox
 from ivr.store.callbacks import CallbackStore
 from ivr.store.tokens import TokenStore
+from tests.integration.conftest import SimCaller
 from tests.integration.sim import agent_answers
 from tests.until import until
 
@@ -81,12 +85,13 @@ async def add_agent(ami: AmiClient, added: list[str], name: str, paused: bool = 
 def heard_by_channel(ami: AmiClient) -> dict[str, list[str]]:
     heard: dict[str, list[str]] = {}
 
-    def on(e) -> None:  # type: ignore[no-untyped-def]
+    def on(e: AGIExecStart) -> None:
         m = re.search(r"STREAM FILE \"?ivr/([\w-]+)", e.command)
         if m:
             heard.setdefault(e.channel, []).append(m.group(1))
 
-    ami.subscribe("AGIExecStart", on)
+    # subscribed by name, the handler gets the typed AGIExecStart record all the same
+    ami.subscribe("AGIExecStart", on)  # type: ignore[arg-type]
     return heard
 
 
@@ -106,7 +111,7 @@ def places_said(prompts: list[str]) -> list[int]:
 
 
 @pytest.fixture
-async def app_no_offers(settings: Settings, sandbox) -> AsyncIterator[HotlineApp]:  # type: ignore[no-untyped-def]
+async def app_no_offers(settings: Settings, sandbox: Sandbox) -> AsyncIterator[HotlineApp]:
     """The server without callback offers: callers only listen and wait."""
     a = HotlineApp(replace(settings, callback_max_offers=0))
     await a.start()
@@ -117,7 +122,7 @@ async def app_no_offers(settings: Settings, sandbox) -> AsyncIterator[HotlineApp
 
 
 async def test_three_callers_hear_places_1_2_3_and_keep_them(
-    app_no_offers: HotlineApp, ami: AmiClient, call, quiet_queue: list[str]
+    app_no_offers: HotlineApp, ami: AmiClient, call: SimCaller, quiet_queue: list[str]
 ) -> None:
     app = app_no_offers
     heard = heard_by_channel(ami)
@@ -142,8 +147,9 @@ async def test_three_callers_hear_places_1_2_3_and_keep_them(
         # Asterisk's own queue holds them in arrival order after re-entering (asked
         # at a moment when none of them is out for its turn in the queue-wait route)
         async def in_queue() -> list[str] | None:
-            reply = await ami.action("QueueStatus", Queue=QUEUE)
-            entries = [r for r in reply if r.get("Event") == "QueueEntry"]  # type: ignore[union-attr]
+            # QueueStatus is a list action: its reply is a list of entries
+            reply: list[dict[str, str]] = await ami.action("QueueStatus", Queue=QUEUE)  # type: ignore[assignment]
+            entries = [r for r in reply if r.get("Event") == "QueueEntry"]
             order = [e["Channel"] for e in sorted(entries, key=lambda e: int(e["Position"]))]
             ours = [ch for ch in order if ch in channels]
             return ours if len(ours) == len(channels) else None
@@ -172,7 +178,7 @@ async def test_three_callers_hear_places_1_2_3_and_keep_them(
             await ami.action("Hangup", Channel=ch)
 
 
-async def api_get(app: HotlineApp, path: str) -> dict:  # type: ignore[type-arg]
+async def api_get(app: HotlineApp, path: str) -> dict[str, Any]:
     """GET on the server's own HTTP port with a fresh supervisor token."""
     token, _ = await TokenStore(app.redis).create("supervisor", "test")
     assert app._http is not None
@@ -184,12 +190,12 @@ async def api_get(app: HotlineApp, path: str) -> dict:  # type: ignore[type-arg]
         ) as resp,
     ):
         assert resp.status == 200, await resp.text()
-        body: dict = await resp.json()  # type: ignore[type-arg]
+        body: dict[str, Any] = await resp.json()
         return body
 
 
 async def test_pending_callbacks_hold_places(
-    app: HotlineApp, ami: AmiClient, call, quiet_queue: list[str], redis: Redis
+    app: HotlineApp, ami: AmiClient, call: SimCaller, quiet_queue: list[str], redis: Redis
 ) -> None:
     store = CallbackStore(redis)
     now = time.time()
@@ -207,7 +213,7 @@ async def test_pending_callbacks_hold_places(
 
 
 async def test_callback_offered_accepted_and_the_citizen_is_connected(
-    app: HotlineApp, ami: AmiClient, call, quiet_queue: list[str], redis: Redis
+    app: HotlineApp, ami: AmiClient, call: SimCaller, quiet_queue: list[str], redis: Redis
 ) -> None:
     await add_agent(ami, quiet_queue, "cbagent1")
     answered = agent_answers(ami, "callback")
@@ -228,11 +234,13 @@ async def test_callback_offered_accepted_and_the_citizen_is_connected(
     # the dispatcher calls back, the citizen presses 1 and reaches the agent
     ev = await answered
     assert ev.get("Topic") == "complaint"
-    done = await until(lambda: _status(store, req.id, CallbackStatus.CONNECTED))
+    done: CallbackRequest = await until(lambda: _status(store, req.id, CallbackStatus.CONNECTED))
     assert done.attempts == 1
 
 
-async def _status(store: CallbackStore, cb_id: str, status: CallbackStatus):  # type: ignore[no-untyped-def]
+async def _status(
+    store: CallbackStore, cb_id: str, status: CallbackStatus
+) -> CallbackRequest | None:
     req = await store.get(cb_id)
     return req if req is not None and req.status is status else None
 
@@ -247,7 +255,9 @@ async def test_no_answer_is_retried_then_failed(
         id="noanswer", queue=QUEUE, hotline="1111", number="0898765439",  # 9: never answers
         arrived_at=now - 60, requested_at=now - 50,
     ))  # fmt: skip
-    failed = await until(lambda: _status(store, "noanswer", CallbackStatus.FAILED), 40)
+    failed: CallbackRequest = await until(
+        lambda: _status(store, "noanswer", CallbackStatus.FAILED), 40
+    )
     assert failed.attempts == 2
     assert failed.last_result in ("no-answer", "failed")
     claims = [h for h in failed.history if h.get("event") == "claimed"]
@@ -255,7 +265,7 @@ async def test_no_answer_is_retried_then_failed(
 
 
 async def test_restart_with_pending_callbacks_loses_none(
-    settings: Settings, sandbox, ami: AmiClient, quiet_queue: list[str], redis: Redis
+    settings: Settings, sandbox: Sandbox, ami: AmiClient, quiet_queue: list[str], redis: Redis
 ) -> None:
     member = await add_agent(ami, quiet_queue, "cbagent3", paused=True)
     first = HotlineApp(settings)
@@ -276,7 +286,9 @@ async def test_restart_with_pending_callbacks_loses_none(
     try:
         await ami.action("QueuePause", Interface=member, Queue=QUEUE, Paused="false")
         for i in range(2):
-            req = await until(lambda i=i: _status(store, f"kept{i}", CallbackStatus.CONNECTED), 60)
+            req: CallbackRequest = await until(
+                lambda i=i: _status(store, f"kept{i}", CallbackStatus.CONNECTED), 60
+            )
             assert req.attempts == 1
     finally:
         await second.stop()
@@ -323,7 +335,7 @@ async def test_the_agent_is_held_for_the_callback_while_the_citizen_is_rung(
     first = await asyncio.wait_for(answered.get(), 40)
     assert first == "callback"  # the citizen called back, not the live caller
     assert ("1", "ivr-callback:held") in pauses  # because the agent was held for them
-    req = await until(lambda: _status(store, "held", CallbackStatus.CONNECTED), 10)
+    req: CallbackRequest = await until(lambda: _status(store, "held", CallbackStatus.CONNECTED), 10)
     assert req.attempts == 1
     assert pauses[-1][0] == "0" or ("0", "") in pauses  # the agent went back to work
     second = await asyncio.wait_for(answered.get(), 40)
@@ -331,18 +343,20 @@ async def test_the_agent_is_held_for_the_callback_while_the_citizen_is_rung(
 
 
 async def test_two_instances_place_each_callback_once(
-    settings: Settings, sandbox, ami: AmiClient, quiet_queue: list[str], redis: Redis
+    settings: Settings, sandbox: Sandbox, ami: AmiClient, quiet_queue: list[str], redis: Redis
 ) -> None:
     for n in range(3):
         await add_agent(ami, quiet_queue, f"cbagent{4 + n}", paused=True)
     dialled: list[str] = []
+    # subscribed by name, the lambda gets the typed Newchannel record, which has a
+    # channel; mypy sees the name overload's AnyEvent (a lambda cannot be annotated)
     ami.subscribe(
         "Newchannel",
         lambda e: (
-            dialled.append(e.channel)
-            if e.channel.startswith("Local/")
-            and "@sim-citizen" in e.channel
-            and e.channel.endswith(";1")
+            dialled.append(e.channel)  # type: ignore[union-attr]
+            if e.channel.startswith("Local/")  # type: ignore[union-attr]
+            and "@sim-citizen" in e.channel  # type: ignore[union-attr]
+            and e.channel.endswith(";1")  # type: ignore[union-attr]
             else None
         ),
     )

@@ -14,17 +14,20 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from ivr.ami.client import AmiClient
 from ivr.app import HotlineApp
+from ivr.config import Settings
 from ivr.sandbox.pbx import Sandbox
 from ivr.store.client import redis_client
 from ivr.store.traces import TraceStore
+from tests.integration.conftest import SimCaller
 from tests.integration.test_menu_calls import edit_hotline
 from tests.until import until
 
 pytestmark = pytest.mark.sandbox
 
 
-async def test_no_dead_air_when_the_application_is_down(sandbox: Sandbox, call) -> None:
+async def test_no_dead_air_when_the_application_is_down(sandbox: Sandbox, call: SimCaller) -> None:
     # nothing listens on the FastAGI port: AGISTATUS is FAILURE, the dialplan
     # sends the caller straight to the hotline's default queue
     c = await call("1111", "")
@@ -33,7 +36,7 @@ async def test_no_dead_air_when_the_application_is_down(sandbox: Sandbox, call) 
 
 
 async def test_unknown_hotline_goes_to_the_default_queue(
-    hotlines_dir: Path, settings, sandbox: Sandbox, call
+    hotlines_dir: Path, settings: Settings, sandbox: Sandbox, call: SimCaller
 ) -> None:
     (hotlines_dir / "hotlines" / "1555.yaml").unlink()
     app = HotlineApp(settings)
@@ -45,7 +48,9 @@ async def test_unknown_hotline_goes_to_the_default_queue(
     assert c.trace is None and c.queue == "operator"
 
 
-async def test_reload_during_calls(hotlines_dir: Path, settings, sandbox: Sandbox, call) -> None:
+async def test_reload_during_calls(
+    hotlines_dir: Path, settings: Settings, sandbox: Sandbox, call: SimCaller
+) -> None:
     app = HotlineApp(settings)
     await app.start()
     try:
@@ -88,7 +93,7 @@ async def test_reload_during_calls(hotlines_dir: Path, settings, sandbox: Sandbo
 
 
 async def test_ami_reconnects_after_an_asterisk_restart(
-    app: HotlineApp, sandbox: Sandbox, ami, call
+    app: HotlineApp, sandbox: Sandbox, ami: AmiClient, call: SimCaller
 ) -> None:
     assert app.ami.connected
     logins = app.ami.logins
@@ -129,7 +134,9 @@ async def _junk(port: int, kind: str) -> None:
         writer.close()
 
 
-async def test_junk_connections_do_not_disturb_calls(settings, sandbox: Sandbox, call) -> None:
+async def test_junk_connections_do_not_disturb_calls(
+    settings: Settings, sandbox: Sandbox, call: SimCaller
+) -> None:
     app = HotlineApp(replace(settings, agi_header_timeout=1.0))
     await app.start()
     try:
@@ -155,7 +162,7 @@ async def test_junk_connections_do_not_disturb_calls(settings, sandbox: Sandbox,
 
 
 async def test_redis_going_away_costs_the_caller_nothing_and_loses_no_trace(
-    settings, sandbox: Sandbox, call
+    settings: Settings, sandbox: Sandbox, call: SimCaller
 ) -> None:
     app = HotlineApp(settings)
     await app.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -47,7 +48,7 @@ def write(folder: Path, text: str, name: str = "1234.yaml") -> Path:
 
 
 def check(
-    tmp_path: Path, text: str, name: str = "1234.yaml", audio: set[str] | None = None
+    tmp_path: Path, text: str, name: str = "1234.yaml", audio: AbstractSet[str] | None = None
 ) -> list[Problem]:
     folder = tmp_path / "hotlines"
     write(folder, text, name)

@@ -33,9 +33,10 @@ from ivr.calls.offer import CallbackOffer
 from ivr.calls.waiting import WaitingRoute, WaitSettings
 from ivr.config import PER_QUEUE_SETTINGS, Settings, queue_setting, unknown_queue_tables
 from ivr.hotlines import HotlineRegistry, ReloadResult
-from ivr.lineup.dispatcher import CallbackDispatcher, DispatcherConfig
+from ivr.lineup.dispatcher import CallbackDispatcher
 from ivr.lineup.live import LiveQueues
 from ivr.lineup.places import place_of
+from ivr.lineup.ports import DispatcherConfig
 from ivr.lineup.view import new_caller_estimate
 from ivr.log import fields, server_log
 from ivr.queues.state import QueueState

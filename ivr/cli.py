@@ -131,7 +131,8 @@ def cmd_prompts(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from ivr.sandbox.pbx import Sandbox, SandboxError
+    from ivr.sandbox.pbx import Sandbox
+    from ivr.sandbox.procs import SandboxError
 
     sb = Sandbox(_settings(args))
     try:

@@ -72,7 +72,7 @@ class Settings:
     callback_max_offers: int = 2
     # per queue: {"complaint": {"callback_threshold_s": 180.0}} from [queues.complaint]
     queue_overrides: Mapping[str, Mapping[str, float | int]] = field(default_factory=dict)
-    # Callbacks (ivr.callbacks.dispatcher)
+    # Callbacks (ivr.lineup.dispatcher)
     callback_dial_template: str = "PJSIP/{number}@pstn"
     callback_ring_timeout_s: float = 30.0
     callback_retry_delay_s: float = 300.0

@@ -7,7 +7,8 @@ by ``agi_network_script``.
 
 What a connection can end as (counted in :attr:`AgiServer.stats`):
 
-* ``rejected``: the peer address is not in the allowlist; closed at once;
+* ``rejected``: the peer address is not in the allowlist (:mod:`ivr.agi.allow`);
+  closed at once;
 * ``bad_headers``: end of stream, binary or non-AGI data, or an oversized environment;
 * ``timeouts``: no complete environment within ``header_timeout``;
 * ``unknown_route``: the script names no route: ``IVR_ERROR=unknown-route`` is set and
@@ -21,14 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
-import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from panoramisk.fast_agi import Application, Request
 
+from ivr.agi.allow import RejectionLog, parse_allow, peer_allowed, peer_str
 from ivr.agi.call import (
     DEFAULT_COMMAND_TIMEOUT,
     DEFAULT_STREAM_TIMEOUT,
@@ -44,28 +44,14 @@ __all__ = ["AgiServer", "Route"]
 
 Route = Callable[[AgiCall], Awaitable[None]]
 
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-_LOOPBACK: tuple[IpNetwork, ...] = (
-    ipaddress.ip_network("127.0.0.0/8"),
-    ipaddress.ip_network("::1/128"),
-)
 _STREAM_LIMIT = 64 * 1024
 """Longest line a connection may send (environment line or reply line)."""
-_REJECT_WARN_PER_WINDOW = 5
-_REJECT_WINDOW = 60.0
 _CLOSE_TIMEOUT = 1.0
 _ERROR_VAR_TIMEOUT = 5.0
 
 
 class _BadHeaders(Exception):
     pass
-
-
-def _parse_allow(allow: Sequence[str]) -> tuple[IpNetwork, ...]:
-    if not allow:
-        return _LOOPBACK
-    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in allow)
 
 
 class AgiServer:
@@ -88,7 +74,7 @@ class AgiServer:
         self.routes: dict[str, Route] = {k.lstrip("/"): v for k, v in routes.items()}
         self.host = host
         self.port = port
-        self.allow = _parse_allow(allow)
+        self.allow = parse_allow(allow)
         self.header_timeout = header_timeout
         self.max_header_bytes = max_header_bytes
         self.max_calls = max_calls
@@ -111,8 +97,7 @@ class AgiServer:
         self._connections: set[asyncio.Task[Any]] = set()
         self._calls: set[asyncio.Task[Any]] = set()
         self._closing = False
-        self._reject_window_start = 0.0
-        self._reject_in_window = 0
+        self._rejections = RejectionLog()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -190,36 +175,7 @@ class AgiServer:
     # -- connections -------------------------------------------------------------------------
 
     def _peer_allowed(self, peer: Any) -> bool:
-        if not isinstance(peer, tuple) or not peer:
-            return False
-        try:
-            addr = ipaddress.ip_address(str(peer[0]).split("%", 1)[0])
-        except ValueError:
-            return False
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-            addr = addr.ipv4_mapped
-        return any(addr.version == net.version and addr in net for net in self.allow)
-
-    def _log_rejection(self, peer: Any) -> None:
-        now = time.monotonic()
-        if now - self._reject_window_start >= _REJECT_WINDOW:
-            suppressed = self._reject_in_window - _REJECT_WARN_PER_WINDOW
-            if suppressed > 0:
-                agi_log.warning(
-                    "more FastAGI connections rejected (not logged one by one)",
-                    extra=fields(suppressed=suppressed, window_s=_REJECT_WINDOW),
-                )
-            self._reject_window_start = now
-            self._reject_in_window = 0
-        self._reject_in_window += 1
-        level = (
-            logging.WARNING if self._reject_in_window <= _REJECT_WARN_PER_WINDOW else logging.DEBUG
-        )
-        agi_log.log(
-            level,
-            "FastAGI connection rejected: address not allowed",
-            extra=fields(peer=_peer_str(peer), rejected_total=self.stats["rejected"]),
-        )
+        return peer_allowed(peer, self.allow)
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -235,7 +191,7 @@ class AgiServer:
         except Exception:  # never let one connection disturb the server
             agi_log.exception(
                 "unexpected error on a FastAGI connection",
-                extra=fields(peer=_peer_str(writer.get_extra_info("peername"))),
+                extra=fields(peer=peer_str(writer.get_extra_info("peername"))),
             )
         finally:
             self._connections.discard(task)
@@ -250,7 +206,7 @@ class AgiServer:
         if not self._peer_allowed(peer):
             self.stats["rejected"] += 1
             writer.transport.abort()
-            self._log_rejection(peer)
+            self._rejections.log(peer, self.stats["rejected"])
             return
         self.stats["accepted"] += 1
         try:
@@ -262,14 +218,14 @@ class AgiServer:
         except TimeoutError:
             self.stats["timeouts"] += 1
             writer.transport.abort()
-            agi_log.debug("FastAGI environment timed out", extra=fields(peer=_peer_str(peer)))
+            agi_log.debug("FastAGI environment timed out", extra=fields(peer=peer_str(peer)))
             return
         except (_BadHeaders, AgiProtocolError, ValueError, ConnectionError, OSError) as exc:
             self.stats["bad_headers"] += 1
             writer.transport.abort()
             agi_log.debug(
                 "FastAGI connection without a valid environment",
-                extra=fields(peer=_peer_str(peer), error=str(exc)[:200]),
+                extra=fields(peer=peer_str(peer), error=str(exc)[:200]),
             )
             return
 
@@ -286,7 +242,7 @@ class AgiServer:
             self.stats["unknown_route"] += 1
             agi_log.error(
                 "FastAGI request for an unknown route",
-                extra=_call_fields(call, peer=_peer_str(peer), routes=sorted(self.routes)),
+                extra=_call_fields(call, peer=peer_str(peer), routes=sorted(self.routes)),
             )
             await _set_error(call, "unknown-route")
             return
@@ -360,12 +316,6 @@ class AgiServer:
 
 def _since(started: float) -> float:
     return round(time.monotonic() - started, 3)
-
-
-def _peer_str(peer: Any) -> str:
-    if isinstance(peer, tuple) and len(peer) >= 2:
-        return f"{peer[0]}:{peer[1]}"
-    return str(peer)
 
 
 def _call_fields(call: AgiCall, **kw: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ What it adds to panoramisk 1.4:
 * event handlers receive typed records (:mod:`ivr.ami.events`); an exception in a
   handler is logged and never drops the connection; coroutine handlers run as
   tracked tasks that :meth:`AmiClient.close` cancels;
-* connect hooks run after every (re)login, so state can be resynchronised
-  (for example from ``QueueStatus``) after an outage.
+* connect hooks (:mod:`ivr.ami.hooks`) run after every (re)login, so state can be
+  resynchronised (for example from ``QueueStatus``) after an outage.
 
 Reconnection itself is panoramisk's (``reconnect_timeout``); there is no second loop.
 Every override of panoramisk's internals is in :mod:`ivr.ami.panoramisk_fixes`,
@@ -23,13 +23,14 @@ The package, bottom up: :mod:`~ivr.ami.readers` (header text to typed fields),
 :mod:`~ivr.ami.events` (the event records and ``parse_event``, pure),
 :mod:`~ivr.ami.errors`, :mod:`~ivr.ami.action_headers` (pure),
 :mod:`~ivr.ami.panoramisk_fixes` (the panoramisk ``Manager`` subclass),
-:mod:`~ivr.ami.fanout` (subscribers, waiters and handler tasks), and this facade.
+:mod:`~ivr.ami.fanout` (subscribers, waiters and handler tasks),
+:mod:`~ivr.ami.hooks` (connect hooks), and this facade.
 
 Typical use::
 
     ami = AmiClient("127.0.0.1", 5038, "ivr", secret)
-    ami.subscribe("QueueCallerJoin", model.on_join)
-    ami.add_connect_hook(model.resync)
+    ami.subscribe("QueueCallerJoin", on_join)
+    ami.add_connect_hook(live.resync)
     await ami.start()
     reply = await ami.action("QueueStatus", Queue="hotline-1111")
     action_id = await ami.originate("PJSIP/0812345678@trunk", "callback", "s")
@@ -52,7 +53,8 @@ from typing import Any, TypeVar, overload
 from ivr.ami.action_headers import action_headers, variable_headers
 from ivr.ami.errors import AmiError, AmiReplyLost, AmiTimeout
 from ivr.ami.events import AmiEvent, AnyEvent
-from ivr.ami.fanout import EventFanOut, EventHandler, describe
+from ivr.ami.fanout import EventFanOut, EventHandler
+from ivr.ami.hooks import ConnectHook, ConnectHooks
 from ivr.ami.panoramisk_fixes import LIST_ACTIONS, FixedManager, Reply
 from ivr.log import ami_log, fields
 
@@ -68,7 +70,6 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=AmiEvent)
-ConnectHook = Callable[[], Awaitable[None]]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 _ERROR_RESPONSES = frozenset({"error", "fail", "failure"})
@@ -105,8 +106,7 @@ class AmiClient:
         self._login_waiter: asyncio.Future[None] | None = None
         self._last_error = ""
         self._fanout = EventFanOut(self.address)
-        self._hooks: list[ConnectHook] = []
-        self._hooks_task: asyncio.Task[None] | None = None
+        self._hooks = ConnectHooks(self.address, self._fanout)
         self._ids = itertools.count(1)
         self._id_prefix = f"ivr-{uuid.uuid4().hex[:8]}"
         self.logins = 0  # successful logins so far (1 + number of reconnects)
@@ -135,7 +135,7 @@ class AmiClient:
         loop = asyncio.get_running_loop()
         self._closed = False
         self._last_error = ""
-        self._hooks_task = None
+        self._hooks.forget_run()
         self._login_waiter = loop.create_future()
         manager = FixedManager(
             address=self.address,
@@ -167,15 +167,7 @@ class AmiClient:
         except BaseException:
             await self.close()
             raise
-        if self._hooks_task is not None:
-            # wait() rather than await: a run cancelled by a quick reconnect is not an error;
-            # bounded, so that a hook stuck on another server cannot hold the start up
-            _done, slow = await asyncio.wait([self._hooks_task], timeout=self.connect_timeout)
-            if slow:
-                ami_log.warning(
-                    "AMI connect hooks still running: going on without them",
-                    extra=fields(ami=self.address, waited_s=self.connect_timeout),
-                )
+        await self._hooks.wait_run(self.connect_timeout)
 
     async def close(self) -> None:
         """Close the connection, stop reconnecting, cancel handler tasks and pending waits."""
@@ -323,9 +315,7 @@ class AmiClient:
 
         A hook added while connected also runs once right away. Hook errors are logged.
         """
-        self._hooks.append(hook)
-        if self.connected:
-            self._fanout.spawn(self._run_hook(hook), "connect hook")
+        self._hooks.add(hook, connected=self.connected)
 
     async def wait_event(
         self,
@@ -358,12 +348,7 @@ class AmiClient:
             self._last_error = ""
             self.logins += 1
             ami_log.info("AMI logged in", extra=fields(ami=self.address, logins=self.logins))
-            if self._hooks_task is not None and not self._hooks_task.done():
-                self._hooks_task.cancel()  # a run from a connection that is gone
-            if self._hooks:
-                task = asyncio.ensure_future(self._run_hooks())
-                self._hooks_task = task
-                self._fanout.track(task)
+            self._hooks.logged_in()
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
             return
@@ -386,18 +371,4 @@ class AmiClient:
             ami_log.warning(
                 "AMI connection lost; reconnecting",
                 extra=fields(ami=self.address, retry_s=self.reconnect_timeout),
-            )
-
-    async def _run_hooks(self) -> None:
-        for hook in list(self._hooks):
-            await self._run_hook(hook)
-
-    async def _run_hook(self, hook: ConnectHook) -> None:
-        try:
-            await hook()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            ami_log.exception(
-                "AMI connect hook failed", extra=fields(ami=self.address, hook=describe(hook))
             )

@@ -29,19 +29,14 @@ Nothing is lost or doubled:
 * an ``Originate`` whose reply never came (the AMI dropped) keeps its claim
   until it expires, because the call may have been placed.
 
-With ``reserve_agent`` the agent counted for a callback is paused in every queue
-it serves (reason ``ivr-callback:<id>``) while the citizen is rung and asked for 1, so a
-live caller who came later cannot take it; it is unpaused when the citizen has
-joined the queue at the head, or when the attempt ends. The leader releases
-any reservation left stale (see :func:`ivr.callbacks.policy.stale_reservation`).
+
+With ``reserve_agent`` the agent counted for a callback is held (paused) while the
+citizen is rung and asked for 1: :mod:`ivr.lineup.holds`. What the dispatcher is
+given (settings, store, AMI, live queues) is in :mod:`ivr.lineup.ports`; the rules
+it applies are pure and live apart (:mod:`ivr.lineup.dispatch_policy`,
+:mod:`ivr.callbacks.policy`).
 
 Phone numbers appear in logs masked only (PDPA).
-
-One piece (about 570 lines): dialling, outcomes and agent holds all read and
-write the same in-flight dials and held agents of one dispatcher, and a reader
-follows one callback from its claim to its release in this file. The rules it
-applies are pure and live apart (:mod:`ivr.lineup.dispatch_policy`,
-:mod:`ivr.callbacks.policy`).
 """
 
 from __future__ import annotations
@@ -50,35 +45,28 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from redis.exceptions import RedisError
 
 from ivr.ami.client import AmiError, AmiTimeout
-from ivr.ami.events import AmiEvent, OriginateResponse, QueueCallerJoin
+from ivr.ami.events import OriginateResponse, QueueCallerJoin
 from ivr.callbacks import policy
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.lineup import dispatch_policy
+from ivr.lineup.holds import AgentHolds
+from ivr.lineup.ports import AmiLike, CallbackStoreLike, DispatcherConfig, QueuesProvider
 from ivr.log import fields
-from ivr.menus.hours import BusinessHours
 from ivr.phones import dialable
 from ivr.privacy import mask_phone
-from ivr.queues.state import AgentState, QueueState
+from ivr.queues.state import QueueState
 from ivr.store.lease import LeaderLease
 
-__all__ = [
-    "AmiLike",
-    "CallbackDispatcher",
-    "CallbackStoreLike",
-    "DispatcherConfig",
-    "originate_result",
-]
+__all__ = ["CallbackDispatcher", "originate_result"]
 
 callback_log = logging.getLogger("ivr.callbacks")
-
-QueuesProvider = Callable[[], Awaitable[Mapping[str, QueueState]]]
 
 #: ``OriginateResponse`` ``Reason`` (Asterisk's AST_CONTROL_*) -> ``last_result``.
 REASON_RESULTS: Mapping[int, str] = {3: "no-answer", 5: "busy", 8: "congestion"}
@@ -89,92 +77,6 @@ def originate_result(reason: int | None) -> str:
     return REASON_RESULTS.get(reason if reason is not None else -1, "failed")
 
 
-class CallbackStoreLike(Protocol):
-    """What the dispatcher uses of :class:`ivr.store.callbacks.CallbackStore`."""
-
-    async def get(self, request_id: str) -> CallbackRequest | None: ...
-
-    async def pending(self, queue: str) -> list[CallbackRequest]: ...
-
-    async def claim(
-        self, request_id: str, instance: str, until: float
-    ) -> CallbackRequest | None: ...
-
-    async def release(
-        self,
-        request_id: str,
-        instance: str,
-        result: str,
-        retry_at: float | None,
-        max_attempts: int,
-    ) -> Any: ...
-
-    async def mark_connected(self, request_id: str) -> Any: ...
-
-    async def reclaim_expired(self, now: float) -> list[str]: ...
-
-
-class AmiLike(Protocol):
-    """What the dispatcher uses of :class:`ivr.ami.client.AmiClient`."""
-
-    @property
-    def connected(self) -> bool: ...
-
-    def subscribe(
-        self,
-        event: type[E],
-        handler: Callable[[E], Awaitable[None] | None],
-    ) -> Callable[[], None]: ...
-
-    async def action(self, name: str, /, **fields_: Any) -> Any: ...
-
-    async def originate(
-        self,
-        channel: str,
-        context: str,
-        exten: str,
-        priority: int = 1,
-        variables: Mapping[str, str] = ...,
-        caller_id: str | None = None,
-        timeout_ms: int = 30000,
-        async_: bool = True,
-        *,
-        action_id: str | None = None,
-    ) -> str: ...
-
-
-E = TypeVar("E", bound=AmiEvent)
-
-
-def _no_hours(_queue: str) -> BusinessHours | None:
-    return None
-
-
-def _hotline_caller_id(hotline: str) -> str | None:
-    return hotline or None
-
-
-@dataclass(frozen=True)
-class DispatcherConfig:
-    """How callbacks are placed (all times in seconds)."""
-
-    dial_template: str = "PJSIP/{number}@pstn"  # ``{number}``: the citizen's number
-    context: str = "callback-citizen"  # dialplan the answered call runs in
-    exten: str = "s"
-    ring_timeout_s: float = 30.0  # Originate Timeout: how long the citizen's phone rings
-    claim_margin_s: float = 90.0  # claim beyond the ring time: the press-1 dialog after answer
-    retry_delay_s: float = 300.0  # after no answer, busy, no 1 pressed
-    max_attempts: int = 3  # then FAILED (stays visible)
-    tick_s: float = 2.0
-    wrapup_grace_s: float = 5.0  # an agent whose wrap-up ends within this counts as free
-    wrapup_s: float | None = None  # the queues' wrapuptime; None: agents in wrap-up not counted
-    hours_for_queue: Callable[[str], BusinessHours | None] = field(default=_no_hours)
-    # CallerID shown to the citizen for a hotline (None: the trunk's default)
-    caller_id_for_hotline: Callable[[str], str | None] = field(default=_hotline_caller_id)
-    # pause the agent counted for a callback while the citizen is rung (see the module)
-    reserve_agent: bool = False
-
-
 @dataclass
 class _Dial:
     """One Originate this dispatcher sent and has not yet seen the end of."""
@@ -183,15 +85,6 @@ class _Dial:
     action_id: str
     sent_at: float
     answered: bool = False
-
-
-@dataclass
-class _Hold:
-    """An agent this dispatcher paused for a callback being dialled."""
-
-    queue: str
-    interface: str
-    channel: str = ""  # the citizen's channel, once answered: released when it joins
 
 
 class CallbackDispatcher:
@@ -215,7 +108,7 @@ class CallbackDispatcher:
         self.instance_id = instance_id
         self.clock = clock
         self._dials: dict[str, _Dial] = {}  # by ActionID
-        self._holds: dict[str, _Hold] = {}  # by callback id
+        self.holds = AgentHolds(store, ami, queues_provider, config)
         self._unsubscribe: Callable[[], None] | None = None
         self._unsubscribe_join: Callable[[], None] | None = None
         self._ami_down_logged = False
@@ -259,15 +152,14 @@ class CallbackDispatcher:
         if self._unsubscribe_join is not None:
             self._unsubscribe_join()
             self._unsubscribe_join = None
-        if self._holds:
+        if self.holds:
             try:
                 async with asyncio.timeout(5.0):
-                    for callback_id in list(self._holds):
-                        await self._release(callback_id, why="shutdown")
+                    await self.holds.release_all(why="shutdown")
             except (TimeoutError, RedisError, OSError):
                 callback_log.warning(
                     "held agents not all released at shutdown: the next leader does it",
-                    extra=fields(instance=self.instance_id, held=len(self._holds)),
+                    extra=fields(instance=self.instance_id, held=len(self.holds)),
                 )
         await self.lease.release()
 
@@ -303,7 +195,7 @@ class CallbackDispatcher:
         await self.store.reclaim_expired(now)
         states = await self.queues_provider()
         if self.config.reserve_agent:
-            await self._release_stale(states, now)
+            await self.holds.release_stale(states, now)
         pending = {queue: await self.store.pending(queue) for queue in states}
         chosen = dispatch_policy.choose(
             states,
@@ -322,32 +214,41 @@ class CallbackDispatcher:
         return dialled
 
     async def _dial(self, req: CallbackRequest, states: Mapping[str, QueueState]) -> bool:
+        """Claim ``req``, hold an agent for it and send its Originate.
+
+        True when the citizen's phone may be ringing (the outcome comes later).
+        """
         cfg = self.config
         now = self.clock()
         until = now + cfg.ring_timeout_s + cfg.claim_margin_s
         claimed = await self.store.claim(req.id, self.instance_id, until)
         if claimed is None:
             return False  # another instance has it, or it changed since we read it
-        number = claimed.number
         log_fields = {
             "callback": claimed.id,
             "queue": claimed.queue,
-            "number": mask_phone(number),
+            "number": mask_phone(claimed.number),
             "attempt": claimed.attempts,
             "instance": self.instance_id,
         }
-        if not dialable(number):
+        if not dialable(claimed.number):
             callback_log.error("callback number cannot be dialled", extra=fields(**log_fields))
             await self.store.release(claimed.id, self.instance_id, "invalid-number", None, 0)
             return False
-        if self.config.reserve_agent:
-            await self._hold(claimed, states.get(claimed.queue), now)
+        if cfg.reserve_agent:
+            await self.holds.hold(claimed, states.get(claimed.queue), now)
+        return await self._originate(claimed, now, log_fields)
+
+    async def _originate(
+        self, claimed: CallbackRequest, now: float, log_fields: dict[str, Any]
+    ) -> bool:
+        """Send the Originate of a claimed callback; False if it surely did not go out."""
+        cfg = self.config
         action_id = f"cb-{claimed.id}-{claimed.attempts}-{uuid.uuid4().hex[:8]}"
-        dial = _Dial(claimed, action_id, now)
-        self._dials[action_id] = dial  # before sending: the response may come at once
+        self._dials[action_id] = _Dial(claimed, action_id, now)  # the response may come at once
         try:
             await self.ami.originate(
-                cfg.dial_template.format(number=number),
+                cfg.dial_template.format(number=claimed.number),
                 cfg.context,
                 cfg.exten,
                 variables=self._variables(claimed),
@@ -367,8 +268,7 @@ class CallbackDispatcher:
             callback_log.warning(
                 "callback Originate refused", extra=fields(**log_fields, error=str(e))
             )
-            await self._release(claimed.id)
-            await self._retry_later(claimed, "failed")
+            await self._attempt_ended(claimed, "failed")
             return False
         except asyncio.CancelledError:
             # stopped while sending: the claim expires and is reclaimed
@@ -378,8 +278,7 @@ class CallbackDispatcher:
             # a bug or an unexpected reply: count the attempt, try again after the delay
             self._dials.pop(action_id, None)
             callback_log.exception("callback Originate failed", extra=fields(**log_fields))
-            await self._release(claimed.id)
-            await self._retry_later(claimed, "failed")
+            await self._attempt_ended(claimed, "failed")
             return False
         self.originated += 1
         callback_log.info("calling citizen back", extra=fields(**log_fields))
@@ -408,9 +307,7 @@ class CallbackDispatcher:
         req = dial.request
         if event.success:
             dial.answered = True
-            hold = self._holds.get(req.id)
-            if hold is not None:
-                hold.channel = event.channel  # released when this channel joins the queue
+            self.holds.answered(req.id, event.channel)  # released when it joins the queue
             callback_log.info(
                 "citizen answered the callback",
                 extra=fields(callback=req.id, queue=req.queue, attempt=req.attempts),
@@ -429,8 +326,7 @@ class CallbackDispatcher:
                 reason=event.reason,
             ),
         )
-        await self._release(req.id)
-        await self._retry_later(req, result)
+        await self._attempt_ended(req, result)
 
     async def on_answer_result(self, callback_id: str, confirmed: bool) -> None:
         """Called by the FastAGI route of the answered call: the citizen pressed 1
@@ -446,13 +342,18 @@ class CallbackDispatcher:
                 extra=fields(callback=callback_id, instance=self.instance_id),
             )
             return
-        await self._release(callback_id)
+        await self.holds.release(callback_id)
         # The route may run on another instance than the one that dialled:
         # release on behalf of the holder of the claim.
         req = await self.store.get(callback_id)
         if req is None or req.status is not CallbackStatus.DIALING:
             return
         await self._retry_later(req, "no-confirm", holder=req.dialing_by)
+
+    async def _attempt_ended(self, req: CallbackRequest, result: str) -> None:
+        """An attempt of ours ended without the citizen: free its agent, retry later."""
+        await self.holds.release(req.id)
+        await self._retry_later(req, result)
 
     async def _retry_later(
         self, req: CallbackRequest, result: str, *, holder: str | None = None
@@ -481,94 +382,7 @@ class CallbackDispatcher:
         if self._unsubscribe is None and not self._closed:
             self._unsubscribe = self.ami.subscribe(OriginateResponse, self.on_originate_response)
         if self._unsubscribe_join is None and not self._closed and self.config.reserve_agent:
-            self._unsubscribe_join = self.ami.subscribe(QueueCallerJoin, self._on_join)
-
-    # ------------------------------------------------------------------ holding agents
-
-    async def _hold(self, req: CallbackRequest, state: QueueState | None, now: float) -> None:
-        """Pause a ready agent of ``req``'s queue for it (no agent: dial anyway)."""
-        if state is None:
-            return
-        cfg = self.config
-        busy = {h.interface for h in self._holds.values()}  # held for another callback
-        interface = dispatch_policy.pick_agent(state, now, cfg.wrapup_grace_s, cfg.wrapup_s, busy)
-        if interface is None:
-            return
-        try:
-            # no Queue: paused in every queue it serves, so no other queue takes it either
-            await self.ami.action(
-                "QueuePause",
-                Interface=interface,
-                Paused="true",
-                Reason=policy.reservation_reason(req.id),
-            )
-        except AmiError as e:
-            callback_log.warning(
-                "agent not held for the callback: dialling anyway",
-                extra=fields(callback=req.id, queue=req.queue, agent=interface, error=str(e)),
-            )
-            return
-        self._holds[req.id] = _Hold(req.queue, interface)
-        callback_log.info(
-            "agent held for the callback",
-            extra=fields(callback=req.id, queue=req.queue, agent=interface),
-        )
-
-    async def _release(self, callback_id: str, *, why: str = "attempt ended") -> None:
-        """Unpause the agent held for ``callback_id``, here or by another instance.
-
-        An agent whose pause reason is no longer ours (paused by a supervisor in
-        the meantime) is left alone.
-        """
-        hold = self._holds.pop(callback_id, None)
-        reason = policy.reservation_reason(callback_id)
-        try:
-            states = await self.queues_provider()
-        except (RedisError, OSError):
-            states = {}
-        targets: set[tuple[str, str]] = set()
-        if hold is not None:
-            targets.add((hold.queue, hold.interface))
-        held = dispatch_policy.reservations(states)
-        targets.update((q, i) for q, i, cb in held if cb == callback_id)
-        for queue, interface in sorted(targets):
-            state = states.get(queue)
-            agent = state.agents.get(interface) if state is not None else None
-            if (
-                agent is not None
-                and agent.state is AgentState.PAUSED
-                and agent.paused_reason != reason
-            ):
-                continue  # someone else paused it since
-            try:
-                await self.ami.action(
-                    "QueuePause", Interface=interface, Queue=queue, Paused="false"
-                )
-            except AmiError as e:
-                callback_log.warning(
-                    "held agent not released: the leader retries",
-                    extra=fields(callback=callback_id, agent=interface, error=str(e)),
-                )
-                continue
-            callback_log.info(
-                "agent released",
-                extra=fields(callback=callback_id, queue=queue, agent=interface, why=why),
-            )
-
-    async def _on_join(self, event: QueueCallerJoin) -> None:
-        """The citizen of a held agent joined the queue (at the head): release it."""
-        for callback_id, hold in list(self._holds.items()):
-            if hold.channel and hold.channel == event.channel and hold.queue == event.queue:
-                await self._release(callback_id, why="citizen in the queue")
-
-    async def _release_stale(self, states: Mapping[str, QueueState], now: float) -> None:
-        """Agents held for callbacks no longer being dialled go back to work (a
-        crashed instance's, or ours when the outcome never came)."""
-        ids = {cb for _q, _i, cb in dispatch_policy.reservations(states)} | set(self._holds)
-        for callback_id in sorted(ids):
-            req = await self.store.get(callback_id)
-            if policy.stale_reservation(req, now):
-                await self._release(callback_id, why="stale")
+            self._unsubscribe_join = self.ami.subscribe(QueueCallerJoin, self.holds.on_join)
 
     def _forget_expired(self, now: float) -> None:
         """Stop waiting for outcomes of dials whose claim has expired (reclaimed now)."""

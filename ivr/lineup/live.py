@@ -20,6 +20,7 @@ from ivr.ami.client import AmiClient, AmiError
 from ivr.ami.events import AnyEvent
 from ivr.log import ami_log, fields
 from ivr.queues import model
+from ivr.queues.resync import resync
 from ivr.queues.state import QueueState
 from ivr.store.queues import QueueStore
 from ivr.store.waiting import WaitingStore
@@ -76,7 +77,7 @@ class LiveQueues:
             ami_log.warning("queue resync failed", extra=fields(error=str(e)))
             return
         rows = reply if isinstance(reply, list) else [reply]
-        self.states = model.resync(rows, self.clock(), self.states)
+        self.states = resync(rows, self.clock(), self.states)
         self.resyncs += 1
         self._dirty.update(self.states)
         await self._restore_arrivals(

@@ -1,4 +1,5 @@
-"""Development tools: the local sandbox PBX (:mod:`ivr.sandbox.pbx`), the timing check
+"""Development tools: the local sandbox PBX (:mod:`ivr.sandbox.pbx`, its Redis in
+:mod:`ivr.sandbox.redis_server`, what both use in :mod:`ivr.sandbox.procs`), the timing check
 that keeps its prompts in real time (:mod:`ivr.sandbox.timing`) and simulated citizens
 (:mod:`ivr.sandbox.simcall`).
 

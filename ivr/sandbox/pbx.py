@@ -2,7 +2,9 @@
 
 ``ivr sandbox up`` builds the root when missing (cached, about 450 MB), writes the
 project's Asterisk configuration and dialplans into it, installs the prompts and
-starts Asterisk and Redis on loopback. Everything here is I/O by nature.
+starts Asterisk and Redis on loopback. Everything here is I/O by nature. Redis's
+start and stop are in :mod:`ivr.sandbox.redis_server`, the helpers both use (commands,
+ports, :class:`SandboxError`) in :mod:`ivr.sandbox.procs`.
 """
 
 from __future__ import annotations
@@ -12,15 +14,14 @@ import fcntl
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 from ivr.config import PROJECT_ROOT, Settings
+from ivr.sandbox import redis_server
+from ivr.sandbox.procs import SandboxError, port_open, run
 from ivr.sandbox.timing import (
     TimingTest,
     TimingTestError,
@@ -37,10 +38,6 @@ SOUNDS_IN_ROOT = "/usr/share/asterisk/sounds"
 PROMPTS_IN_ROOT = "/usr/share/asterisk/ivr-prompts"  # <lang>/ivr/<id>.wav, linked from sounds/
 MOH_IN_ROOT = "/usr/share/asterisk/moh-ivr"
 APT_OPTS = ["-o", "Acquire::Check-Valid-Until=false"]
-
-
-class SandboxError(Exception):
-    """The sandbox cannot be built or started; the message says why and what to do."""
 
 
 @dataclass
@@ -65,42 +62,6 @@ class Status:
             f"sip       udp 127.0.0.1:{self.sip_port}",
             f"redis     {ok(self.redis_running)}",
         ]
-
-
-def _run(cmd: list[str], timeout: float = 600, check: bool = True) -> str:
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-    except FileNotFoundError:
-        raise SandboxError(f"{cmd[0]} is not installed — run scripts/setup.sh first") from None
-    except subprocess.TimeoutExpired:
-        raise SandboxError(f"{' '.join(cmd)} did not finish within {timeout:.0f} s") from None
-    if check and proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
-        raise SandboxError(f"{' '.join(cmd)} failed ({proc.returncode}):\n" + "\n".join(tail))
-    return proc.stdout
-
-
-def _port_open(host: str, port: int, timeout: float = 0.3) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
-        return True
-    return False
-
-
-def _redis_ready(host: str, port: int) -> bool:
-    """Redis answers PING with PONG (not -LOADING while it reads its append-only file)."""
-    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1) as sock:
-        sock.sendall(b"PING\r\n")
-        return sock.recv(64).startswith(b"+PONG")
-    return False
-
-
-def _wait_closed(host: str, port: int, within_s: float) -> bool:
-    deadline = time.monotonic() + within_s
-    while _port_open(host, port):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 @contextlib.contextmanager
@@ -137,9 +98,9 @@ class Sandbox:
                 shutil.rmtree(tmp)
             if log:
                 print(f"building the Asterisk sandbox in {self.root} (once, about 2 minutes)")
-            _run(["debootstrap", "--variant=minbase", "sid", str(tmp)], timeout=1800)
-            _run(["chroot", str(tmp), "apt-get", *APT_OPTS, "update"], timeout=900)
-            _run(
+            run(["debootstrap", "--variant=minbase", "sid", str(tmp)], timeout=1800)
+            run(["chroot", str(tmp), "apt-get", *APT_OPTS, "update"], timeout=900)
+            run(
                 ["chroot", str(tmp), "env", "DEBIAN_FRONTEND=noninteractive", "apt-get",
                  *APT_OPTS, "install", "-y", "--no-install-recommends", "asterisk"],
                 timeout=1800,
@@ -221,19 +182,19 @@ class Sandbox:
         for i, note in enumerate(notes):
             part = moh / f".n{i}.wav"
             if note == "-":
-                _run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(part), "trim", "0",
-                      "0.6"])  # fmt: skip
+                run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(part), "trim", "0",
+                     "0.6"])  # fmt: skip
             else:
-                _run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(part), "synth", "0.6",
-                      "pluck", note, "vol", "0.25"])  # fmt: skip
+                run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(part), "synth", "0.6",
+                     "pluck", note, "vol", "0.25"])  # fmt: skip
             parts.append(str(part))
-        _run(["sox", *parts, *parts, *parts, str(target)])
+        run(["sox", *parts, *parts, *parts, str(target)])
         for p in parts:
             Path(p).unlink()
 
     # -- Asterisk ----------------------------------------------------------------
     def _ast(self, *args: str, timeout: float = 30, check: bool = True) -> str:
-        return _run(
+        return run(
             ["chroot", str(self.root), "asterisk", "-C", ASTERISK_CONF, *args],
             timeout=timeout,
             check=check,
@@ -267,7 +228,7 @@ class Sandbox:
                 f"Asterisk did not start within {timeout:.0f} s — see "
                 f"{self.root}/var/log/ivr-asterisk/messages.log"
             )
-        while time.monotonic() < deadline and not _port_open("127.0.0.1", self.s.ami_port):
+        while time.monotonic() < deadline and not port_open("127.0.0.1", self.s.ami_port):
             time.sleep(0.1)
         self.keep_real_time()
 
@@ -317,62 +278,16 @@ class Sandbox:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
 
-    # -- Redis --------------------------------------------------------------------
+    # -- Redis (ivr.sandbox.redis_server) ------------------------------------------
     def _redis_addr(self) -> tuple[str, int]:
-        u = urlparse(self.s.redis_url)
-        return u.hostname or "127.0.0.1", u.port or 6379
+        return redis_server.address(self.s.redis_url)
 
     def start_redis(self) -> None:
-        host, port = self._redis_addr()
-        if _port_open(host, port):
-            return
-        if shutil.which("redis-server") is None:
-            raise SandboxError("redis-server is missing — apt-get install redis-server")
-        data = self.s.run_dir.parent / "redis"
-        data.mkdir(parents=True, exist_ok=True)
-        self.s.run_dir.mkdir(parents=True, exist_ok=True)
-        _run(["redis-server", "--bind", host, "--port", str(port), "--daemonize", "yes",
-              "--dir", str(data), "--pidfile", str(self.s.run_dir / "redis.pid"),
-              "--logfile", str(data / "redis.log"), "--appendonly", "yes"])  # fmt: skip
-        deadline = time.monotonic() + 30
-        while not _redis_ready(host, port):  # listening, and done loading its data
-            if time.monotonic() > deadline:
-                raise SandboxError(f"redis did not start on {host}:{port} — see {data}/redis.log")
-            time.sleep(0.05)
+        redis_server.start(self.s.redis_url, self.s.run_dir)
 
     def stop_redis(self) -> None:
-        """Stop the sandbox's Redis: asked over its port (it may have been started
-        from another checkout, whose pid file this one cannot see), then by pid."""
-        host, port = self._redis_addr()
-        # SHUTDOWN saves first; if it cannot (its folder is gone), NOSAVE: the
-        # append-only file already holds every write.
-        for command in (b"SHUTDOWN\r\n", b"SHUTDOWN NOSAVE\r\n"):
-            if not _port_open(host, port):
-                return
-            reply = b""
-            with contextlib.suppress(OSError):
-                with socket.create_connection((host, port), timeout=5) as sock:
-                    sock.sendall(command)
-                    with contextlib.suppress(OSError):
-                        reply = sock.recv(512)  # an error line, or nothing once it is gone
-            if reply.startswith(b"-"):
-                continue  # refused (it could not save): next way
-            if _wait_closed(host, port, 10.0):
-                return
-        pidfile = self.s.run_dir / "redis.pid"
-        try:
-            pid = int(pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                return
-            time.sleep(0.05)
+        """Stop the sandbox's Redis (see :func:`ivr.sandbox.redis_server.stop`)."""
+        redis_server.stop(self.s.redis_url, self.s.run_dir)
 
     # -- whole sandbox ---------------------------------------------------------------
     def up(self) -> list[str]:
@@ -382,7 +297,7 @@ class Sandbox:
         self.write_config()
         self.install_sounds()
         host, port = self._redis_addr()
-        if not _port_open(host, port):
+        if not port_open(host, port):
             self.start_redis()
             started.append("redis")
         if self.asterisk_pid() is None:
@@ -412,8 +327,8 @@ class Sandbox:
             root_ready=self.root_ready(),
             asterisk_running=running,
             asterisk_version=version,
-            redis_running=_port_open(host, port),
-            ami_listening=_port_open("127.0.0.1", self.s.ami_port),
+            redis_running=port_open(host, port),
+            ami_listening=port_open("127.0.0.1", self.s.ami_port),
             sip_port=self.s.sip_port,
             timing=timing,
         )

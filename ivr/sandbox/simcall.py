@@ -90,6 +90,128 @@ def _listening(e: AnyEvent, listen_only: bool) -> float | None:
     return None
 
 
+@dataclass
+class _Keypad:
+    """The citizen's finger: the digits still to press and when the next one is due."""
+
+    digits: list[str]
+    delay: float  # into an interruptible prompt
+    listen_only: bool  # press only when the IVR waits for a digit
+    press_at: float | None = None
+    armed_by: str = ""  # the AGI command whose listening set ``press_at``
+
+    async def press_if_due(self, ami: AmiClient, result: SimCall, now: float) -> None:
+        if self.press_at is None or now < self.press_at or not self.digits:
+            return
+        digit = self.digits.pop(0)
+        self.press_at = None
+        if digit == "h":
+            await ami.action("Hangup", Channel=result.channel, as_list=False)
+        else:
+            await ami.action(
+                "PlayDTMF", Channel=result.caller_leg, Digit=digit, Duration=120, as_list=False
+            )
+        result.pressed.append(digit)
+
+    def watch(self, e: AnyEvent) -> None:
+        """Arm the next press when the IVR listens; disarm it when that prompt ended."""
+        lead = _listening(e, self.listen_only)
+        if lead is not None and self.digits and self.press_at is None:
+            self.press_at = time.monotonic() + (self.delay if lead < 0 else lead)
+            self.armed_by = e.command_id if isinstance(e, AGIExecStart) else ""
+        if (
+            isinstance(e, AGIExecEnd)
+            and self.press_at is not None
+            and e.command_id == self.armed_by
+            and not _WAIT.match(e.command)
+        ):
+            self.press_at = None  # the prompt ended before the press: wait for the next
+
+
+@dataclass
+class _Ending:
+    """When the call is over: the IVR's trace is in Redis (fetched in the background)
+    and Asterisk shows where the call went, each given a little time to arrive."""
+
+    traces: TraceStore
+    task: asyncio.Task[CallTrace | None] | None = None
+    settle_until: float | None = None
+
+    def over(self, result: SimCall, now: float) -> bool:
+        if result.trace is None and (self.task is None or self.task.done()):
+            found = None
+            if self.task is not None and self.task.exception() is None:
+                found = self.task.result()  # (a Redis that is away: not found yet)
+            if found is not None:
+                result.trace = found
+                # a caller handed to a queue first hears its place (queue-wait)
+                self.settle_until = time.monotonic() + (30.0 if found.outcome == "queue" else 2.0)
+            else:
+                self.task = asyncio.create_task(self.traces.get(result.uniqueid))
+        ended = result.queue or result.hung_up
+        if ended and self.settle_until is None:
+            self.settle_until = time.monotonic() + 1.0  # the trace may still be on its way
+        if ended and (result.trace is not None or now > (self.settle_until or now)):
+            return True
+        return (
+            result.trace is not None and self.settle_until is not None and now > self.settle_until
+        )
+
+    async def close(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+
+
+def _record(result: SimCall, e: AnyEvent) -> bool:
+    """Keep an event of this call (its queue join, its hang-up); False if another call's."""
+    if getattr(e, "channel", "") != result.channel:
+        return False
+    result.events.append(e)
+    if isinstance(e, QueueCallerJoin) and not result.queue:
+        result.queue, result.queue_position = e.queue, e.position
+    if isinstance(e, Hangup):
+        result.hung_up = True
+    return True
+
+
+async def _next_event(inbox: asyncio.Queue[AnyEvent], wait: float) -> AnyEvent | None:
+    try:
+        return await asyncio.wait_for(inbox.get(), wait)
+    except TimeoutError:
+        return None
+
+
+async def _originate(
+    ami: AmiClient, number: str, context: str, caller: str, limit_s: float
+) -> AnyEvent:
+    """Place the call; its successful ``OriginateResponse``."""
+    action_id = f"sim-{uuid.uuid4().hex}"
+    # listen before asking: the OriginateResponse can arrive with the reply itself
+    answered = asyncio.ensure_future(
+        ami.wait_event(
+            lambda e: e.name == "OriginateResponse" and e.get("ActionID") == action_id,
+            timeout=15,
+        )
+    )
+    try:
+        await ami.originate(
+            SIM_CHANNEL,
+            context,
+            number,
+            variables={"SIM_HOLD": str(int(limit_s) + 5)},
+            caller_id=f'"Sim" <{caller}>',
+            action_id=action_id,
+        )
+    except BaseException:
+        answered.cancel()
+        raise
+    resp = await answered
+    if resp.get("Response").lower() != "success":
+        raise SimCallError(f"originate to {number}@{context} failed: {dict(resp.raw)}")
+    return resp
+
+
 async def sim_call(
     ami: AmiClient,
     traces: TraceStore,
@@ -117,93 +239,23 @@ async def sim_call(
         for cls in (AGIExecStart, AGIExecEnd, DTMFEnd, QueueCallerJoin, Hangup)
     ]
     deadline = time.monotonic() + limit_s
-    trace_task: asyncio.Task[CallTrace | None] | None = None
+    ending = _Ending(traces)
     try:
-        action_id = f"sim-{uuid.uuid4().hex}"
-        # listen before asking: the OriginateResponse can arrive with the reply itself
-        answered = asyncio.ensure_future(
-            ami.wait_event(
-                lambda e: e.name == "OriginateResponse" and e.get("ActionID") == action_id,
-                timeout=15,
-            )
-        )
-        try:
-            await ami.originate(
-                SIM_CHANNEL,
-                context,
-                number,
-                variables={"SIM_HOLD": str(int(limit_s) + 5)},
-                caller_id=f'"Sim" <{caller}>',
-                action_id=action_id,
-            )
-        except BaseException:
-            answered.cancel()
-            raise
-        resp = await answered
-        if resp.get("Response").lower() != "success":
-            raise SimCallError(f"originate to {number}@{context} failed: {dict(resp.raw)}")
+        resp = await _originate(ami, number, context, caller, limit_s)
         result.channel = resp.get("Channel")
         result.uniqueid = resp.get("Uniqueid")
-        digits = list(press)
-        press_at: float | None = None
-        armed_by = ""
-        settle_until: float | None = None
+        keypad = _Keypad(list(press), delay, listen_only)
         while time.monotonic() < deadline:
             now = time.monotonic()
-            if press_at is not None and now >= press_at and digits:
-                digit = digits.pop(0)
-                press_at = None
-                if digit == "h":
-                    await ami.action("Hangup", Channel=result.channel, as_list=False)
-                    result.pressed.append("h")
-                else:
-                    await ami.action(
-                        "PlayDTMF", Channel=result.caller_leg, Digit=digit, Duration=120,
-                        as_list=False,
-                    )  # fmt: skip
-                    result.pressed.append(digit)
-            wait = 0.05 if press_at is not None else 0.2
-            try:
-                e = await asyncio.wait_for(inbox.get(), wait)
-            except TimeoutError:
-                e = None
-            if e is not None and getattr(e, "channel", "") == result.channel:
-                result.events.append(e)
-                if isinstance(e, QueueCallerJoin) and not result.queue:
-                    result.queue, result.queue_position = e.queue, e.position
-                if isinstance(e, Hangup):
-                    result.hung_up = True
-                lead = _listening(e, listen_only)
-                if lead is not None and digits and press_at is None:
-                    press_at = time.monotonic() + (delay if lead < 0 else lead)
-                    armed_by = e.command_id if isinstance(e, AGIExecStart) else ""
-                if (
-                    isinstance(e, AGIExecEnd)
-                    and press_at is not None
-                    and e.command_id == armed_by
-                    and not _WAIT.match(e.command)
-                ):
-                    press_at = None  # the prompt ended before the press: wait for the next
+            await keypad.press_if_due(ami, result, now)
+            e = await _next_event(inbox, 0.05 if keypad.press_at is not None else 0.2)
+            if e is not None and _record(result, e):
+                keypad.watch(e)
             if until is not None:  # the caller decides when the call is over
-                if not digits and until(result):
+                if not keypad.digits and until(result):
                     break
                 continue
-            if result.trace is None and (trace_task is None or trace_task.done()):
-                found = None
-                if trace_task is not None and trace_task.exception() is None:
-                    found = trace_task.result()  # (a Redis that is away: not found yet)
-                if found is not None:
-                    result.trace = found
-                    # a caller handed to a queue first hears its place (queue-wait)
-                    settle_until = time.monotonic() + (30.0 if found.outcome == "queue" else 2.0)
-                else:
-                    trace_task = asyncio.create_task(traces.get(result.uniqueid))
-            ended = result.queue or result.hung_up
-            if ended and settle_until is None:
-                settle_until = time.monotonic() + 1.0  # the trace may still be on its way
-            if ended and (result.trace is not None or now > (settle_until or now)):
-                break
-            if result.trace is not None and settle_until is not None and now > settle_until:
+            if ending.over(result, now):
                 break
         else:
             raise SimCallError(f"call to {number} did not finish within {limit_s:.0f} s")
@@ -212,9 +264,7 @@ async def sim_call(
                 result.trace = await traces.get(result.uniqueid)
         return result
     finally:
-        if trace_task is not None and not trace_task.done():
-            trace_task.cancel()
-            await asyncio.gather(trace_task, return_exceptions=True)
+        await ending.close()
         for u in unsubs:
             u()
         if result.channel and not keep and not result.hung_up:

@@ -230,61 +230,16 @@ def build_prompts(
     :class:`PromptBuildError` (after keeping what did build) when a synthesis fails.
     """
     langs = _check_langs(langs)
-    generated = root / GENERATED_DIR
-    manifest_path = generated / MANIFEST_FILE
+    manifest_path = root / GENERATED_DIR / MANIFEST_FILE
     old = _load_manifest(manifest_path)
     hashes: dict[str, dict[str, str]] = {lang: dict(ids) for lang, ids in old.items()}
     report = BuildReport()
     jobs: list[_Job] = []
-
     for lang in langs:
-        voice = VOICES[lang]
-        lang_hashes = hashes.setdefault(lang, {})
-        wanted: set[str] = set()
-        for pid in catalogue.ids:
-            if not catalogue.has(pid, lang):
-                continue
-            key = f"{lang}/{pid}"
-            if (root / STUDIO_DIR / lang / f"{pid}.wav").is_file():
-                report.skipped_ids.append(key)
-                continue
-            wanted.add(pid)
-            digest = _digest(voice, catalogue.text(pid, lang))
-            out = generated / lang / f"{pid}.wav"
-            if not force and lang_hashes.get(pid) == digest and out.is_file():
-                report.unchanged_ids.append(key)
-                continue
-            jobs.append(_Job(lang, pid, catalogue.text(pid, lang), voice, digest, out))
-        # Generated audio for prompts gone from the catalogue (or now recorded in studio).
-        lang_dir = generated / lang
-        if lang_dir.is_dir():
-            for path in sorted(lang_dir.glob("*.wav")):
-                pid = path.stem
-                if pid in wanted or path.name.startswith("."):
-                    continue
-                if catalogue.has(pid, lang):
-                    continue  # has a studio recording: keep the fallback
-                path.unlink()
-                report.removed_ids.append(f"{lang}/{pid}")
-        for pid in list(lang_hashes):
-            if pid not in wanted:
-                del lang_hashes[pid]
+        jobs += _plan_lang(catalogue, root, lang, hashes.setdefault(lang, {}), force, report)
 
     if jobs:
-        espeak_path = _find_tool(espeak)
-        sox_path = _find_tool(sox)
-        failures: list[str] = []
-        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="tts") as pool:
-            futures = [(job, pool.submit(_synthesize, job, espeak_path, sox_path)) for job in jobs]
-            for job, future in futures:
-                try:
-                    future.result()
-                except PromptBuildError as exc:
-                    failures.append(str(exc))
-                    hashes[job.lang].pop(job.prompt_id, None)
-                else:
-                    hashes[job.lang][job.prompt_id] = job.digest
-                    report.built_ids.append(job.key)
+        failures = _synthesize_all(jobs, hashes, report, workers, espeak, sox)
         _save_manifest(manifest_path, hashes)
         if failures:
             raise PromptBuildError(
@@ -294,6 +249,84 @@ def build_prompts(
         _save_manifest(manifest_path, hashes)
     log.info("prompts: %s", report.summary())
     return report
+
+
+def _plan_lang(
+    catalogue: Catalogue,
+    root: Path,
+    lang: str,
+    lang_hashes: dict[str, str],
+    force: bool,
+    report: BuildReport,
+) -> list[_Job]:
+    """The prompts of one language to synthesize; notes the skipped and unchanged ones,
+    removes generated audio no longer wanted and forgets the hashes of both."""
+    voice = VOICES[lang]
+    generated = root / GENERATED_DIR
+    wanted: set[str] = set()
+    jobs: list[_Job] = []
+    for pid in catalogue.ids:
+        if not catalogue.has(pid, lang):
+            continue
+        key = f"{lang}/{pid}"
+        if (root / STUDIO_DIR / lang / f"{pid}.wav").is_file():
+            report.skipped_ids.append(key)
+            continue
+        wanted.add(pid)
+        digest = _digest(voice, catalogue.text(pid, lang))
+        out = generated / lang / f"{pid}.wav"
+        if not force and lang_hashes.get(pid) == digest and out.is_file():
+            report.unchanged_ids.append(key)
+            continue
+        jobs.append(_Job(lang, pid, catalogue.text(pid, lang), voice, digest, out))
+    _remove_unwanted(catalogue, generated / lang, lang, wanted, report)
+    for pid in list(lang_hashes):
+        if pid not in wanted:
+            del lang_hashes[pid]
+    return jobs
+
+
+def _remove_unwanted(
+    catalogue: Catalogue, lang_dir: Path, lang: str, wanted: set[str], report: BuildReport
+) -> None:
+    """Generated audio for prompts gone from the catalogue (or now recorded in studio)."""
+    if not lang_dir.is_dir():
+        return
+    for path in sorted(lang_dir.glob("*.wav")):
+        pid = path.stem
+        if pid in wanted or path.name.startswith("."):
+            continue
+        if catalogue.has(pid, lang):
+            continue  # has a studio recording: keep the fallback
+        path.unlink()
+        report.removed_ids.append(f"{lang}/{pid}")
+
+
+def _synthesize_all(
+    jobs: list[_Job],
+    hashes: dict[str, dict[str, str]],
+    report: BuildReport,
+    workers: int,
+    espeak: str,
+    sox: str,
+) -> list[str]:
+    """Run the jobs on ``workers`` threads, recording each built prompt's hash; returns
+    the failures (their hashes dropped, so they are built again next time)."""
+    espeak_path = _find_tool(espeak)
+    sox_path = _find_tool(sox)
+    failures: list[str] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="tts") as pool:
+        futures = [(job, pool.submit(_synthesize, job, espeak_path, sox_path)) for job in jobs]
+        for job, future in futures:
+            try:
+                future.result()
+            except PromptBuildError as exc:
+                failures.append(str(exc))
+                hashes[job.lang].pop(job.prompt_id, None)
+            else:
+                hashes[job.lang][job.prompt_id] = job.digest
+                report.built_ids.append(job.key)
+    return failures
 
 
 def _place(src: Path, dst: Path) -> None:

@@ -22,12 +22,8 @@ from redis.asyncio import Redis
 from ivr.ami.client import AmiError, AmiReplyLost
 from ivr.ami.events import OriginateResponse, QueueCallerJoin
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
-from ivr.lineup.dispatcher import (
-    CallbackDispatcher,
-    CallbackStoreLike,
-    DispatcherConfig,
-    originate_result,
-)
+from ivr.lineup.dispatcher import CallbackDispatcher, originate_result
+from ivr.lineup.ports import CallbackStoreLike, DispatcherConfig
 from ivr.menus.hours import BusinessHours, Window
 from ivr.queues.state import Agent, AgentState, Caller, QueueState
 from ivr.store.lease import LeaderLease

@@ -17,7 +17,8 @@ import pytest
 from ivr.ami.events import AnyEvent, parse_event
 from ivr.lineup.places import place_of, queue_position
 from ivr.queues import model
-from ivr.queues.model import ROLLING, agent_state_for, apply, expire, queue_of, refresh, resync
+from ivr.queues.model import ROLLING, agent_state_for, apply, expire, queue_of, refresh
+from ivr.queues.resync import resync
 from ivr.queues.state import Agent, AgentState, Caller, CallerState, QueueState
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ami"

@@ -240,6 +240,8 @@ class HotlineApp:
                 queues=self.live.queues,
                 estimator=self.estimate_new_caller,
                 place_of=place_of,
+                ami=self.ami,
+                pause_reasons=self.settings.pause_reasons,
             ),
         )
         return app

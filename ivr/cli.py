@@ -1,4 +1,4 @@
-"""The ``ivr`` command: serve, check, reload, call, calls, prompts, sandbox."""
+"""The ``ivr`` command: serve, check, reload, call, calls, audit, prompts, sandbox."""
 
 from __future__ import annotations
 
@@ -104,6 +104,23 @@ def cmd_calls(args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from ivr.store.audit import AuditLog
+    from ivr.store.client import redis_client
+
+    async def go() -> int:
+        redis = redis_client(_settings(args).redis_url)
+        try:
+            entries = await AuditLog(redis).recent(args.limit)
+        finally:
+            await redis.aclose()
+        for e in entries:
+            print(json.dumps(e.to_dict(), ensure_ascii=False) if args.json else e.line())
+        return 0
+
+    return asyncio.run(go())
+
+
 def cmd_prompts(args: argparse.Namespace) -> int:
     from ivr.speech.catalogue import load_catalogue
 
@@ -187,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--limit", type=int, default=20)
     sp.set_defaults(func=cmd_calls)
+
+    sp = sub.add_parser("audit", help="supervisor actions, newest first, one a line")
+    sp.add_argument("--json", action="store_true", help="one JSON object a line")
+    sp.add_argument("--limit", type=int, default=50)
+    sp.set_defaults(func=cmd_audit)
 
     sp = sub.add_parser("prompts", help="build prompt audio or show how a number is read")
     psub = sp.add_subparsers(dest="action", required=True)

@@ -33,6 +33,10 @@ PER_QUEUE_SETTINGS = (
 )
 
 
+#: Pause reasons of a Thai call centre: a break, lunch, training, a meeting, paperwork.
+DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting", "admin")
+
+
 class ConfigError(AdminError):
     """A settings file is missing or wrong; ``problems`` holds every reason, each
     naming the file, the line of the key and the fix."""
@@ -72,6 +76,8 @@ class Settings:
     callback_max_offers: int = 2
     # per queue: {"complaint": {"callback_threshold_s": 180.0}} from [queues.complaint]
     queue_overrides: Mapping[str, Mapping[str, float | int]] = field(default_factory=dict)
+    # reasons a supervisor may give to pause an agent (ivr.api.actions), in [queues]
+    pause_reasons: tuple[str, ...] = DEFAULT_PAUSE_REASONS
     # Callbacks (ivr.lineup.dispatcher)
     callback_dial_template: str = "PJSIP/{number}@pstn"
     callback_ring_timeout_s: float = 30.0

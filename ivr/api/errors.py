@@ -58,6 +58,33 @@ class UnknownQueue(NotFound):
     error_id = "unknown-queue"
 
 
+class UnknownAgent(NotFound):
+    error_id = "unknown-agent"
+
+
+class UnknownCallback(NotFound):
+    error_id = "unknown-callback"
+
+
+class UnknownReason(BadRequest):
+    error_id = "unknown-reason"
+
+
+class Conflict(ApiError):
+    status_code = 409
+    error_id = "conflict"
+
+
+class AsteriskRefused(ApiError):
+    status_code = 502
+    error_id = "asterisk-refused"
+
+
+class AmiUnavailable(ApiError):
+    status_code = 503
+    error_id = "ami-unavailable"
+
+
 class Unavailable(ApiError):
     status_code = 503
     error_id = "store-unavailable"

@@ -30,6 +30,7 @@ from ivr.log import store_log
 from ivr.phones import national_number
 from ivr.privacy import mask_phone
 from ivr.store import keys
+from ivr.store.callback_scripts import CANCEL_PENDING, RETRY_FAILED, Transition
 
 RETENTION_S = 7 * 24 * 3600
 LIVE = (CallbackStatus.PENDING, CallbackStatus.DIALING)
@@ -197,6 +198,8 @@ class CallbackStore:
         self._release = redis.register_script(_RELEASE)
         self._finish = redis.register_script(_FINISH)
         self._reclaim = redis.register_script(_RECLAIM)
+        self._cancel_pending = redis.register_script(_PRELUDE + CANCEL_PENDING)
+        self._retry_failed = redis.register_script(_PRELUDE + RETRY_FAILED)
 
     # -- writes ----------------------------------------------------------------------
     async def create(self, req: CallbackRequest) -> CreateResult:
@@ -297,6 +300,20 @@ class CallbackStore:
             if await self._run(self._finish, request_id, None, args)
             else None
         )
+
+    async def cancel_pending(self, request_id: str, *, by: str = "") -> Transition | None:
+        """PENDING -> CANCELLED (never one being dialled); None if unknown."""
+        return await self._transition(self._cancel_pending, request_id, [by])
+
+    async def retry_failed(self, request_id: str, *, by: str = "") -> Transition | None:
+        """FAILED -> PENDING due now at its original place: one more attempt. None if unknown."""
+        return await self._transition(self._retry_failed, request_id, [by, keys.callback("")])
+
+    async def _transition(
+        self, script: AsyncScript, rid: str, args: list[str]
+    ) -> Transition | None:
+        res = await self._run(script, rid, None, args)
+        return None if res is None else Transition.of(res, await self.get(rid))
 
     async def reclaim_expired(self, now: float | None = None) -> list[str]:
         """DIALING requests whose claim expired (the instance died mid-call) go back to

@@ -71,3 +71,7 @@ def arrival(uniqueid: str) -> str:
 
 def announced(uniqueid: str) -> str:
     return ANNOUNCED.format(uniqueid=uniqueid)
+
+
+# Supervisor actions (ivr.store.audit): newest first, capped
+AUDIT = PREFIX + "audit"  # list of JSON entries, LPUSH then LTRIM

@@ -1,0 +1,97 @@
+"""Pure parsing of supervisor actions' input: pause reasons, JSON bodies, ``?limit=``.
+
+No I/O: each function takes what the request carried and returns the checked value
+or raises the API error (:mod:`ivr.api.errors`) the client gets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ivr.api.errors import BadRequest, UnknownReason
+
+MAX_AUDIT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class MemberToAdd:
+    interface: str
+    penalty: int = 0
+    name: str = ""
+
+
+def check_reason(reason: object, allowed: Collection[str]) -> str:
+    """``reason`` when it is one of ``allowed``; else 400 listing the allowed ones."""
+    choices = ", ".join(allowed) or "(none configured: set pause_reasons in [queues])"
+    if not isinstance(reason, str) or reason not in allowed:
+        raise UnknownReason(f"pause reason {reason!r} is not allowed; use one of: {choices}")
+    return reason
+
+
+def _object(body: object) -> Mapping[str, Any]:
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
+
+
+def _only(body: Mapping[str, Any], allowed: Collection[str]) -> None:
+    for key in body:
+        if key not in allowed:
+            raise BadRequest(f"unknown field `{key}` in the body (allowed: {', '.join(allowed)})")
+
+
+def pause_reason(body: object, allowed: Collection[str]) -> str:
+    """The reason of a pause body ``{"reason": ...}`` (required, from ``allowed``)."""
+    d = _object(body)
+    _only(d, ("reason",))
+    if "reason" not in d:
+        raise UnknownReason(f"a pause needs a reason; use one of: {', '.join(allowed)}")
+    return check_reason(d["reason"], allowed)
+
+
+def member_to_add(agent: str, body: object) -> MemberToAdd:
+    """``{"interface": agent, "penalty": 0, "name": "..."}``, every field optional;
+    an ``interface`` given must be the agent of the path."""
+    d = _object(body)
+    _only(d, ("interface", "penalty", "name"))
+    interface = d.get("interface", agent)
+    if interface != agent:
+        raise BadRequest(f"body interface {interface!r} differs from the agent {agent!r}")
+    penalty = d.get("penalty", 0)
+    if not isinstance(penalty, int) or isinstance(penalty, bool) or not 0 <= penalty <= 1000:
+        raise BadRequest(f"penalty must be a whole number from 0 to 1000, not {penalty!r}")
+    name = d.get("name", "")
+    if not isinstance(name, str) or len(name) > 80:
+        raise BadRequest("name must be a text of at most 80 characters")
+    return MemberToAdd(agent, penalty, name)
+
+
+def check_agent(agent: str) -> str:
+    """A member interface as Asterisk names it (``PJSIP/agent1``, ``Local/x@ctx/n``)."""
+    if not agent or len(agent) > 120 or "/" not in agent or any(c in agent for c in "\r\n,"):
+        raise BadRequest(
+            f"agent {agent!r} is not a member interface such as PJSIP/agent1 "
+            "(URL-encode the slash: PJSIP%2Fagent1)"
+        )
+    return agent
+
+
+def audit_limit(query: Mapping[str, str], default: int = 50) -> int:
+    """``?limit=N`` (1 to :data:`MAX_AUDIT_LIMIT`); no other parameter is taken."""
+    for name in query:
+        if name != "limit":
+            raise BadRequest(f"unknown query parameter `{name}` (allowed: limit)")
+    raw = query.get("limit")
+    if raw is None:
+        return default
+    try:
+        n = int(raw)
+    except ValueError:
+        raise BadRequest(f"limit must be a whole number, not {raw!r}") from None
+    if not 1 <= n <= MAX_AUDIT_LIMIT:
+        raise BadRequest(f"limit must be from 1 to {MAX_AUDIT_LIMIT}, not {n}")
+    return n

@@ -1,0 +1,74 @@
+"""Supervisor actions on callbacks: ``DELETE /api/callbacks/{id}`` cancels a pending
+one, ``POST /api/callbacks/{id}/retry`` puts a failed one back in line, due now.
+
+Both go through one atomic store transition (:class:`ivr.store.callbacks.CallbackStore`):
+a callback being dialled is never cancelled (409 naming its state). Answers carry the
+callback with its number masked; every attempt is audited (:mod:`ivr.api.audit`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ivr.api.audit import audited
+from ivr.api.auth import TOKEN_INFO, require_role
+from ivr.api.errors import Conflict, UnknownCallback
+from ivr.api.queues import QUEUE_DEPS
+from ivr.callbacks.model import CallbackRequest
+from ivr.privacy import mask_phone
+from ivr.store.callback_scripts import Transition
+
+routes = web.RouteTableDef()
+
+
+def _view(cb: CallbackRequest | None) -> dict[str, Any] | None:
+    if cb is None:
+        return None
+    return {
+        "id": cb.id,
+        "queue": cb.queue,
+        "status": cb.status.value,
+        "attempts": cb.attempts,
+        "number": mask_phone(cb.number),
+        "next_attempt_at": cb.next_attempt_at,
+        "last_result": cb.last_result,
+    }
+
+
+def _checked(rid: str, t: Transition | None, wanted: str) -> web.Response:
+    if t is None:
+        raise UnknownCallback(f"no callback `{rid}`")
+    if t.status == "booked":
+        raise Conflict(
+            f"callback `{rid}`: its number already has the live callback `{t.other}`",
+            error_id="number-already-booked",
+        )
+    if not t.done:
+        state = "being dialled (dialing)" if t.status == "dialing" else t.status
+        raise Conflict(
+            f"callback `{rid}` is {state}: only a {wanted} callback can be changed so",
+            error_id=f"callback-{t.status or 'unknown'}",
+        )
+    return web.json_response({"callback": _view(t.request)}, headers={"Cache-Control": "no-store"})
+
+
+@routes.delete("/callbacks/{id}")
+async def cancel_callback(request: web.Request) -> web.Response:
+    rid = request.match_info["id"]
+    async with audited(request, "cancel-callback", callback=rid):
+        require_role(request, "supervisor", "admin")
+        by = f"token:{request[TOKEN_INFO].id}"
+        t = await request.app[QUEUE_DEPS].callbacks.cancel_pending(rid, by=by)
+        return _checked(rid, t, "pending")
+
+
+@routes.post("/callbacks/{id}/retry")
+async def retry_callback(request: web.Request) -> web.Response:
+    rid = request.match_info["id"]
+    async with audited(request, "retry-callback", callback=rid):
+        require_role(request, "supervisor", "admin")
+        by = f"token:{request[TOKEN_INFO].id}"
+        t = await request.app[QUEUE_DEPS].callbacks.retry_failed(rid, by=by)
+        return _checked(rid, t, "failed")

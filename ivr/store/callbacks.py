@@ -17,7 +17,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -189,9 +189,15 @@ def _decode(raw: dict[Any, Any], history: Iterable[bytes | str]) -> CallbackRequ
 class CallbackStore:
     """Redis repository of callback requests (see the module docstring for the keys)."""
 
-    def __init__(self, redis: Redis, retention_s: int = RETENTION_S) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        retention_s: int = RETENTION_S,
+        on_change: Callable[[CallbackRequest], Awaitable[None]] | None = None,
+    ) -> None:
         self.redis = redis
         self.retention_s = retention_s
+        self.on_change = on_change
         self._create = redis.register_script(_CREATE)
         self._claim = redis.register_script(_CLAIM)
         self._release = redis.register_script(_RELEASE)
@@ -243,6 +249,7 @@ class CallbackStore:
                 "callback requested",
                 extra=log_fields(callback=rid, queue=new.queue, number=mask_phone(number)),
             )
+            await self._changed(rid)
             return CreateResult(new, True)
         existing = await self.get(got_id)
         if existing is None:  # finished and expired between the two reads: very unlikely
@@ -256,7 +263,7 @@ class CallbackStore:
         ``until``, one more attempt. None when it is not claimable (another instance
         holds it, it is not due, it is finished or unknown)."""
         ok = await self._run(self._claim, request_id, now, [instance, _num(until)])
-        return await self.get(request_id) if ok else None
+        return await self._changed(request_id) if ok else None
 
     async def release(
         self,
@@ -275,7 +282,7 @@ class CallbackStore:
         retry = "" if retry_at is None else _num(retry_at)
         args = [instance, result, retry, str(max_attempts)]
         status = await self._run(self._release, request_id, now, args)
-        return await self.get(request_id) if status else None
+        return await self._changed(request_id) if status else None
 
     async def mark_connected(
         self, request_id: str, result: str = "answered", *, by: str = ""
@@ -283,20 +290,14 @@ class CallbackStore:
         """The citizen confirmed and joined the queue: CONNECTED (from PENDING too, in
         case the claim expired while the call went on). None if already finished."""
         args = [CallbackStatus.CONNECTED.value, result, "connected", by]
-        return (
-            await self.get(request_id)
-            if await self._run(self._finish, request_id, None, args)
-            else None
-        )
+        ok = await self._run(self._finish, request_id, None, args)
+        return await self._changed(request_id) if ok else None
 
     async def cancel(self, request_id: str, *, by: str = "") -> CallbackRequest | None:
         """A supervisor cancels a live request. None if unknown or already finished."""
         args = [CallbackStatus.CANCELLED.value, "", "cancelled", by]
-        return (
-            await self.get(request_id)
-            if await self._run(self._finish, request_id, None, args)
-            else None
-        )
+        ok = await self._run(self._finish, request_id, None, args)
+        return await self._changed(request_id) if ok else None
 
     async def reclaim_expired(self, now: float | None = None) -> list[str]:
         """DIALING requests whose claim expired (the instance died mid-call) go back to
@@ -307,6 +308,7 @@ class CallbackStore:
         for rid in (_s(x) for x in raw):
             if await self._run(self._reclaim, rid, t, [], missing_ok=True):
                 out.append(rid)
+                await self._changed(rid)
         if out:
             store_log.warning("callback claims expired: back to pending", extra=log_fields(ids=out))
         return out
@@ -334,6 +336,17 @@ class CallbackStore:
         return [r for r in found if r is not None]
 
     # -- helpers --------------------------------------------------------------------
+    async def _changed(self, request_id: str) -> CallbackRequest | None:
+        """The request after a transition, told to ``on_change`` (the live stream) by
+        the one instance whose script made it; a failure there never fails the change."""
+        req = await self.get(request_id)
+        if req is not None and self.on_change is not None:
+            try:
+                await self.on_change(req)
+            except Exception as e:
+                store_log.warning("callback change not published", extra=log_fields(error=str(e)))
+        return req
+
     async def _get_many(self, ids: Sequence[str]) -> list[CallbackRequest | None]:
         if not ids:
             return []

@@ -71,3 +71,8 @@ def arrival(uniqueid: str) -> str:
 
 def announced(uniqueid: str) -> str:
     return ANNOUNCED.format(uniqueid=uniqueid)
+
+
+# Live changes for the supervisors' stream (ivr.store.events): a Redis Stream whose
+# entry ids are the SSE event ids; trimmed to about EVENTS_MAXLEN entries
+EVENTS = PREFIX + "events"

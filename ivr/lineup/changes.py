@@ -4,8 +4,11 @@
 current one) and :func:`callback_change` names one callback transition. Each
 :class:`Change` has a ``kind``:
 
-* ``caller.joined``, ``caller.place`` (its place by original arrival moved),
-  ``caller.state`` (waiting, announcing, ringing), ``caller.left`` with a
+* ``caller.joined``, ``caller.place`` (one per queue and diff, listing in
+  ``moved`` every caller whose place by original arrival changed: one caller
+  leaving the head of a long line moves everyone behind, and one event keeps
+  that burst from filling the clients' queues), ``caller.state`` (waiting,
+  announcing, ringing), ``caller.left`` with a
   ``reason``: ``answered`` (an agent took it), ``abandoned`` (it hung up while
   holding a place), ``callback`` (it left with a callback booked), ``expired``
   (out for an announcement too long) or ``left`` when the states alone cannot say;
@@ -107,6 +110,7 @@ def _caller_changes(
     for uid in gone:
         data = {"uniqueid": uid, "reason": reasons[uid], "number": before.callers[uid].caller_id}
         out.append(Change("caller.left", q, data))
+    moved: list[dict[str, Any]] = []
     for c in after.callers_in_order():
         place = now[c.uniqueid]
         old = before.callers.get(c.uniqueid)
@@ -114,9 +118,11 @@ def _caller_changes(
             out.append(Change("caller.joined", q, _caller(c, place)))
             continue
         if was[c.uniqueid] != place:
-            out.append(Change("caller.place", q, _caller(c, place) | {"was": was[c.uniqueid]}))
+            moved.append({"uniqueid": c.uniqueid, "place": place, "was": was[c.uniqueid]})
         if old.state is not c.state:
             out.append(Change("caller.state", q, _caller(c, place) | {"was": old.state.value}))
+    if moved:
+        out.append(Change("caller.place", q, {"moved": moved}))
     return out
 
 

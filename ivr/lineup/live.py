@@ -96,6 +96,8 @@ class LiveQueues:
             return
         rows = reply if isinstance(reply, list) else [reply]
         self.states = resync(rows, self.clock(), self.states)
+        for name, st in self.states.items():  # first sight (a start): a baseline, not news
+            self._published.setdefault(name, QueueState.from_dict(st.to_dict()))
         self.resyncs += 1
         self._dirty.update(self.states)
         await self._restore_arrivals(

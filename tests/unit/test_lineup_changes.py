@@ -24,7 +24,13 @@ def caller(uid: str, arrived: float, state: CallerState = CallerState.WAITING) -
 
 def kinds(found: list[Change]) -> list[tuple[str, str]]:
     key = {"caller": "uniqueid", "agent": "interface", "callback": "id"}
-    return [(c.kind, str(c.data.get(key[c.kind.split(".")[0]]))) for c in found]
+    return [
+        (c.kind, str(c.data.get(key[c.kind.split(".")[0]], c.data.get("moved", "")))) for c in found
+    ]
+
+
+def moved(change: Change) -> list[tuple[str, int, int]]:
+    return [(m["uniqueid"], m["place"], m["was"]) for m in change.data["moved"]]
 
 
 def test_nothing_changed_is_no_change() -> None:
@@ -46,8 +52,15 @@ def test_join_moves_no_one_but_an_earlier_arrival_does() -> None:
     assert kinds(changes(before, after)) == [("caller.joined", "b")]
     earlier = queue(caller("a", 10.0), caller("c", 5.0))
     found = changes(before, earlier)
-    assert kinds(found) == [("caller.joined", "c"), ("caller.place", "a")]
-    assert (found[1].data["place"], found[1].data["was"]) == (2, 1)
+    assert [c.kind for c in found] == ["caller.joined", "caller.place"]
+    assert moved(found[1]) == [("a", 2, 1)]
+
+
+def test_one_place_event_for_everyone_moved() -> None:
+    line = [caller(f"c{i}", float(i)) for i in range(5)]
+    found = changes(queue(*line), queue(*line[1:]))
+    assert [c.kind for c in found] == ["caller.left", "caller.place"]
+    assert moved(found[1]) == [(f"c{i}", i, i + 1) for i in range(1, 5)]
 
 
 def test_left_answered_when_an_agent_talks_to_it() -> None:
@@ -55,11 +68,8 @@ def test_left_answered_when_an_agent_talks_to_it() -> None:
     talking = Agent("PJSIP/1", state=AgentState.IN_CALL, caller_uniqueid="a")
     after = queue(caller("b", 2.0), agents=(talking,), answered=1)
     found = changes(before, after)
-    assert kinds(found) == [
-        ("caller.left", "a"),
-        ("caller.place", "b"),
-        ("agent.state", "PJSIP/1"),
-    ]
+    assert [c.kind for c in found] == ["caller.left", "caller.place", "agent.state"]
+    assert moved(found[1]) == [("b", 1, 2)]
     assert found[0].data["reason"] == "answered"
     assert found[2].data["state"] == "in_call" and found[2].data["was"] == "available"
 

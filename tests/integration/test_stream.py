@@ -271,3 +271,24 @@ async def test_queue_changes_published_once_by_the_lease_holder(a: Instance, b: 
     for live in lives:
         with contextlib.suppress(Exception):
             await live.close()
+
+
+async def test_client_that_stops_reading_is_disconnected(b: Instance, a: Instance) -> None:
+    """Over HTTP: a client that stops reading fills the socket, then its queue, and
+    is disconnected; the server's memory does not grow with what it did not read."""
+    s = await serve(b, queue_max=2)
+    try:
+        headers = {"Authorization": f"Bearer {s.token}"}
+        resp = await s.client.get("/api/stream", headers=headers)
+        assert resp.status == 200
+        await until(lambda: s.hub.subscribers, what="the client subscribed")
+        big = Change("caller.joined", "complaint", {"pad": "x" * 512_000}).to_dict()
+        for _ in range(40):
+            await a.events.publish([big])
+            if not s.hub.subscribers:
+                break
+        await until(lambda: not s.hub.subscribers, what="the stalled client dropped")
+        resp.close()
+    finally:
+        await s.client.close()
+        await s.hub.close()

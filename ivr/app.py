@@ -25,6 +25,7 @@ from ivr.agi.server import AgiServer
 from ivr.ami.client import AmiClient
 from ivr.api.app import API_PREFIX, build_api
 from ivr.api.health import Health, add_health
+from ivr.api.stream import StreamHub
 from ivr.callbacks.model import CallbackRequest
 from ivr.calls.base import TraceSaver
 from ivr.calls.callback import CallbackAnswerRoute
@@ -37,11 +38,13 @@ from ivr.lineup.dispatcher import CallbackDispatcher
 from ivr.lineup.live import LiveQueues
 from ivr.lineup.places import place_of
 from ivr.lineup.ports import DispatcherConfig
+from ivr.lineup.publish import callback_publisher
 from ivr.lineup.view import new_caller_estimate
 from ivr.log import fields, server_log
 from ivr.queues.state import QueueState
 from ivr.store.callbacks import CallbackStore
 from ivr.store.client import redis_client
+from ivr.store.events import EventStore
 from ivr.store.lease import LeaderLease
 from ivr.store.tokens import TokenStore
 from ivr.store.traces import TraceStore
@@ -92,8 +95,8 @@ class HotlineApp:
             secret=s.ami_secret,
             action_timeout=s.ami_action_timeout,
         )
-        self.live = LiveQueues(self.ami, self.redis, wrapup_s=s.queue_wrapup_s)
-        self.callbacks = CallbackStore(self.redis)
+        self.events = EventStore(self.redis)
+        self.live, self.callbacks, self.stream = self._live_parts()
         self.dispatcher = CallbackDispatcher(
             self.callbacks,
             LeaderLease(self.redis, "callbacks", self.instance_id, ttl_s=10.0),
@@ -134,6 +137,19 @@ class HotlineApp:
         self._running: contextlib.AsyncExitStack | None = None
         self._stopping = asyncio.Event()
 
+    def _live_parts(self) -> tuple[LiveQueues, CallbackStore, StreamHub]:
+        """The live queues and the callbacks, both publishing their changes to the stream."""
+        lease = LeaderLease(self.redis, "queue-events", self.instance_id, ttl_s=10.0)
+        live = LiveQueues(
+            self.ami,
+            self.redis,
+            wrapup_s=self.settings.queue_wrapup_s,
+            events=self.events,
+            lease=lease,
+        )
+        callbacks = CallbackStore(self.redis, on_change=callback_publisher(self.events))
+        return live, callbacks, StreamHub(self.events)
+
     # -- what the parts ask of each other -------------------------------------------
     def caller_id_for_hotline(self, hotline: str) -> str | None:
         return self.settings.callback_caller_id or hotline or None
@@ -159,6 +175,7 @@ class HotlineApp:
             resource(stop=self._remove_pid_file),
             resource(stop=self.redis.aclose),
             resource(self._load_hotlines, self._stop_reloads),
+            resource(self.stream.start, self.stream.close),
             resource(self._start_http, self._stop_http),
             resource(stop=self.ami.close),
             resource(self.live.start, self.live.close),  # before the AMI: resync after login
@@ -242,6 +259,7 @@ class HotlineApp:
                 place_of=place_of,
                 ami=self.ami,
                 pause_reasons=self.settings.pause_reasons,
+                stream=self.stream,
             ),
         )
         return app

@@ -22,6 +22,7 @@ from ivr.api.callback_actions import routes as callback_action_routes
 from ivr.api.errors import error_middleware
 from ivr.api.queues import QUEUE_DEPS, Estimator, PlaceOf, QueueDeps, QueuesProvider
 from ivr.api.queues import routes as queue_routes
+from ivr.api.stream import StreamHub, add_stream
 from ivr.config import DEFAULT_PAUSE_REASONS
 from ivr.store.audit import AuditLog
 from ivr.store.callbacks import CallbackStore
@@ -41,6 +42,7 @@ def build_api(
     pause_reasons: Sequence[str] = DEFAULT_PAUSE_REASONS,
     audit: AuditLog | None = None,
     settle_s: float = 3.0,
+    stream: StreamHub | None = None,
 ) -> web.Application:
     api = web.Application(middlewares=[error_middleware, auth_middleware(tokens)])
     api[QUEUE_DEPS] = QueueDeps(
@@ -52,4 +54,6 @@ def build_api(
     api.add_routes(action_routes)
     api.add_routes(callback_action_routes)
     api.add_routes(audit_routes)
+    if stream is not None:
+        add_stream(api, stream)
     return api

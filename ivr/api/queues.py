@@ -193,3 +193,23 @@ async def queue_detail(request: web.Request) -> web.Response:
     body = _summary(state, callbacks, deps, now)
     body.update(callers=callers, agents=agents, callbacks=cbs)
     return _json(body)
+
+
+async def queues_snapshot(deps: QueueDeps, number: Callable[[str], str]) -> dict[str, Any]:
+    """Every queue as ``GET /api/queues`` shows it, with its callers in order, its
+    agents (``members``) and its pending callbacks: the live stream's snapshot."""
+    states = await deps.queues()
+    now = time.time()
+    place_of = deps.place_of or place_by_arrival
+    out = []
+    for name in sorted(states):
+        state = states[name]
+        callbacks = await deps.callbacks.pending(name)
+        body = _summary(state, callbacks, deps, now)
+        body.update(
+            callers=_callers(state, callbacks, place_of, number, now),
+            members=_agents(state),
+            callbacks=_callbacks(callbacks, number),
+        )
+        out.append(body)
+    return {"queues": out}

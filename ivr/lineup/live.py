@@ -5,6 +5,12 @@ the JSON of a queue it changed (:class:`ivr.store.queues.QueueStore`), so any
 instance (and the API) sees it. After every AMI (re)connect the model is rebuilt
 from ``QueueStatus``; callers keep the original arrival the ``queue-wait`` route
 recorded (:class:`ivr.store.waiting.WaitingStore`).
+
+With an :class:`~ivr.store.events.EventStore`, each flush also publishes what
+changed since the last one (:func:`ivr.lineup.changes.changes`) for the live
+stream; every instance computes the changes, but only the holder of the
+``queue-events`` lease publishes them, so one AMI event seen by two instances
+is announced once (the reasons are in :mod:`ivr.store.events`).
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ from redis.exceptions import RedisError
 
 from ivr.ami.client import AmiClient, AmiError
 from ivr.ami.events import AnyEvent
+from ivr.lineup.changes import Change, changes
 from ivr.log import ami_log, fields
 from ivr.queues import model
 from ivr.queues.resync import resync
 from ivr.queues.state import QueueState
+from ivr.store.events import EventStore
+from ivr.store.lease import LeaderLease
 from ivr.store.queues import QueueStore
 from ivr.store.waiting import WaitingStore
 from ivr.tasks import cancel_and_wait, stop_if_cancelling
@@ -39,6 +48,8 @@ class LiveQueues:
         announce_grace_s: float = 120.0,
         flush_s: float = 0.2,
         clock: Callable[[], float] = time.time,
+        events: EventStore | None = None,
+        lease: LeaderLease | None = None,
     ) -> None:
         self.ami = ami
         self.redis = redis
@@ -54,6 +65,11 @@ class LiveQueues:
         self._unsubscribe: Callable[[], None] | None = None
         self.resyncs = 0
         self._tasks: set[asyncio.Future[None]] = set()
+        self.events = events
+        self.lease = lease  # None: this instance alone publishes
+        self._published: dict[str, QueueState] = {}  # as of the last changes published
+        self._hints: dict[str, str] = {}  # uniqueid -> why it left, when the event says
+        self._lease_checked = -float("inf")
 
     async def start(self) -> None:
         self._unsubscribe = self.ami.subscribe("*", self._on_event)
@@ -67,6 +83,8 @@ class LiveQueues:
         # nothing may touch Redis after the app closes it
         await cancel_and_wait(tasks, log=ami_log, what="live queue tasks")
         await self._flush()
+        if self.lease is not None:
+            await self.lease.release()
 
     # -- the model ------------------------------------------------------------------
     async def resync(self) -> None:
@@ -78,6 +96,8 @@ class LiveQueues:
             return
         rows = reply if isinstance(reply, list) else [reply]
         self.states = resync(rows, self.clock(), self.states)
+        for name, st in self.states.items():  # first sight (a start): a baseline, not news
+            self._published.setdefault(name, QueueState.from_dict(st.to_dict()))
         self.resyncs += 1
         self._dirty.update(self.states)
         await self._restore_arrivals(
@@ -91,6 +111,8 @@ class LiveQueues:
     def _on_event(self, event: AnyEvent) -> None:
         if event.name not in model.HANDLERS:
             return
+        if event.get("UserEvent") == model.CALLBACK_BOOKED and event.get("Uniqueid"):
+            self._hints[event.get("Uniqueid")] = "callback"
         now = self.clock()
         queue = model.queue_of(event)
         if queue == "*":
@@ -136,9 +158,12 @@ class LiveQueues:
                 before = [a.state for a in st.agents.values()]
                 model.refresh(st, now, self.wrapup_s)
                 gone = model.expire(st, now, self.announce_grace_s)
+                self._hints.update((c.uniqueid, "expired") for c in gone)
                 if gone or before != [a.state for a in st.agents.values()]:
                     self._dirty.add(st.name)
             await self._flush()
+            if self.events is not None:
+                await self._leading()  # held (and renewed) even while nothing changes
             stop_if_cancelling()  # redis-py may swallow a cancellation inside a command
 
     async def _flush(self) -> None:
@@ -151,6 +176,35 @@ class LiveQueues:
         except (RedisError, OSError) as e:
             self._dirty |= dirty
             ami_log.warning("queue state not shared", extra=fields(error=str(e)))
+            return
+        await self._publish(shared)
+
+    async def _publish(self, states: list[QueueState]) -> None:
+        """Publish what changed in ``states`` since the last flush (lease holder only)."""
+        if self.events is None:
+            return
+        hints, self._hints = self._hints, {}
+        found: list[Change] = []
+        for st in states:
+            copy = QueueState.from_dict(st.to_dict())
+            found += changes(self._published.get(st.name), copy, hints)
+            self._published[st.name] = copy
+        if not found or not await self._leading():
+            return
+        try:
+            await self.events.publish([c.to_dict() for c in found])
+        except (RedisError, OSError) as e:
+            ami_log.warning("queue changes not published", extra=fields(error=str(e)))
+
+    async def _leading(self) -> bool:
+        """Whether this instance publishes queue changes (renewing its lease now and then)."""
+        if self.lease is None:
+            return True
+        now = time.monotonic()
+        if now - self._lease_checked >= self.lease.ttl_s / 3:
+            self._lease_checked = now
+            await self.lease.acquire()
+        return self.lease.is_leader
 
     async def from_redis(self) -> dict[str, QueueState]:
         """Every queue as shared in Redis (what another instance or the API sees)."""

@@ -17,7 +17,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -30,7 +30,17 @@ from ivr.log import store_log
 from ivr.phones import national_number
 from ivr.privacy import mask_phone
 from ivr.store import keys
-from ivr.store.callback_scripts import CANCEL_PENDING, RETRY_FAILED, Transition
+from ivr.store.callback_scripts import (
+    CANCEL_PENDING,
+    CLAIM,
+    CREATE,
+    FINISH,
+    PRELUDE,
+    RECLAIM,
+    RELEASE,
+    RETRY_FAILED,
+    Transition,
+)
 
 RETENTION_S = 7 * 24 * 3600
 LIVE = (CallbackStatus.PENDING, CallbackStatus.DIALING)
@@ -49,114 +59,6 @@ class CreateResult:
     @property
     def already_booked(self) -> bool:
         return not self.created
-
-
-# -- Lua --------------------------------------------------------------------------
-# Every script but CREATE takes KEYS = hash, history, dialing zset, pending zset of
-# the queue, number index; ARGV[1] = id, ARGV[2] = now, ARGV[3] = retention (s).
-
-_PRELUDE = """
-local function hist(nums, strs)
-  local parts = {'"at":' .. ARGV[2]}
-  for k, v in pairs(nums) do parts[#parts + 1] = '"' .. k .. '":' .. v end
-  local body = cjson.encode(strs)
-  if body ~= '{}' then parts[#parts + 1] = string.sub(body, 2, -2) end
-  redis.call('RPUSH', KEYS[2], '{' .. table.concat(parts, ',') .. '}')
-end
-local function finish(status, result)
-  redis.call('HSET', KEYS[1], 'status', status, 'dialing_by', '', 'dialing_until', '0')
-  if result ~= '' then redis.call('HSET', KEYS[1], 'last_result', result) end
-  redis.call('ZREM', KEYS[3], ARGV[1])
-  redis.call('ZREM', KEYS[4], ARGV[1])
-  if redis.call('GET', KEYS[5]) == ARGV[1] then redis.call('DEL', KEYS[5]) end
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
-end
-"""
-
-# KEYS: hash, history, number, pending, by time, by queue and time
-# ARGV: id, arrived_at, requested_at, hash key prefix, n, n history entries, field, value, ...
-_CREATE = """
-local live = redis.call('GET', KEYS[3])
-if live then
-  local st = redis.call('HGET', ARGV[4] .. live, 'status')
-  if st == 'pending' or st == 'dialing' then return {0, live} end
-end
-if redis.call('EXISTS', KEYS[1]) == 1 then return {0, ARGV[1]} end
-local n = tonumber(ARGV[5])
-for i = 6, 5 + n do redis.call('RPUSH', KEYS[2], ARGV[i]) end
-redis.call('HSET', KEYS[1], unpack(ARGV, 6 + n))
-redis.call('SET', KEYS[3], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[5], ARGV[3], ARGV[1])
-redis.call('ZADD', KEYS[6], ARGV[3], ARGV[1])
-return {1, ARGV[1]}
-"""
-
-# ARGV[4] instance, ARGV[5] claim until
-_CLAIM = (
-    _PRELUDE
-    + """
-local h = redis.call('HMGET', KEYS[1], 'status', 'next_attempt_at')
-if h[1] ~= 'pending' then return 0 end
-if tonumber(h[2] or '0') > tonumber(ARGV[2]) then return 0 end
-local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('HSET', KEYS[1], 'status', 'dialing', 'dialing_by', ARGV[4], 'dialing_until', ARGV[5])
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
-hist({attempt = n, dialing_until = ARGV[5]}, {event = 'claimed', status = 'dialing', by = ARGV[4]})
-return 1
-"""
-)
-
-# ARGV[4] instance, ARGV[5] result, ARGV[6] retry at ('' = no retry), ARGV[7] max attempts
-_RELEASE = (
-    _PRELUDE
-    + """
-local h = redis.call('HMGET', KEYS[1], 'status', 'dialing_by', 'attempts')
-if h[1] ~= 'dialing' or h[2] ~= ARGV[4] then return false end
-local n = tonumber(h[3] or '0')
-if ARGV[6] == '' or n >= tonumber(ARGV[7]) then
-  finish('failed', ARGV[5])
-  hist({attempt = n}, {event = 'failed', status = 'failed', result = ARGV[5], by = ARGV[4]})
-  return 'failed'
-end
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('HSET', KEYS[1], 'status', 'pending', 'next_attempt_at', ARGV[6],
-  'last_result', ARGV[5], 'dialing_by', '', 'dialing_until', '0')
-hist({attempt = n, next_attempt_at = ARGV[6]},
-  {event = 'retry', status = 'pending', result = ARGV[5], by = ARGV[4]})
-return 'pending'
-"""
-)
-
-# ARGV[4] final status, ARGV[5] result ('' keeps last_result), ARGV[6] event, ARGV[7] by
-_FINISH = (
-    _PRELUDE
-    + """
-local st = redis.call('HGET', KEYS[1], 'status')
-if st ~= 'pending' and st ~= 'dialing' then return false end
-finish(ARGV[4], ARGV[5])
-hist({}, {event = ARGV[6], status = ARGV[4], result = ARGV[5], by = ARGV[7]})
-return ARGV[4]
-"""
-)
-
-_RECLAIM = (
-    _PRELUDE
-    + """
-local h = redis.call('HMGET', KEYS[1], 'status', 'dialing_until', 'dialing_by')
-if h[1] ~= 'dialing' then
-  redis.call('ZREM', KEYS[3], ARGV[1])
-  return 0
-end
-if tonumber(h[2] or '0') > tonumber(ARGV[2]) then return 0 end
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('HSET', KEYS[1], 'status', 'pending', 'last_result', 'interrupted',
-  'dialing_by', '', 'dialing_until', '0')
-hist({}, {event = 'interrupted', status = 'pending', result = 'interrupted', by = h[3] or ''})
-return 1
-"""
-)
 
 
 def _s(v: Any) -> str:
@@ -190,16 +92,22 @@ def _decode(raw: dict[Any, Any], history: Iterable[bytes | str]) -> CallbackRequ
 class CallbackStore:
     """Redis repository of callback requests (see the module docstring for the keys)."""
 
-    def __init__(self, redis: Redis, retention_s: int = RETENTION_S) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        retention_s: int = RETENTION_S,
+        on_change: Callable[[CallbackRequest], Awaitable[None]] | None = None,
+    ) -> None:
         self.redis = redis
         self.retention_s = retention_s
-        self._create = redis.register_script(_CREATE)
-        self._claim = redis.register_script(_CLAIM)
-        self._release = redis.register_script(_RELEASE)
-        self._finish = redis.register_script(_FINISH)
-        self._reclaim = redis.register_script(_RECLAIM)
-        self._cancel_pending = redis.register_script(_PRELUDE + CANCEL_PENDING)
-        self._retry_failed = redis.register_script(_PRELUDE + RETRY_FAILED)
+        self.on_change = on_change
+        self._create = redis.register_script(CREATE)
+        self._claim = redis.register_script(CLAIM)
+        self._release = redis.register_script(RELEASE)
+        self._finish = redis.register_script(FINISH)
+        self._reclaim = redis.register_script(RECLAIM)
+        self._cancel_pending = redis.register_script(PRELUDE + CANCEL_PENDING)
+        self._retry_failed = redis.register_script(PRELUDE + RETRY_FAILED)
 
     # -- writes ----------------------------------------------------------------------
     async def create(self, req: CallbackRequest) -> CreateResult:
@@ -246,6 +154,7 @@ class CallbackStore:
                 "callback requested",
                 extra=log_fields(callback=rid, queue=new.queue, number=mask_phone(number)),
             )
+            await self._changed(rid)
             return CreateResult(new, True)
         existing = await self.get(got_id)
         if existing is None:  # finished and expired between the two reads: very unlikely
@@ -259,7 +168,7 @@ class CallbackStore:
         ``until``, one more attempt. None when it is not claimable (another instance
         holds it, it is not due, it is finished or unknown)."""
         ok = await self._run(self._claim, request_id, now, [instance, _num(until)])
-        return await self.get(request_id) if ok else None
+        return await self._changed(request_id) if ok else None
 
     async def release(
         self,
@@ -278,7 +187,7 @@ class CallbackStore:
         retry = "" if retry_at is None else _num(retry_at)
         args = [instance, result, retry, str(max_attempts)]
         status = await self._run(self._release, request_id, now, args)
-        return await self.get(request_id) if status else None
+        return await self._changed(request_id) if status else None
 
     async def mark_connected(
         self, request_id: str, result: str = "answered", *, by: str = ""
@@ -286,20 +195,14 @@ class CallbackStore:
         """The citizen confirmed and joined the queue: CONNECTED (from PENDING too, in
         case the claim expired while the call went on). None if already finished."""
         args = [CallbackStatus.CONNECTED.value, result, "connected", by]
-        return (
-            await self.get(request_id)
-            if await self._run(self._finish, request_id, None, args)
-            else None
-        )
+        ok = await self._run(self._finish, request_id, None, args)
+        return await self._changed(request_id) if ok else None
 
     async def cancel(self, request_id: str, *, by: str = "") -> CallbackRequest | None:
         """A supervisor cancels a live request. None if unknown or already finished."""
         args = [CallbackStatus.CANCELLED.value, "", "cancelled", by]
-        return (
-            await self.get(request_id)
-            if await self._run(self._finish, request_id, None, args)
-            else None
-        )
+        ok = await self._run(self._finish, request_id, None, args)
+        return await self._changed(request_id) if ok else None
 
     async def cancel_pending(self, request_id: str, *, by: str = "") -> Transition | None:
         """PENDING -> CANCELLED (never one being dialled); None if unknown."""
@@ -313,7 +216,10 @@ class CallbackStore:
         self, script: AsyncScript, rid: str, args: list[str]
     ) -> Transition | None:
         res = await self._run(script, rid, None, args)
-        return None if res is None else Transition.of(res, await self.get(rid))
+        if res is None:
+            return None
+        done = Transition.of(res, None).done  # told to the live stream only when done
+        return Transition.of(res, await (self._changed(rid) if done else self.get(rid)))
 
     async def reclaim_expired(self, now: float | None = None) -> list[str]:
         """DIALING requests whose claim expired (the instance died mid-call) go back to
@@ -324,6 +230,7 @@ class CallbackStore:
         for rid in (_s(x) for x in raw):
             if await self._run(self._reclaim, rid, t, [], missing_ok=True):
                 out.append(rid)
+                await self._changed(rid)
         if out:
             store_log.warning("callback claims expired: back to pending", extra=log_fields(ids=out))
         return out
@@ -351,6 +258,17 @@ class CallbackStore:
         return [r for r in found if r is not None]
 
     # -- helpers --------------------------------------------------------------------
+    async def _changed(self, request_id: str) -> CallbackRequest | None:
+        """The request after a transition, told to ``on_change`` (the live stream) by
+        the one instance whose script made it; a failure there never fails the change."""
+        req = await self.get(request_id)
+        if req is not None and self.on_change is not None:
+            try:
+                await self.on_change(req)
+            except Exception as e:
+                store_log.warning("callback change not published", extra=log_fields(error=str(e)))
+        return req
+
     async def _get_many(self, ids: Sequence[str]) -> list[CallbackRequest | None]:
         if not ids:
             return []

@@ -75,3 +75,6 @@ def announced(uniqueid: str) -> str:
 
 # Supervisor actions (ivr.store.audit): newest first, capped
 AUDIT = PREFIX + "audit"  # list of JSON entries, LPUSH then LTRIM
+# Live changes for the supervisors' stream (ivr.store.events): a Redis Stream whose
+# entry ids are the SSE event ids; trimmed to about EVENTS_MAXLEN entries
+EVENTS = PREFIX + "events"

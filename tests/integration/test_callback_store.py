@@ -252,3 +252,22 @@ async def test_expired_requests_leave_the_listing(store: CallbackStore) -> None:
     await store.redis.delete(keys.CALLBACK.format(id="a1"))  # as if the retention passed
     assert await store.list_recent(None, 10) == []
     assert await store.redis.zcard(keys.CALLBACKS_BY_TIME) == 0
+
+
+async def test_supervisor_transitions_are_told_to_the_live_stream(redis_clean: Redis) -> None:
+    """A cancel or a retry by a supervisor reaches ``on_change`` (the live stream), once,
+    and a refused one (nothing changed) does not."""
+    told: list[CallbackStatus] = []
+
+    async def on_change(r: CallbackRequest) -> None:
+        told.append(r.status)
+
+    store = CallbackStore(redis_clean, on_change=on_change)
+    await store.create(req("sup1"))
+    assert told == [CallbackStatus.PENDING]
+    done = await store.cancel_pending("sup1", by="tok1")
+    assert done is not None and done.done
+    assert told == [CallbackStatus.PENDING, CallbackStatus.CANCELLED]
+    refused = await store.cancel_pending("sup1", by="tok1")  # already cancelled
+    assert refused is not None and not refused.done
+    assert told == [CallbackStatus.PENDING, CallbackStatus.CANCELLED]

@@ -16,6 +16,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from aiohttp import web
@@ -32,19 +33,22 @@ from ivr.calls.callback import CallbackAnswerRoute
 from ivr.calls.hotline import HotlineRoute
 from ivr.calls.offer import CallbackOffer
 from ivr.calls.waiting import WaitingRoute, WaitSettings
-from ivr.config import PER_QUEUE_SETTINGS, Settings, queue_setting, unknown_queue_tables
+from ivr.config import Settings, queue_setting, unknown_queue_tables
 from ivr.hotlines import HotlineRegistry, ReloadResult
 from ivr.lineup.dispatcher import CallbackDispatcher
+from ivr.lineup.figures import FigureRecorder
 from ivr.lineup.live import LiveQueues
 from ivr.lineup.places import place_of
 from ivr.lineup.ports import DispatcherConfig
 from ivr.lineup.publish import callback_publisher
 from ivr.lineup.view import new_caller_estimate
 from ivr.log import fields, server_log
+from ivr.queues.figures import Targets
 from ivr.queues.state import QueueState
 from ivr.store.callbacks import CallbackStore
 from ivr.store.client import redis_client
 from ivr.store.events import EventStore
+from ivr.store.figures import FigureStore
 from ivr.store.lease import LeaderLease
 from ivr.store.tokens import TokenStore
 from ivr.store.traces import TraceStore
@@ -97,6 +101,9 @@ class HotlineApp:
         )
         self.events = EventStore(self.redis)
         self.live, self.callbacks, self.stream = self._live_parts()
+        self.figures = FigureRecorder(
+            self.ami, FigureStore(self.redis), WaitingStore(self.redis), self.figure_targets
+        )
         self.dispatcher = CallbackDispatcher(
             self.callbacks,
             LeaderLease(self.redis, "callbacks", self.instance_id, ttl_s=10.0),
@@ -157,7 +164,15 @@ class HotlineApp:
     def wait_settings(self, queue: str) -> WaitSettings:
         """Waiting settings of ``queue``: its ``[queues.<name>]`` table over the globals."""
         s = self.settings
-        return WaitSettings(**{n: queue_setting(s, queue, n) for n in PER_QUEUE_SETTINGS})
+        names = {f.name for f in dataclass_fields(WaitSettings)}
+        return WaitSettings(**{n: queue_setting(s, queue, n) for n in names})
+
+    def figure_targets(self, queue: str) -> Targets:
+        """The service-level target of ``queue`` and its short-abandon limit."""
+        s = self.settings
+        return Targets(
+            **{f.name: queue_setting(s, queue, f.name) for f in dataclass_fields(Targets)}
+        )
 
     def estimate_new_caller(
         self, state: QueueState, callbacks: list[CallbackRequest]
@@ -179,6 +194,7 @@ class HotlineApp:
             resource(self._start_http, self._stop_http),
             resource(stop=self.ami.close),
             resource(self.live.start, self.live.close),  # before the AMI: resync after login
+            resource(self.figures.start, self.figures.close),
             resource(self._connect_ami),
             resource(stop=self.dispatcher.close),
             resource(stop=self._last_traces),
@@ -260,6 +276,7 @@ class HotlineApp:
                 ami=self.ami,
                 pause_reasons=self.settings.pause_reasons,
                 stream=self.stream,
+                today=self.figures.today,
             ),
         )
         return app

@@ -23,13 +23,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_CONFIG = PROJECT_ROOT / "deploy" / "sandbox" / "ivr.toml"
 
 
-#: Waiting settings a queue may set for itself in a ``[queues.<name>]`` table.
+#: Waiting and figure settings a queue may set for itself in a ``[queues.<name>]`` table.
 PER_QUEUE_SETTINGS = (
     "announce_repeat_s",
     "announce_max_place",
     "default_handle_s",
     "callback_threshold_s",
     "callback_max_offers",
+    "service_level_s",
+    "service_level_target",
+    "short_abandon_s",
 )
 
 
@@ -74,6 +77,10 @@ class Settings:
     default_handle_s: float = 180.0
     callback_threshold_s: float = 300.0
     callback_max_offers: int = 2
+    # today's figures (ivr.queues.figures): 80 % answered within 30 s; shorter abandons apart
+    service_level_s: float = 30.0
+    service_level_target: float = 0.8
+    short_abandon_s: float = 5.0
     # per queue: {"complaint": {"callback_threshold_s": 180.0}} from [queues.complaint]
     queue_overrides: Mapping[str, Mapping[str, float | int]] = field(default_factory=dict)
     # reasons a supervisor may give to pause an agent (ivr.api.actions), in [queues]

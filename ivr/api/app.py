@@ -20,7 +20,14 @@ from ivr.api.audit import routes as audit_routes
 from ivr.api.auth import auth_middleware
 from ivr.api.callback_actions import routes as callback_action_routes
 from ivr.api.errors import error_middleware
-from ivr.api.queues import QUEUE_DEPS, Estimator, PlaceOf, QueueDeps, QueuesProvider
+from ivr.api.queues import (
+    QUEUE_DEPS,
+    Estimator,
+    PlaceOf,
+    QueueDeps,
+    QueuesProvider,
+    TodayProvider,
+)
 from ivr.api.queues import routes as queue_routes
 from ivr.api.stream import StreamHub, add_stream
 from ivr.config import DEFAULT_PAUSE_REASONS
@@ -43,10 +50,11 @@ def build_api(
     audit: AuditLog | None = None,
     settle_s: float = 3.0,
     stream: StreamHub | None = None,
+    today: TodayProvider | None = None,
 ) -> web.Application:
     api = web.Application(middlewares=[error_middleware, auth_middleware(tokens)])
     api[QUEUE_DEPS] = QueueDeps(
-        callbacks=callbacks, queues=queues, estimator=estimator, place_of=place_of
+        callbacks=callbacks, queues=queues, estimator=estimator, place_of=place_of, today=today
     )
     api[ACTION_DEPS] = ActionDeps(ami, queues, tuple(pause_reasons), settle_s)
     api[AUDIT_LOG] = audit if audit is not None else AuditLog(tokens.redis)

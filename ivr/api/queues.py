@@ -4,6 +4,8 @@ Queue states come from an injected provider and pending callbacks from the
 :class:`CallbackStore`; the wait estimate and the place in line may be injected
 too (the defaults: no estimate, and :func:`ivr.lineup.places.place_of`: the
 place given by original arrival among live callers and pending callbacks).
+With a ``today`` provider (:meth:`ivr.lineup.figures.FigureRecorder.today`),
+each queue also carries ``today``: its figures since midnight Bangkok time.
 Phone numbers are masked (PDPA) unless an admin token asks for ``?unmask=1``;
 each such access is logged.
 """
@@ -32,6 +34,8 @@ Estimator = Callable[[QueueState, list[CallbackRequest]], float | None]
 # 1-based place of a live caller (by uniqueid), counting pending callbacks that arrived
 # earlier: the signature of ivr.lineup.places.place_of
 PlaceOf = Callable[[QueueState, str, Sequence[CallbackRequest]], int]
+# today's figures of each named queue (ivr.lineup.figures.FigureRecorder.today)
+TodayProvider = Callable[[Sequence[str]], Awaitable[dict[str, dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class QueueDeps:
     queues: QueuesProvider
     estimator: Estimator | None = None
     place_of: PlaceOf | None = None
+    today: TodayProvider | None = None
 
 
 QUEUE_DEPS = web.AppKey("queue_deps", QueueDeps)
@@ -87,6 +92,16 @@ def _summary(
         "agents": state.agents_by_state(),
         "pending_callbacks": len(callbacks),
     }
+
+
+async def _today(deps: QueueDeps, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Today's figures of ``names`` (empty without a provider)."""
+    return await deps.today(names) if deps.today is not None else {}
+
+
+def _add_today(body: dict[str, Any], today: Mapping[str, dict[str, Any]], deps: QueueDeps) -> None:
+    if deps.today is not None:
+        body["today"] = today.get(body["name"])
 
 
 def _callers(
@@ -150,9 +165,11 @@ async def list_queues(request: web.Request) -> web.Response:
     states = await deps.queues()
     now = time.time()
     out = []
+    today = await _today(deps, sorted(states))
     for name in sorted(states):
         callbacks = await deps.callbacks.pending(name)
         out.append(_summary(states[name], callbacks, deps, now))
+        _add_today(out[-1], today, deps)
     return _json({"queues": out})
 
 
@@ -192,6 +209,7 @@ async def queue_detail(request: web.Request) -> web.Response:
         )
     body = _summary(state, callbacks, deps, now)
     body.update(callers=callers, agents=agents, callbacks=cbs)
+    _add_today(body, await _today(deps, [name]), deps)
     return _json(body)
 
 
@@ -202,6 +220,7 @@ async def queues_snapshot(deps: QueueDeps, number: Callable[[str], str]) -> dict
     now = time.time()
     place_of = deps.place_of or place_by_arrival
     out = []
+    today = await _today(deps, sorted(states))
     for name in sorted(states):
         state = states[name]
         callbacks = await deps.callbacks.pending(name)
@@ -211,5 +230,6 @@ async def queues_snapshot(deps: QueueDeps, number: Callable[[str], str]) -> dict
             members=_agents(state),
             callbacks=_callbacks(callbacks, number),
         )
+        _add_today(body, today, deps)
         out.append(body)
     return {"queues": out}

@@ -78,3 +78,15 @@ AUDIT = PREFIX + "audit"  # list of JSON entries, LPUSH then LTRIM
 # Live changes for the supervisors' stream (ivr.store.events): a Redis Stream whose
 # entry ids are the SSE event ids; trimmed to about EVENTS_MAXLEN entries
 EVENTS = PREFIX + "events"
+
+# Today's figures (ivr.store.figures)
+FIGURES = PREFIX + "figures:{day}:{queue}"  # hash: a queue's counters on a Bangkok day
+FIGURES_SEEN = PREFIX + "figures:seen:{event_id}"  # set once an event is counted; expires
+
+
+def figures(day: str, queue: str) -> str:
+    return FIGURES.format(day=day, queue=queue)
+
+
+def figures_seen(event_id: str) -> str:
+    return FIGURES_SEEN.format(event_id=event_id)

@@ -3,7 +3,6 @@ instances fed the same AMI events, kept across a restart, and shown by the API."
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -34,6 +33,8 @@ from tests.until import until
 pytestmark = pytest.mark.redis
 
 Q = "complaint"
+# a fixed Bangkok noon: a run near midnight cannot split the test's events over two days
+NOON = 1_795_928_400.0  # 2026-11-29 12:00 in Bangkok
 
 
 def targets(queue: str) -> Targets:
@@ -42,7 +43,9 @@ def targets(queue: str) -> Targets:
 
 def recorder(redis: Redis) -> FigureRecorder:
     """One server instance's recorder (its own objects, the shared Redis)."""
-    return FigureRecorder(AmiClient(), FigureStore(redis), WaitingStore(redis), targets)
+    return FigureRecorder(
+        AmiClient(), FigureStore(redis), WaitingStore(redis), targets, clock=lambda: NOON + 300
+    )
 
 
 def a_morning(now: float) -> list[AnyEvent]:
@@ -77,7 +80,7 @@ EXPECTED = Figures(
 
 
 async def test_events_raise_the_day_counters(redis_clean: Redis) -> None:
-    now = time.time() - 200
+    now = NOON
     rec = recorder(redis_clean)
     for ev in a_morning(now):
         await rec.record(ev)
@@ -90,7 +93,7 @@ async def test_events_raise_the_day_counters(redis_clean: Redis) -> None:
 
 
 async def test_two_instances_count_each_event_once(redis_clean: Redis) -> None:
-    now = time.time() - 200
+    now = NOON
     a, b = recorder(redis_clean), recorder(redis_clean)
     for ev in a_morning(now):  # both consume the same AMI, through their subscription
         a._on_event(ev)
@@ -106,7 +109,7 @@ async def test_two_instances_count_each_event_once(redis_clean: Redis) -> None:
 
 
 async def test_whole_wait_from_the_recorded_arrival(redis_clean: Redis) -> None:
-    now = time.time()
+    now = NOON
     await WaitingStore(redis_clean).remember_arrival("2.1", Q, now - 45, "complaint")
     rec = recorder(redis_clean)
     assert await rec.record(AgentConnect(queue=Q, uniqueid="2.1", hold_time=15, timestamp=now))
@@ -116,7 +119,7 @@ async def test_whole_wait_from_the_recorded_arrival(redis_clean: Redis) -> None:
 
 
 async def test_figures_survive_a_restart(redis_clean: Redis) -> None:
-    now = time.time() - 200
+    now = NOON
     events = a_morning(now)
     first = recorder(redis_clean)
     for ev in events[:6]:
@@ -137,7 +140,7 @@ async def client(redis_clean: Redis) -> AsyncIterator[tuple[TestClient[Any, Any]
     async def provider() -> dict[str, QueueState]:
         return states
 
-    for ev in a_morning(time.time() - 200):
+    for ev in a_morning(NOON):
         await rec.record(ev)
     root = web.Application()
     root.add_subapp(
@@ -163,7 +166,7 @@ async def test_api_shows_today(client: tuple[TestClient[Any, Any], str]) -> None
     body = await resp.json()
     by_name = {q["name"]: q["today"] for q in body["queues"]}
     today = by_name[Q]
-    assert today["day"] == day_of(time.time())
+    assert today["day"] == day_of(NOON)
     assert (today["offered"], today["answered"], today["abandoned"]) == (4, 2, 1)
     assert today["short_abandoned"] == 1
     assert today["service_level"] == pytest.approx(1 / 3, abs=0.001)

@@ -1,5 +1,6 @@
-"""The live stream against the real sandbox: a simulated citizen joins the complaint
-queue and leaves it, and a supervisor's stream sees both as they happen."""
+"""The live stream and today's figures against the real sandbox: a simulated citizen
+joins the complaint queue and leaves it; a supervisor's stream sees both as they
+happen, and the call is counted once in today's figures (offered, then abandoned)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from ivr.app import HotlineApp
 from ivr.privacy import mask_phone
 from ivr.store.tokens import TokenStore
 from tests.integration.conftest import SimCaller
-from tests.integration.test_queue_waiting import quiet_queue  # noqa: F401  (fixture)
+from tests.integration.test_queue_waiting import (
+    api_get,
+    quiet_queue,  # noqa: F401  (fixture)
+)
 from tests.until import until
 
 pytestmark = pytest.mark.sandbox
@@ -82,6 +86,7 @@ async def stream(app: HotlineApp) -> AsyncIterator[Reader]:
 async def test_a_caller_joining_and_leaving_shows_on_the_stream(
     app: HotlineApp, ami: AmiClient, call: SimCaller
 ) -> None:
+    before = (await api_get(app, f"/api/queues/{QUEUE}"))["today"]
     async with stream(app) as seen:
         await until(lambda: "snapshot" in seen.names(), within=10, what="the first snapshot")
         c = await call("1111", "2", keep=True, until=lambda c: bool(c.queue))
@@ -102,3 +107,15 @@ async def test_a_caller_joining_and_leaving_shows_on_the_stream(
         )
         [left] = seen.of("caller.left", c.uniqueid)
         assert left["queue"] == QUEUE and left["data"]["reason"] in ("abandoned", "left")
+
+    # today's figures count the call once: offered, then abandoned (short or not)
+    async def counted() -> bool:
+        today = (await api_get(app, f"/api/queues/{QUEUE}"))["today"]
+        gone = today["abandoned"] + today["short_abandoned"]
+        return bool(
+            today["offered"] == before["offered"] + 1
+            and gone == before["abandoned"] + before["short_abandoned"] + 1
+            and today["answered"] == before["answered"]
+        )
+
+    await until(counted, within=10, what="the call counted in today's figures")

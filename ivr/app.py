@@ -16,7 +16,6 @@ import signal
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
-from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from aiohttp import web
@@ -33,7 +32,7 @@ from ivr.calls.callback import CallbackAnswerRoute
 from ivr.calls.hotline import HotlineRoute
 from ivr.calls.offer import CallbackOffer
 from ivr.calls.waiting import WaitingRoute, WaitSettings
-from ivr.config import Settings, queue_setting, unknown_queue_tables
+from ivr.config import Settings, queue_settings, unknown_queue_tables
 from ivr.hotlines import HotlineRegistry, ReloadResult
 from ivr.lineup.dispatcher import CallbackDispatcher
 from ivr.lineup.figures import FigureRecorder
@@ -163,16 +162,11 @@ class HotlineApp:
 
     def wait_settings(self, queue: str) -> WaitSettings:
         """Waiting settings of ``queue``: its ``[queues.<name>]`` table over the globals."""
-        s = self.settings
-        names = {f.name for f in dataclass_fields(WaitSettings)}
-        return WaitSettings(**{n: queue_setting(s, queue, n) for n in names})
+        return queue_settings(self.settings, queue, WaitSettings)
 
     def figure_targets(self, queue: str) -> Targets:
         """The service-level target of ``queue`` and its short-abandon limit."""
-        s = self.settings
-        return Targets(
-            **{f.name: queue_setting(s, queue, f.name) for f in dataclass_fields(Targets)}
-        )
+        return queue_settings(self.settings, queue, Targets)
 
     def estimate_new_caller(
         self, state: QueueState, callbacks: list[CallbackRequest]

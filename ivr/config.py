@@ -15,7 +15,10 @@ from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 from ivr.problems import AdminError, Problem
 
@@ -302,6 +305,15 @@ def queue_setting(settings: Settings, queue: str, name: str) -> Any:
     if name not in PER_QUEUE_SETTINGS:
         raise KeyError(f"{name} is not a per-queue setting")
     return settings.queue_overrides.get(queue, {}).get(name, getattr(settings, name))
+
+
+QueueSettings = TypeVar("QueueSettings", bound="DataclassInstance")
+
+
+def queue_settings(settings: Settings, queue: str, kind: type[QueueSettings]) -> QueueSettings:
+    """A dataclass of per-queue settings for ``queue`` (its field names are setting
+    names): each from the ``[queues.<queue>]`` table, else the global value."""
+    return kind(**{f.name: queue_setting(settings, queue, f.name) for f in fields(kind)})
 
 
 def queue_table_problems(settings: Settings, queues: AbstractSet[str]) -> list[Problem]:

@@ -160,6 +160,10 @@ class HotlineApp:
     def caller_id_for_hotline(self, hotline: str) -> str | None:
         return self.settings.callback_caller_id or hotline or None
 
+    def hotline_queues(self) -> dict[str, list[str]]:
+        """Each hotline in force and the queues it hands calls to (token scopes)."""
+        return {i: sorted(h.queues) for i, h in self.registry.hotlines.items()}
+
     def wait_settings(self, queue: str) -> WaitSettings:
         """Waiting settings of ``queue``: its ``[queues.<name>]`` table over the globals."""
         return queue_settings(self.settings, queue, WaitSettings)
@@ -271,6 +275,7 @@ class HotlineApp:
                 pause_reasons=self.settings.pause_reasons,
                 stream=self.stream,
                 today=self.figures.today,
+                hotline_queues=self.hotline_queues,
             ),
         )
         return app

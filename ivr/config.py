@@ -67,6 +67,8 @@ class Settings:
     # HTTP
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # API tokens: lifetime of a new token (`ivr tokens create --ttl` overrides), in [api]
+    api_token_lifetime_s: float = 90 * 24 * 3600.0
     # Files
     dialplans_dir: Path = PROJECT_ROOT / "dialplans"
     prompts_dir: Path = PROJECT_ROOT / "prompts"

@@ -5,6 +5,9 @@
 Its middlewares (errors as JSON, bearer tokens) cover every path under the
 prefix, unknown ones included, and nothing outside it. Without an ``ami`` the
 agent actions answer 503; the audit log defaults to the tokens' Redis.
+``hotline_queues`` (each hotline's queues, from the hotline registry) is what a
+token limited to some hotlines reaches (:mod:`ivr.api.scope`); without it such a
+token reaches only the queues it lists.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from ivr.api.queues import (
     TodayProvider,
 )
 from ivr.api.queues import routes as queue_routes
+from ivr.api.scope import HOTLINE_QUEUES, HotlineQueues
 from ivr.api.stream import StreamHub, add_stream
 from ivr.config import DEFAULT_PAUSE_REASONS
 from ivr.store.audit import AuditLog
@@ -51,6 +55,7 @@ def build_api(
     settle_s: float = 3.0,
     stream: StreamHub | None = None,
     today: TodayProvider | None = None,
+    hotline_queues: HotlineQueues | None = None,
 ) -> web.Application:
     api = web.Application(middlewares=[error_middleware, auth_middleware(tokens)])
     api[QUEUE_DEPS] = QueueDeps(
@@ -58,10 +63,11 @@ def build_api(
     )
     api[ACTION_DEPS] = ActionDeps(ami, queues, tuple(pause_reasons), settle_s)
     api[AUDIT_LOG] = audit if audit is not None else AuditLog(tokens.redis)
+    api[HOTLINE_QUEUES] = hotline_queues if hotline_queues is not None else dict
     api.add_routes(queue_routes)
     api.add_routes(action_routes)
     api.add_routes(callback_action_routes)
     api.add_routes(audit_routes)
     if stream is not None:
-        add_stream(api, stream)
+        add_stream(api, stream, tokens)
     return api

@@ -4,6 +4,7 @@ one, ``POST /api/callbacks/{id}/retry`` puts a failed one back in line, due now.
 Both go through one atomic store transition (:class:`ivr.store.callbacks.CallbackStore`):
 a callback being dialled is never cancelled (409 naming its state). Answers carry the
 callback with its number masked; every attempt is audited (:mod:`ivr.api.audit`).
+A callback of a queue outside the token's scope is 403 (:mod:`ivr.api.scope`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ivr.api.audit import audited
 from ivr.api.auth import TOKEN_INFO, require_role
 from ivr.api.errors import Conflict, UnknownCallback
 from ivr.api.queues import QUEUE_DEPS
+from ivr.api.scope import check_queue
 from ivr.callbacks.model import CallbackRequest
 from ivr.privacy import mask_phone
 from ivr.store.callback_scripts import Transition
@@ -54,11 +56,20 @@ def _checked(rid: str, t: Transition | None, wanted: str) -> web.Response:
     return web.json_response({"callback": _view(t.request)}, headers={"Cache-Control": "no-store"})
 
 
+async def _in_scope(request: web.Request, rid: str) -> None:
+    """404 for an unknown callback, 403 when its queue is outside the token's scope."""
+    cb = await request.app[QUEUE_DEPS].callbacks.get(rid)
+    if cb is None:
+        raise UnknownCallback(f"no callback `{rid}`")
+    check_queue(request, cb.queue)
+
+
 @routes.delete("/callbacks/{id}")
 async def cancel_callback(request: web.Request) -> web.Response:
     rid = request.match_info["id"]
     async with audited(request, "cancel-callback", callback=rid):
         require_role(request, "supervisor", "admin")
+        await _in_scope(request, rid)
         by = f"token:{request[TOKEN_INFO].id}"
         t = await request.app[QUEUE_DEPS].callbacks.cancel_pending(rid, by=by)
         return _checked(rid, t, "pending")
@@ -69,6 +80,7 @@ async def retry_callback(request: web.Request) -> web.Response:
     rid = request.match_info["id"]
     async with audited(request, "retry-callback", callback=rid):
         require_role(request, "supervisor", "admin")
+        await _in_scope(request, rid)
         by = f"token:{request[TOKEN_INFO].id}"
         t = await request.app[QUEUE_DEPS].callbacks.retry_failed(rid, by=by)
         return _checked(rid, t, "failed")

@@ -1,0 +1,90 @@
+"""Token scopes, expiry and the token command's parsing: the pure parts of access."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from ivr.api.scope import EVERYTHING, Scope, event_visible, scope_of
+from ivr.cli_tokens import duration, names, token_line
+from ivr.store.tokens import TokenInfo
+
+HOTLINES = {
+    "1111": ["complaint", "operator"],
+    "1555": ["health", "operator"],
+    "1300": ["social"],
+}
+
+
+def token(hotlines: tuple[str, ...] = (), queues: tuple[str, ...] = ()) -> TokenInfo:
+    return TokenInfo("abcd1234", "supervisor", "x", 0.0, 100.0, hotlines, queues)
+
+
+def test_a_token_without_limits_reaches_everything() -> None:
+    assert scope_of(token(), HOTLINES) is EVERYTHING
+    assert EVERYTHING.queue("anything") and EVERYTHING.hotline("anything")
+
+
+def test_hotlines_reach_their_queues_plus_listed_queues() -> None:
+    s = scope_of(token(hotlines=("1111",), queues=("social",)), HOTLINES)
+    assert s.queues == frozenset({"complaint", "operator", "social"})
+    # 1300 uses only `social`, which the token reaches: acting on it touches nothing else
+    assert s.hotlines == frozenset({"1111", "1300"})
+    assert not s.queue("health") and not s.hotline("1555")
+
+
+def test_queues_alone_reach_no_hotline_that_uses_other_queues() -> None:
+    s = scope_of(token(queues=("operator",)), HOTLINES)
+    assert s.queues == frozenset({"operator"})
+    assert s.hotlines == frozenset()
+
+
+def test_an_unknown_hotline_reaches_no_queue_but_itself() -> None:
+    s = scope_of(token(hotlines=("9999",)), HOTLINES)
+    assert s.queues == frozenset() and s.hotlines == frozenset({"9999"})
+
+
+@pytest.mark.parametrize(
+    ("queue", "data", "seen"),
+    [
+        ("complaint", {"number": "0811111111"}, True),
+        ("health", {}, False),
+        ("health", {"hotline": "1111"}, False),  # a queue event goes by its queue
+        ("", {"hotline": "1111"}, True),
+        ("", {"hotline": "1555"}, False),
+        ("", {}, True),  # neither queue nor hotline: everyone's
+    ],
+)
+def test_event_visible(queue: str, data: dict[str, str], seen: bool) -> None:
+    scope = Scope(frozenset({"1111"}), frozenset({"complaint", "operator"}))
+    assert event_visible(scope, queue, data) is seen
+    assert event_visible(EVERYTHING, queue, data)
+
+
+def test_expiry() -> None:
+    t = token()
+    assert not t.expired(99.9) and t.expired(100.0)
+    assert not TokenInfo("a", "admin", "", 0.0).expired(1e12)  # an old token without one
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30d", 30 * 86400), ("12h", 43200), ("90m", 5400), ("45s", 45), ("3600", 3600)],
+)
+def test_duration(text: str, seconds: float) -> None:
+    assert duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0d", "-1d", "3w", "d", "1.5.2h"])
+def test_bad_duration_names_the_fix(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match=r"e\.g\. 30d"):
+        duration(text)
+
+
+def test_names_and_list_line() -> None:
+    assert names(" 1111, 1555,,") == ["1111", "1555"]
+    line = token_line(token(("1111",), ("social",)), now=200.0)
+    assert "abcd1234" in line and "(expired)" in line
+    assert "hotlines=1111 queues=social" in line
+    assert "  all  " in token_line(TokenInfo("a", "viewer", "", 0.0), now=0.0)

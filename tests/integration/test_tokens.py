@@ -7,8 +7,11 @@ import time
 from typing import Any
 
 import pytest
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
+from ivr.cli import main
+from ivr.config import load_settings
 from ivr.store.tokens import DEFAULT_LIFETIME_S, TOKEN_PREFIX, TokenStore, token_hash
 from tests.until import until
 
@@ -125,3 +128,29 @@ async def test_existing_tells_revoked_tokens_apart(redis_clean: Redis) -> None:
 async def test_bad_lifetime_or_name_is_refused(redis_clean: Redis, bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         await TokenStore(redis_clean).create("supervisor", **bad)
+
+
+def test_tokens_command_creates_lists_and_revokes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``ivr tokens`` end to end, on the test database (15) of the configured Redis."""
+    url = load_settings().redis_url.rsplit("/", 1)[0] + "/15"
+    monkeypatch.setenv("IVR_REDIS_URL", url)
+    sync = SyncRedis.from_url(url)
+    sync.flushdb()
+    try:
+        argv = ["tokens", "create", "--role", "viewer", "--name", "wall 3F"]
+        assert main([*argv, "--hotlines", "1111,1555", "--queues", "social", "--ttl", "30d"]) == 0
+        out, err = capsys.readouterr()
+        assert out.strip().startswith(TOKEN_PREFIX)
+        assert "scope hotlines=1111,1555 queues=social" in err
+        assert main(["tokens", "list"]) == 0
+        (line,) = capsys.readouterr().out.splitlines()
+        token_id = line.split()[0]
+        expires = time.strftime("%Y-%m-%d", time.localtime(time.time() + 30 * 86400))
+        assert "viewer" in line and expires in line and "wall 3F" in line
+        assert main(["tokens", "revoke", token_id]) == 0
+        assert main(["tokens", "revoke", token_id]) == 1
+    finally:
+        sync.flushdb()
+        sync.close()

@@ -7,7 +7,9 @@ import argparse
 import pytest
 
 from ivr.api.scope import EVERYTHING, Scope, event_visible, scope_of
+from ivr.app import HotlineApp
 from ivr.cli_tokens import duration, names, token_line
+from ivr.config import load_settings
 from ivr.store.tokens import TokenInfo
 
 HOTLINES = {
@@ -88,3 +90,12 @@ def test_names_and_list_line() -> None:
     assert "abcd1234" in line and "(expired)" in line
     assert "hotlines=1111 queues=social" in line
     assert "  all  " in token_line(TokenInfo("a", "viewer", "", 0.0), now=0.0)
+
+
+def test_the_server_gives_the_api_each_hotlines_queues() -> None:
+    app = HotlineApp(load_settings())
+    app.registry.reload()
+    assert app.hotline_queues() == {
+        "1111": ["complaint", "operator"],
+        "1555": ["complaint", "operator"],
+    }

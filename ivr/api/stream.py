@@ -158,12 +158,16 @@ class StreamHub:
         sub.on_drop()
 
     async def _watch(self) -> None:
+        failing = False  # log once per Redis outage, not twice a second
         while True:
             await asyncio.sleep(self.recheck_s)
             try:
                 await self.recheck()
+                failing = False
             except (RedisError, OSError) as e:
-                api_log.warning("stream token re-check: Redis error", extra=fields(error=str(e)))
+                if not failing:
+                    api_log.warning("stream token re-check failed", extra=fields(error=str(e)))
+                failing = True
             stop_if_cancelling()
 
     async def recheck(self, now: float | None = None) -> None:
@@ -180,7 +184,7 @@ class StreamHub:
     def _end(self, subs: list[Subscriber], why: str) -> None:
         for sub in subs:
             if sub in self.subscribers:
-                api_log.info(f"stream closed: token {why}", extra=fields(token=sub.digest[:8]))
+                api_log.info(f"stream closed: token {why}", extra=fields(token_id=sub.digest[:8]))
                 self._drop(sub)
 
 

@@ -1,15 +1,21 @@
-"""Token scopes, expiry and the token command's parsing: the pure parts of access."""
+"""Token scopes, expiry, the stream's token re-check and the token command's parsing:
+the parts of access that need no server."""
 
 from __future__ import annotations
 
 import argparse
+import functools
+from collections.abc import Collection
+from typing import cast
 
 import pytest
 
 from ivr.api.scope import EVERYTHING, Scope, event_visible, scope_of
+from ivr.api.stream import StreamHub
 from ivr.app import HotlineApp
 from ivr.cli_tokens import duration, names, token_line
 from ivr.config import load_settings
+from ivr.store.events import EventStore
 from ivr.store.tokens import TokenInfo
 
 HOTLINES = {
@@ -99,3 +105,37 @@ def test_the_server_gives_the_api_each_hotlines_queues() -> None:
         "1111": ["complaint", "operator"],
         "1555": ["complaint", "operator"],
     }
+
+
+class FakeTokens:
+    """Token hashes still stored, and what the hub asked."""
+
+    def __init__(self, alive: set[str]) -> None:
+        self.alive = alive
+        self.asked: list[set[str]] = []
+
+    async def existing(self, digests: Collection[str]) -> set[str]:
+        self.asked.append(set(digests))
+        return self.alive & set(digests)
+
+
+async def test_recheck_ends_streams_of_expired_then_revoked_tokens() -> None:
+    tokens = FakeTokens({"kept", "late"})
+    hub = StreamHub(cast(EventStore, None), tokens=tokens)
+    ended: list[str] = []
+    for digest, expires in [("late", 100.0), ("gone", None), ("kept", 200.0), ("kept", None)]:
+        hub.subscribe(functools.partial(ended.append, digest), digest=digest, expires_at=expires)
+    await hub.recheck(now=150.0)
+    assert sorted(ended) == ["gone", "late"]
+    assert tokens.asked == [{"gone", "kept"}]  # one batch, each token once, expired left out
+    assert {s.digest for s in hub.subscribers} == {"kept"} and len(hub.subscribers) == 2
+    await hub.recheck(now=300.0)
+    assert sorted(ended) == ["gone", "kept", "late"]  # the one with an expiry
+
+
+async def test_recheck_asks_nothing_without_token_streams() -> None:
+    tokens = FakeTokens(set())
+    hub = StreamHub(cast(EventStore, None), tokens=tokens)
+    hub.subscribe(lambda: None)  # no token (an internal subscriber)
+    await hub.recheck()
+    assert tokens.asked == [] and len(hub.subscribers) == 1

@@ -39,7 +39,9 @@ class TokenInfo:
     queues: tuple[str, ...] = ()
 
     def expired(self, now: float | None = None) -> bool:
-        return self.expires_at is not None and (now or time.time()) >= self.expires_at
+        if self.expires_at is None:
+            return False
+        return (time.time() if now is None else now) >= self.expires_at
 
     @property
     def limited(self) -> bool:

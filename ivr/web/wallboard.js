@@ -320,7 +320,7 @@ function agentRow(q, a) {
   const paused = a.state === "paused";
   const held = (a.paused_reason || "").startsWith("ivr-callback:");
   const action =
-    canAct() && !held && a.state !== "unavailable"
+    canAct() && !held
       ? h(
           "button",
           {

@@ -98,6 +98,8 @@ function logout(reason) {
   stream = null;
   state.token = null;
   state.me = null;
+  state.hotlines = null;
+  state.reasons = [];
   sessionStorage.removeItem(TOKEN_KEY);
   state.queues.clear();
   render();
@@ -152,7 +154,9 @@ async function loadHotlines() {
   scheduleRender();
 }
 
+let lastStatus = ["connecting", 0];
 function showStatus(status, seconds) {
+  lastStatus = [status, seconds];
   const el = $("status");
   el.dataset.state = status;
   el.textContent =
@@ -237,13 +241,24 @@ function onEvent(name, body) {
 }
 
 // ---- rendering ----
+// The board is rebuilt on each change; not while a button is being pressed (the
+// click would land on a replaced node), and the focused button keeps its focus.
+let pointerDown = false;
+
 function scheduleRender() {
   if (renderQueued) return;
   renderQueued = true;
   requestAnimationFrame(() => {
     renderQueued = false;
-    render();
+    if (pointerDown) renderQueued = true;
+    else render();
   });
+}
+
+function focusKey(el) {
+  if (!(el instanceof HTMLElement) || !el.dataset.action) return null;
+  const d = el.dataset;
+  return `button[data-action="${d.action}"][data-key="${CSS.escape(d.key || "")}"]`;
 }
 
 // green / amber / red of a wait against the queue's service-level time
@@ -326,7 +341,12 @@ function agentRow(q, a) {
           {
             class: paused ? "act unpause" : "act pause",
             type: "button",
-            dataset: { action: paused ? "unpause" : "pause", queue: q.name, agent: a.interface },
+            dataset: {
+              action: paused ? "unpause" : "pause",
+              queue: q.name,
+              agent: a.interface,
+              key: `${q.name}|${a.interface}`,
+            },
           },
           paused ? t("unpause") : t("pause"),
         )
@@ -404,7 +424,13 @@ function callbackRow(q, cb) {
           {
             class: "act cancel",
             type: "button",
-            dataset: { action: "cancel", queue: q.name, callback: cb.id, number: cb.number || "" },
+            dataset: {
+              action: "cancel",
+              queue: q.name,
+              callback: cb.id,
+              number: showNumbers() ? cb.number || "" : "",
+              key: cb.id,
+            },
           },
           t("cancel_cb"),
         )
@@ -474,9 +500,9 @@ function hotlineCard(hl) {
     ? h(
         "div",
         { class: "hl-actions" },
-        h("button", { class: "act emergency", type: "button", dataset: { action: "emergency", hotline: hl.id } }, t("set_emergency")),
+        h("button", { class: "act emergency", type: "button", dataset: { action: "emergency", hotline: hl.id, key: hl.id } }, t("set_emergency")),
         em
-          ? h("button", { class: "act clear", type: "button", dataset: { action: "clear", hotline: hl.id } }, t("clear_emergency"))
+          ? h("button", { class: "act clear", type: "button", dataset: { action: "clear", hotline: hl.id, key: hl.id } }, t("clear_emergency"))
           : null,
       )
     : null;
@@ -491,6 +517,12 @@ function hotlineCard(hl) {
 }
 
 function render() {
+  const focused = focusKey(document.activeElement);
+  renderBoard();
+  if (focused) document.querySelector(focused)?.focus();
+}
+
+function renderBoard() {
   const board = $("board");
   const queues = [...state.queues.values()].sort((a, b) => a.name.localeCompare(b.name));
   board.replaceChildren(
@@ -626,6 +658,8 @@ function applyLang() {
   translatePage();
   $("lang").textContent = t("lang_switch");
   if (state.me) $("who").textContent = `${state.me.name || state.me.id} · ${t(`role_${state.me.role}`)}`;
+  document.title = `${t("title")} · ${t("subtitle")}`;
+  showStatus(...lastStatus);
   render();
   tick();
 }
@@ -644,6 +678,18 @@ function init() {
     applyLang();
   });
   $("board").addEventListener("click", onClick);
+  document.addEventListener("pointerdown", () => {
+    pointerDown = true;
+  });
+  const released = () => {
+    pointerDown = false;
+    if (renderQueued) {
+      renderQueued = false;
+      scheduleRender();
+    }
+  };
+  document.addEventListener("pointerup", released);
+  document.addEventListener("pointercancel", released);
   $("hotlines").addEventListener("click", onClick);
   $("confirm-ok").addEventListener("click", confirmed);
   $("confirm-cancel").addEventListener("click", () => {

@@ -8,11 +8,14 @@ Asterisk's own ``queue show`` says it is paused. Screenshots of the page at
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from selenium import webdriver
@@ -82,10 +85,21 @@ def wait(driver: WebDriver, within: float, cond: Callable[[WebDriver], Any], wha
     )
 
 
+def bangkok_years() -> set[str]:
+    """This year in the Buddhist era, in Bangkok (both, a minute either side of New Year)."""
+    now = datetime.now(ZoneInfo("Asia/Bangkok"))
+    return {str((now + timedelta(minutes=m)).year + 543) for m in (-1, 1)}
+
+
 def sign_in(driver: WebDriver, url: str, token: str) -> None:
+    """Sign in with a wrong token (refused with the reason), then with ``token``."""
     resize(driver, *SIZES[0])
     driver.get(url)
     field = wait(driver, 10, ec.visibility_of_element_located((By.ID, "token")), "the token form")
+    field.send_keys("ivr_not-a-token")
+    driver.find_element(By.ID, "login-submit").click()
+    error = wait(driver, 10, ec.visibility_of_element_located((By.ID, "login-error")), "refusal")
+    assert "unknown or revoked" in error.text
     field.send_keys(token)
     driver.find_element(By.ID, "login-submit").click()
     wait(
@@ -99,6 +113,8 @@ def sign_in(driver: WebDriver, url: str, token: str) -> None:
     )
     assert "token" not in driver.current_url  # never in the URL
     assert driver.execute_script("return document.cookie") == ""
+    date = driver.find_element(By.ID, "date").text  # Thai style: 29 พ.ย. 2569
+    assert re.search(r"\d{1,2} \S+\. (\d{4})$", date) and date[-4:] in bangkok_years(), date
 
 
 def caller_row(uniqueid: str) -> str:
@@ -136,6 +152,15 @@ def pause_by_clicking(driver: WebDriver) -> None:
         ),
         "agent1 shown paused",
     )
+
+
+def switch_to_english(driver: WebDriver) -> None:
+    driver.find_element(By.ID, "lang").click()
+    wait(driver, 5, ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Hotline"), "English")
+    paused = driver.find_element(By.CSS_SELECTOR, f"{agent_row(AGENT)} .agent-state").text
+    assert paused == "Paused · Training", paused
+    driver.find_element(By.ID, "lang").click()  # back to Thai
+    wait(driver, 5, ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "สายด่วน"), "Thai")
 
 
 def agent_line(sandbox: Sandbox) -> str:
@@ -188,3 +213,4 @@ async def test_supervisor_watches_and_acts_on_the_wallboard(
     line = await asyncio.to_thread(agent_line, sandbox)
     assert "paused" in line.lower(), line
     assert "training" in line, line
+    await asyncio.to_thread(switch_to_english, browser)

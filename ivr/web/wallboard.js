@@ -326,7 +326,7 @@ function agentChips(q) {
     "div",
     { class: "chips" },
     AGENT_STATES.map((s) =>
-      h("span", { class: `chip agent-${s}` }, h("b", {}, counts[s]), " ", t(`s_${s}`)),
+      h("span", { class: `chip agent-${s}` }, h("b", {}, counts[s]), h("span", {}, t(`s_${s}`))),
     ),
   );
 }

@@ -486,12 +486,19 @@ function queueCard(q) {
       {},
       h("h2", {}, q.display_name || q.name),
       q.open === false ? h("span", { class: "badge bad" }, t("closed")) : null,
+      overrideNote(q.override),
     ),
     headlineTiles(q),
     agentChips(q),
     h("div", { class: "columns" }, callerList(q), agentList(q)),
     h("div", { class: "columns" }, callbackList(q), todayFigures(q)),
   );
+}
+
+// "closed by a supervisor" / "opened outside hours": an override of the business hours
+function overrideNote(override) {
+  if (override !== "closed" && override !== "open") return null;
+  return h("span", { class: "override" }, t(`override_${override}`));
 }
 
 function hotlineCard(hl) {
@@ -511,6 +518,7 @@ function hotlineCard(hl) {
     { class: `hotline${em ? " has-emergency" : ""}`, dataset: { hotline: hl.id } },
     h("h2", {}, hl.name || hl.id),
     h("span", { class: `badge ${hl.open ? "ok" : "bad"}` }, hl.open ? t("open") : t("closed")),
+    overrideNote(hl.override),
     h("p", { class: "hl-emergency" }, em ? `${t("emergency")}: ${em.text || em.prompt}` : t("no_emergency")),
     actions,
   );

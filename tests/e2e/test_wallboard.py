@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -80,9 +81,29 @@ def resize(driver: WebDriver, width: int, height: int) -> None:
 
 
 def wait(driver: WebDriver, within: float, cond: Callable[[WebDriver], Any], what: str) -> Any:
-    return WebDriverWait(driver, within, poll_frequency=0.05).until(
-        cond, f"not within {within} s: {what}"
-    )
+    """``cond``'s first true result; an element re-rendered meanwhile is looked up again."""
+    return WebDriverWait(
+        driver,
+        within,
+        poll_frequency=0.05,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    ).until(cond, f"not within {within} s: {what}")
+
+
+def text_of(driver: WebDriver, css: str) -> str:
+    """The text of the element at ``css`` now (read in one step: the board re-renders)."""
+    text = driver.execute_script("return document.querySelector(arguments[0])?.innerText", css)
+    return str(text or "")
+
+
+def click(driver: WebDriver, css: str, what: str) -> None:
+    """Click the element at ``css`` as soon as it is there (looked up afresh each try)."""
+
+    def clicked(d: WebDriver) -> bool:
+        d.find_element(By.CSS_SELECTOR, css).click()
+        return True
+
+    wait(driver, 10, clicked, what)
 
 
 def bangkok_years() -> set[str]:
@@ -136,9 +157,7 @@ def screenshots(driver: WebDriver) -> None:
 
 def pause_by_clicking(driver: WebDriver) -> None:
     """Click the agent's pause button, choose a reason, confirm; the row shows it paused."""
-    button = f'{agent_row(AGENT)} button[data-action="pause"]'
-    wait(driver, 10, ec.element_to_be_clickable((By.CSS_SELECTOR, button)), "agent1 pausable")
-    driver.find_element(By.CSS_SELECTOR, button).click()
+    click(driver, f'{agent_row(AGENT)} button[data-action="pause"]', "agent1's pause button")
     wait(driver, 5, ec.visibility_of_element_located((By.ID, "confirm")), "the confirmation")
     Select(driver.find_element(By.ID, "confirm-choice")).select_by_value("training")
     driver.find_element(By.ID, "confirm-ok").click()
@@ -157,7 +176,7 @@ def pause_by_clicking(driver: WebDriver) -> None:
 def switch_to_english(driver: WebDriver) -> None:
     driver.find_element(By.ID, "lang").click()
     wait(driver, 5, ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Hotline"), "English")
-    paused = driver.find_element(By.CSS_SELECTOR, f"{agent_row(AGENT)} .agent-state").text
+    paused = text_of(driver, f"{agent_row(AGENT)} .agent-state")
     assert paused == "Paused · Training", paused
     driver.find_element(By.ID, "lang").click()  # back to Thai
     wait(driver, 5, ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "สายด่วน"), "Thai")
@@ -194,7 +213,7 @@ async def test_supervisor_watches_and_acts_on_the_wallboard(
             wait, browser, 2.0, ec.presence_of_element_located((By.CSS_SELECTOR, row)), "the caller"
         )
         assert time.monotonic() - joined_at < 2.0
-        number = browser.find_element(By.CSS_SELECTOR, f"{row} .number").text
+        number = text_of(browser, f"{row} .number")
         assert number == mask_phone(CALLER) != CALLER  # masked for a supervisor
         await asyncio.to_thread(screenshots, browser)
     finally:

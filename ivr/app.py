@@ -25,6 +25,7 @@ from ivr.agi.server import AgiServer
 from ivr.ami.client import AmiClient
 from ivr.api.app import API_PREFIX, build_api
 from ivr.api.health import Health, add_health
+from ivr.api.page import add_page
 from ivr.api.stream import StreamHub
 from ivr.callbacks.model import CallbackRequest
 from ivr.calls.base import TraceSaver
@@ -263,6 +264,7 @@ class HotlineApp:
                 hotline_versions=lambda: {i: h.version for i, h in self.registry.hotlines.items()},
             ),
         )
+        add_page(app)
         app.add_subapp(
             API_PREFIX,
             build_api(

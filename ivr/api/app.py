@@ -23,6 +23,7 @@ from ivr.api.audit import routes as audit_routes
 from ivr.api.auth import auth_middleware
 from ivr.api.callback_actions import routes as callback_action_routes
 from ivr.api.errors import error_middleware
+from ivr.api.me import routes as me_routes
 from ivr.api.queues import (
     QUEUE_DEPS,
     Estimator,
@@ -68,6 +69,7 @@ def build_api(
     api.add_routes(action_routes)
     api.add_routes(callback_action_routes)
     api.add_routes(audit_routes)
+    api.add_routes(me_routes)
     if stream is not None:
         add_stream(api, stream, tokens)
     return api

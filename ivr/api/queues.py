@@ -139,23 +139,25 @@ def _agents(state: QueueState) -> list[dict[str, Any]]:
     ]
 
 
+def callback_item(cb: CallbackRequest, number: Callable[[str], str]) -> dict[str, Any]:
+    """One callback as a queue's ``callbacks`` list shows it."""
+    return {
+        "id": cb.id,
+        "status": cb.status.value,
+        "attempts": cb.attempts,
+        "number": number(cb.number),
+        "topic": cb.topic,
+        "arrived_at": cb.arrived_at,
+        "requested_at": cb.requested_at,
+        "next_attempt_at": cb.next_attempt_at,
+        "last_result": cb.last_result,
+    }
+
+
 def _callbacks(
     callbacks: list[CallbackRequest], number: Callable[[str], str]
 ) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": cb.id,
-            "status": cb.status.value,
-            "attempts": cb.attempts,
-            "number": number(cb.number),
-            "topic": cb.topic,
-            "arrived_at": cb.arrived_at,
-            "requested_at": cb.requested_at,
-            "next_attempt_at": cb.next_attempt_at,
-            "last_result": cb.last_result,
-        }
-        for cb in callbacks
-    ]
+    return [callback_item(cb, number) for cb in callbacks]
 
 
 @routes.get("/queues")

@@ -5,7 +5,8 @@ Queue states come from an injected provider and pending callbacks from the
 too (the defaults: no estimate, and :func:`ivr.lineup.places.place_of`: the
 place given by original arrival among live callers and pending callbacks).
 With a ``today`` provider (:meth:`ivr.lineup.figures.FigureRecorder.today`),
-each queue also carries ``today``: its figures since midnight Bangkok time.
+each queue also carries ``today``: its figures since midnight Bangkok time. Each
+queue carries ``override`` (a supervisor's: none, closed, open) and ``open``.
 Phone numbers are masked (PDPA) unless an admin token asks for ``?unmask=1``;
 each such access is logged.
 """
@@ -36,6 +37,8 @@ Estimator = Callable[[QueueState, list[CallbackRequest]], float | None]
 PlaceOf = Callable[[QueueState, str, Sequence[CallbackRequest]], int]
 # today's figures of each named queue (ivr.lineup.figures.FigureRecorder.today)
 TodayProvider = Callable[[Sequence[str]], Awaitable[dict[str, dict[str, Any]]]]
+# each named queue's "override" and "open" (ivr.api.hotlines.queue_status)
+StatusProvider = Callable[[Sequence[str]], Awaitable[dict[str, dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class QueueDeps:
     estimator: Estimator | None = None
     place_of: PlaceOf | None = None
     today: TodayProvider | None = None
+    status: StatusProvider | None = None
 
 
 QUEUE_DEPS = web.AppKey("queue_deps", QueueDeps)
@@ -102,6 +106,13 @@ async def _today(deps: QueueDeps, names: Sequence[str]) -> dict[str, dict[str, A
 def _add_today(body: dict[str, Any], today: Mapping[str, dict[str, Any]], deps: QueueDeps) -> None:
     if deps.today is not None:
         body["today"] = today.get(body["name"])
+
+
+async def _add_status(bodies: list[dict[str, Any]], deps: QueueDeps) -> None:
+    """Each queue's ``override`` and ``open`` (open, no override, without a provider)."""
+    got = await deps.status([b["name"] for b in bodies]) if deps.status is not None else {}
+    for body in bodies:
+        body.update(got.get(body["name"], {"override": "none", "open": True}))
 
 
 def _callers(
@@ -172,6 +183,7 @@ async def list_queues(request: web.Request) -> web.Response:
         callbacks = await deps.callbacks.pending(name)
         out.append(_summary(states[name], callbacks, deps, now))
         _add_today(out[-1], today, deps)
+    await _add_status(out, deps)
     return _json({"queues": out})
 
 
@@ -182,6 +194,25 @@ async def queue_detail(request: web.Request) -> web.Response:
     if unmask:
         require_role(request, "admin")
     name = request.match_info["name"]
+    body = await queue_body(request, name, unmask=unmask)
+    if unmask:
+        info = request[TOKEN_INFO]
+        api_log.warning(
+            "phone numbers shown unmasked",
+            extra=fields(
+                token_id=info.id,
+                token_name=info.name,
+                queue=name,
+                callers=len(body["callers"]),
+                callbacks=len(body["callbacks"]),
+                remote=request.remote,
+            ),
+        )
+    return _json(body)
+
+
+async def queue_body(request: web.Request, name: str, *, unmask: bool = False) -> dict[str, Any]:
+    """One queue as ``GET /api/queues/{name}`` shows it (404 naming an unknown one)."""
     deps = request.app[QUEUE_DEPS]
     state = (await deps.queues()).get(name)
     if state is None:
@@ -193,26 +224,15 @@ async def queue_detail(request: web.Request) -> web.Response:
     def number(raw: str) -> str:
         return raw if unmask else mask_phone(raw)
 
-    callers = _callers(state, callbacks, place_of, number, now)
-    agents = _agents(state)
-    cbs = _callbacks(callbacks, number)
-    if unmask:
-        info = request[TOKEN_INFO]
-        api_log.warning(
-            "phone numbers shown unmasked",
-            extra=fields(
-                token_id=info.id,
-                token_name=info.name,
-                queue=name,
-                callers=len(callers),
-                callbacks=len(cbs),
-                remote=request.remote,
-            ),
-        )
     body = _summary(state, callbacks, deps, now)
-    body.update(callers=callers, agents=agents, callbacks=cbs)
+    body.update(
+        callers=_callers(state, callbacks, place_of, number, now),
+        agents=_agents(state),
+        callbacks=_callbacks(callbacks, number),
+    )
     _add_today(body, await _today(deps, [name]), deps)
-    return _json(body)
+    await _add_status([body], deps)
+    return body
 
 
 async def queues_snapshot(deps: QueueDeps, number: Callable[[str], str]) -> dict[str, Any]:
@@ -234,4 +254,5 @@ async def queues_snapshot(deps: QueueDeps, number: Callable[[str], str]) -> dict
         )
         _add_today(body, today, deps)
         out.append(body)
+    await _add_status(out, deps)
     return {"queues": out}

@@ -5,7 +5,8 @@ plain HTTP through any proxy, and ``EventSource`` reconnects by itself sending
 ``Last-Event-ID``, which is exactly the resume this stream offers.
 
 A client first gets a ``snapshot`` event (every queue as ``GET /api/queues``
-shows it, with callers, agents and callbacks), then each change as its own event
+shows it, with callers, agents and callbacks, and every hotline as
+``GET /api/hotlines`` shows it), then each change as its own event
 (``caller.joined``, ``agent.state``, ``callback.dialling``, ...; see
 :mod:`ivr.lineup.changes`). Every event's SSE id is its Redis stream id
 (:class:`ivr.store.events.EventStore`); the snapshot carries the id of the last
@@ -33,6 +34,7 @@ from aiohttp_sse import EventSourceResponse, sse_response
 from redis.exceptions import RedisError
 
 from ivr.api.auth import require_role
+from ivr.api.hotlines import HOTLINE_DEPS, hotlines_snapshot
 from ivr.api.queues import QUEUE_DEPS, queues_snapshot
 from ivr.log import api_log, fields
 from ivr.privacy import mask_phone
@@ -142,6 +144,7 @@ async def _start(request: web.Request, resp: EventSourceResponse, hub: StreamHub
         return last
     sent = await hub.events.last_id()
     snapshot = await queues_snapshot(request.app[QUEUE_DEPS], mask_phone)
+    snapshot["hotlines"] = await hotlines_snapshot(request.app[HOTLINE_DEPS])
     await resp.send(json.dumps(snapshot, ensure_ascii=False), id=sent, event="snapshot")
     return sent
 

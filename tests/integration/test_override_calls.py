@@ -50,7 +50,7 @@ async def test_closed_now_then_reopened(
     app: HotlineApp, overrides: OverrideStore, call: SimCaller, traces: TraceStore
 ) -> None:
     await overrides.set_mode("1111", "closed", BY, 0.0)
-    c = await call("1111", "2", until=lambda c: "ivr/closed-1111" in c.prompts_started())
+    c = await call("1111", "", until=lambda c: "ivr/closed-1111" in c.prompts_started())
     assert heard(c)[0] == "closed-1111"  # no greeting, no menu: the closed prompt
     assert not c.queue
     t = await saved_trace(traces, c)

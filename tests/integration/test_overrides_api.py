@@ -4,6 +4,7 @@ the new state, each change published once on the stream, audited, kept across a 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -27,7 +28,9 @@ from ivr.store.callbacks import CallbackStore
 from ivr.store.events import EventStore, StoredEvent
 from ivr.store.overrides import OverrideStore
 from ivr.store.tokens import TokenStore
+from tests.integration.test_stream import Sse, read_sse
 from tests.unit.shipped import HOTLINES, PROMPTS
+from tests.until import until
 
 pytestmark = pytest.mark.redis
 
@@ -69,13 +72,15 @@ async def api(redis_clean: Redis) -> AsyncIterator[Api]:
     async def provider() -> dict[str, QueueState]:
         return states
 
+    hub = StreamHub(events)
+    await hub.start()
     root = web.Application()
     sub = build_api(
         tokens=tokens,
         callbacks=callbacks,
         queues=provider,
         audit=AuditLog(redis_clean),
-        stream=StreamHub(events),
+        stream=hub,
         hotlines=lambda: lines,
         catalogue=lambda: catalogue,
     )
@@ -89,6 +94,7 @@ async def api(redis_clean: Redis) -> AsyncIterator[Api]:
         yield a
     finally:
         await client.close()
+        await hub.close()
 
 
 async def test_hotlines_are_listed_with_their_state(api: Api) -> None:
@@ -189,6 +195,28 @@ async def test_actions_are_audited(api: Api) -> None:
     assert got[0] == ("queue-override", "ok", "complaint", "open")
     assert got[1][:2] == ("set-emergency", "unknown-prompt") and "1111" in got[1][3]
     assert got[2] == ("hotline-override", "ok", "", "hotline 1111: closed")
+
+
+async def test_the_stream_shows_hotlines_and_their_changes(api: Api) -> None:
+    await api.call("PUT", "/api/hotlines/1111/emergency", {"prompt": EMERGENCY})
+    headers = {"Authorization": f"Bearer {api.tokens['supervisor']}"}
+    resp = await api.client.get("/api/stream", headers=headers)
+    sse = Sse()
+    reader = asyncio.create_task(read_sse(resp, sse))
+    try:
+        await until(lambda: sse.events, what="the snapshot")
+        snapshot = sse.events[0]["json"]
+        by_id = {h["id"]: h for h in snapshot["hotlines"]}
+        assert by_id["1111"]["emergency"]["prompt"] == EMERGENCY
+        assert {q["name"]: q["override"] for q in snapshot["queues"]}["complaint"] == "none"
+        await api.call("PUT", "/api/hotlines/1111/override", {"mode": "closed"})
+        await until(lambda: len(sse.events) > 1, what="the change")
+        change = sse.events[1]
+        assert change["event"] == "hotline.closed"
+        assert change["json"]["data"]["hotline"] == "1111" and change["json"]["queue"] == ""
+    finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
 
 
 # -- moving a callback ----------------------------------------------------------------

@@ -232,18 +232,20 @@ async def set_queue_override(request: web.Request) -> web.Response:
 def queue_status(
     deps: HotlineDeps,
 ) -> Callable[[Sequence[str]], Awaitable[dict[str, dict[str, Any]]]]:
-    """For the queue summaries: each queue's ``override`` and ``open`` (the override,
-    else the business hours of the first hotline handing calls to it)."""
+    """For the queue summaries: each queue's ``override`` and ``open``: false when the
+    queue is closed, else what the first hotline handing calls to it gives (that
+    hotline's override over its hours): a queue is reached only through its hotline."""
 
     async def status(names: Sequence[str]) -> dict[str, dict[str, Any]]:
         modes = await deps.overrides.queue_modes()
         hotlines, now = deps.hotlines(), deps.clock()
+        owners = {name: _hotline_of_queue(hotlines, name) for name in names}
+        found = await deps.overrides.hotlines(sorted({h.id for h in owners.values() if h}))
         out: dict[str, dict[str, Any]] = {}
-        for name in names:
+        for name, owner in owners.items():
             mode: OverrideMode = modes.get(name, "none")
-            owner = _hotline_of_queue(hotlines, name)
-            hours_open = owner is None or owner.hours.is_open(now)
-            out[name] = {"override": mode, "open": is_open(hours_open, mode)}
+            line_open = owner is None or is_open(owner.hours.is_open(now), found[owner.id].mode)
+            out[name] = {"override": mode, "open": line_open and mode != "closed"}
         return out
 
     return status

@@ -6,9 +6,11 @@ A supervisor may, without editing the hotline file (the API, kept in Redis by
 * close a hotline now (``closed``), or open it even outside its business hours
   (``open``); ``none`` leaves the file's hours in force. A closed hotline plays
   its closed prompt and runs its closed action, as outside business hours;
-* close a queue now (``closed``) or open it (``open``, ``none``): a caller whose
-  choice leads to a closed queue hears the hotline's closed prompt and its closed
-  action instead of joining. Callers already waiting in it stay;
+* close a queue now (``closed``) or open it (``open``, ``none``: the same for
+  callers, who reach a queue only through its hotline's menu, so a closed hotline
+  closes its queues too): a caller whose choice leads to a closed queue hears the
+  hotline's closed prompt and its closed action instead of joining. Callers
+  already waiting in it stay;
 * set an emergency announcement: a catalogue prompt whose id starts with
   ``emergency-``. It is played where the file's ``emergency:`` is played (first,
   before the greeting or the closed prompt, not interruptible) and replaces the

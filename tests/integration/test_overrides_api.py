@@ -179,7 +179,12 @@ async def test_close_a_queue(api: Api) -> None:
     summary = {q["name"]: (q["override"], q["open"]) for q in listed["queues"]}
     assert summary == {"complaint": ("closed", False), "operator": ("none", True)}
     await api.call("PUT", "/api/queues/complaint/override", {"mode": "none"})
-    changes = await api.changes()
+    await api.call("PUT", "/api/hotlines/1111/override", {"mode": "closed"})
+    _, listed = await api.call("GET", "/api/queues")  # closed with their hotline
+    assert [(q["override"], q["open"]) for q in listed["queues"]] == [("none", False)] * 2
+    status, body = await api.call("PUT", "/api/queues/operator/override", {"mode": "open"})
+    assert (body["override"], body["open"]) == ("open", False)  # reached only through 1111
+    changes = (await api.changes())[:2]
     assert [(c.kind, c.queue, c.data["hotline"]) for c in changes] == [
         ("queue.closed", "complaint", "1111"),
         ("queue.opened", "complaint", "1111"),

@@ -92,25 +92,29 @@ class MenuEngine:
     async def run(
         self, call: Call, trace: CallTrace, overrides: CallOverrides = NO_OVERRIDES
     ) -> Outcome:
-        return await _CallRun(self.hotline, call, trace, overrides).run(self.clock())
+        return await _CallRun(self.hotline, call, trace, overrides, self.clock()).run()
 
 
 class _CallRun:
     """The state of one call going through the menus."""
 
     def __init__(
-        self, hotline: Hotline, call: Call, trace: CallTrace, overrides: CallOverrides
+        self,
+        hotline: Hotline,
+        call: Call,
+        trace: CallTrace,
+        overrides: CallOverrides,
+        now: datetime,
     ) -> None:
         self.hotline = hotline
         self.call = call
         self.trace = trace
         self.overrides = overrides
         self.path: list[str] = []
-        self.now = datetime.now().astimezone()
+        self.now = now  # when the call started: the hours it is judged by
 
-    async def run(self, now: datetime) -> Outcome:
-        h = self.hotline
-        self.now = now
+    async def run(self) -> Outcome:
+        h, now = self.hotline, self.now
         self.trace.menu_version = h.version
         if not self.trace.hotline:
             self.trace.hotline = h.id

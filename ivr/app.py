@@ -50,6 +50,7 @@ from ivr.store.client import redis_client
 from ivr.store.events import EventStore
 from ivr.store.figures import FigureStore
 from ivr.store.lease import LeaderLease
+from ivr.store.overrides import OverrideStore
 from ivr.store.tokens import TokenStore
 from ivr.store.traces import TraceStore
 from ivr.store.waiting import WaitingStore
@@ -100,6 +101,7 @@ class HotlineApp:
             action_timeout=s.ami_action_timeout,
         )
         self.events = EventStore(self.redis)
+        self.overrides = OverrideStore(self.redis)
         self.live, self.callbacks, self.stream = self._live_parts()
         self.figures = FigureRecorder(
             self.ami, FigureStore(self.redis), WaitingStore(self.redis), self.figure_targets
@@ -131,7 +133,7 @@ class HotlineApp:
         )
         self.agi = AgiServer(
             routes={
-                "hotline": HotlineRoute(self.registry, self.saver),
+                "hotline": HotlineRoute(self.registry, self.saver, self.overrides),
                 "queue-wait": waiting,
                 "callback": CallbackAnswerRoute(self.callbacks, self.dispatcher.on_answer_result),
             },
@@ -278,6 +280,9 @@ class HotlineApp:
                 stream=self.stream,
                 today=self.figures.today,
                 hotline_queues=self.hotline_queues,
+                hotlines=lambda: self.registry.hotlines,
+                catalogue=lambda: self.registry.catalogue,
+                overrides=self.overrides,
             ),
         )
         return app

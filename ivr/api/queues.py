@@ -5,7 +5,8 @@ Queue states come from an injected provider and pending callbacks from the
 too (the defaults: no estimate, and :func:`ivr.lineup.places.place_of`: the
 place given by original arrival among live callers and pending callbacks).
 With a ``today`` provider (:meth:`ivr.lineup.figures.FigureRecorder.today`),
-each queue also carries ``today``: its figures since midnight Bangkok time.
+each queue also carries ``today``: its figures since midnight Bangkok time. Each
+queue carries ``override`` (a supervisor's: none, closed, open) and ``open``.
 Phone numbers are masked (PDPA) and never shown to a ``viewer`` token (``null``);
 an admin token may ask for them in full with ``?unmask=1&reason=...``: each such
 access is logged and written to the audit log with its reason. A token limited to
@@ -43,6 +44,8 @@ PlaceOf = Callable[[QueueState, str, Sequence[CallbackRequest]], int]
 TodayProvider = Callable[[Sequence[str]], Awaitable[dict[str, dict[str, Any]]]]
 # how a phone number is shown: masked, in full (unmask), or not at all (None, viewers)
 Number = Callable[[str], str | None]
+# each named queue's "override" and "open" (ivr.api.hotlines.queue_status)
+StatusProvider = Callable[[Sequence[str]], Awaitable[dict[str, dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class QueueDeps:
     estimator: Estimator | None = None
     place_of: PlaceOf | None = None
     today: TodayProvider | None = None
+    status: StatusProvider | None = None
 
 
 QUEUE_DEPS = web.AppKey("queue_deps", QueueDeps)
@@ -111,6 +115,13 @@ def _add_today(body: dict[str, Any], today: Mapping[str, dict[str, Any]], deps: 
         body["today"] = today.get(body["name"])
 
 
+async def _add_status(bodies: list[dict[str, Any]], deps: QueueDeps) -> None:
+    """Each queue's ``override`` and ``open`` (open, no override, without a provider)."""
+    got = await deps.status([b["name"] for b in bodies]) if deps.status is not None else {}
+    for body in bodies:
+        body.update(got.get(body["name"], {"override": "none", "open": True}))
+
+
 def _callers(
     state: QueueState,
     callbacks: list[CallbackRequest],
@@ -146,21 +157,23 @@ def _agents(state: QueueState) -> list[dict[str, Any]]:
     ]
 
 
+def callback_item(cb: CallbackRequest, number: Number) -> dict[str, Any]:
+    """One callback as a queue's ``callbacks`` list shows it."""
+    return {
+        "id": cb.id,
+        "status": cb.status.value,
+        "attempts": cb.attempts,
+        "number": number(cb.number),
+        "topic": cb.topic,
+        "arrived_at": cb.arrived_at,
+        "requested_at": cb.requested_at,
+        "next_attempt_at": cb.next_attempt_at,
+        "last_result": cb.last_result,
+    }
+
+
 def _callbacks(callbacks: list[CallbackRequest], number: Number) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": cb.id,
-            "status": cb.status.value,
-            "attempts": cb.attempts,
-            "number": number(cb.number),
-            "topic": cb.topic,
-            "arrived_at": cb.arrived_at,
-            "requested_at": cb.requested_at,
-            "next_attempt_at": cb.next_attempt_at,
-            "last_result": cb.last_result,
-        }
-        for cb in callbacks
-    ]
+    return [callback_item(cb, number) for cb in callbacks]
 
 
 @routes.get("/queues")
@@ -176,6 +189,7 @@ async def list_queues(request: web.Request) -> web.Response:
         callbacks = await deps.callbacks.pending(name)
         out.append(_summary(states[name], callbacks, deps, now))
         _add_today(out[-1], today, deps)
+    await _add_status(out, deps)
     return _json({"queues": out})
 
 
@@ -192,7 +206,14 @@ def _plain(raw: str) -> str:
     return raw
 
 
-async def _detail(request: web.Request, name: str, number: Number) -> dict[str, Any]:
+async def queue_body(
+    request: web.Request, name: str, number: Number | None = None
+) -> dict[str, Any]:
+    """One queue as ``GET /api/queues/{name}`` shows it (404 naming an unknown one,
+    403 outside the token's scope); numbers as the token's role sees them unless
+    ``number`` says otherwise."""
+    if number is None:
+        number = number_view(request[TOKEN_INFO].role)
     deps = request.app[QUEUE_DEPS]
     state = (await deps.queues()).get(name)
     if state is None:
@@ -208,6 +229,7 @@ async def _detail(request: web.Request, name: str, number: Number) -> dict[str, 
         callbacks=_callbacks(callbacks, number),
     )
     _add_today(body, await _today(deps, [name]), deps)
+    await _add_status([body], deps)
     return body
 
 
@@ -229,11 +251,11 @@ async def queue_detail(request: web.Request) -> web.Response:
     if not _flag(request.query, "unmask"):
         if "reason" in request.query:
             raise BadRequest("`reason` is taken only with `unmask=1`")
-        return _json(await _detail(request, name, number_view(request[TOKEN_INFO].role)))
+        return _json(await queue_body(request, name))
     async with audited(request, "unmask", queue=name) as note:
         info = require_role(request, "admin")
         note.detail = reason = _unmask_reason(request.query)
-        body = await _detail(request, name, _plain)
+        body = await queue_body(request, name, _plain)
         api_log.warning(
             "phone numbers shown unmasked",
             extra=fields(
@@ -274,4 +296,5 @@ async def queues_snapshot(
         )
         _add_today(body, today, deps)
         out.append(body)
+    await _add_status(out, deps)
     return {"queues": out}

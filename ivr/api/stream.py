@@ -5,7 +5,8 @@ plain HTTP through any proxy, and ``EventSource`` reconnects by itself sending
 ``Last-Event-ID``, which is exactly the resume this stream offers.
 
 A client first gets a ``snapshot`` event (every queue as ``GET /api/queues``
-shows it, with callers, agents and callbacks), then each change as its own event
+shows it, with callers, agents and callbacks, and every hotline as
+``GET /api/hotlines`` shows it), then each change as its own event
 (``caller.joined``, ``agent.state``, ``callback.dialling``, ...; see
 :mod:`ivr.lineup.changes`). Every event's SSE id is its Redis stream id
 (:class:`ivr.store.events.EventStore`); the snapshot carries the id of the last
@@ -47,8 +48,9 @@ from aiohttp_sse import EventSourceResponse, sse_response
 from redis.exceptions import RedisError
 
 from ivr.api.auth import TOKEN_INFO, bearer_token, require_role
+from ivr.api.hotlines import HOTLINE_DEPS, hotlines_snapshot
 from ivr.api.queues import QUEUE_DEPS, Number, number_view, queues_snapshot
-from ivr.api.scope import event_visible, request_scope, visible_queues
+from ivr.api.scope import event_visible, request_scope, visible_hotlines, visible_queues
 from ivr.log import api_log, fields
 from ivr.store.events import EventStore, StoredEvent, id_key
 from ivr.store.tokens import TokenStore, token_hash
@@ -221,6 +223,9 @@ async def _start(
     sent = await hub.events.last_id()
     visible = functools.partial(visible_queues, request)
     snapshot = await queues_snapshot(request.app[QUEUE_DEPS], number, visible)
+    snapshot["hotlines"] = await hotlines_snapshot(
+        request.app[HOTLINE_DEPS], functools.partial(visible_hotlines, request)
+    )
     await resp.send(json.dumps(snapshot, ensure_ascii=False), id=sent, event="snapshot")
     return sent
 

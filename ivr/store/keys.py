@@ -90,3 +90,12 @@ def figures(day: str, queue: str) -> str:
 
 def figures_seen(event_id: str) -> str:
     return FIGURES_SEEN.format(event_id=event_id)
+
+
+# Supervisors' overrides of the hotline files (ivr.store.overrides)
+HOTLINE_OVERRIDE = PREFIX + "override:hotline:{hotline}"  # hash: mode, emergency, by, at
+QUEUE_OVERRIDES = PREFIX + "override:queues"  # hash: queue -> mode ("closed", "open")
+
+
+def hotline_override(hotline: str) -> str:
+    return HOTLINE_OVERRIDE.format(hotline=hotline)

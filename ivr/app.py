@@ -119,6 +119,7 @@ class HotlineApp:
                 tick_s=s.callback_tick_s,
                 wrapup_s=s.queue_wrapup_s,
                 hours_for_queue=self.registry.hours_for_queue,
+                closed_queues=self.closed_queues,
                 caller_id_for_hotline=self.caller_id_for_hotline,
                 reserve_agent=s.callback_reserve_agent,
             ),
@@ -166,6 +167,10 @@ class HotlineApp:
     def hotline_queues(self) -> dict[str, list[str]]:
         """Each hotline in force and the queues it hands calls to (token scopes)."""
         return {i: sorted(h.queues) for i, h in self.registry.hotlines.items()}
+
+    async def closed_queues(self) -> set[str]:
+        """The queues closed by a supervisor: no callback is dialled into them."""
+        return await self.overrides.closed_queues(self.hotline_queues())
 
     def wait_settings(self, queue: str) -> WaitSettings:
         """Waiting settings of ``queue``: its ``[queues.<name>]`` table over the globals."""

@@ -88,6 +88,19 @@ class OverrideStore:
         """Every queue with an override (``none`` is left out)."""
         return _queues(await self.redis.hgetall(keys.QUEUE_OVERRIDES))
 
+    async def closed_queues(self, hotline_queues: Mapping[str, Iterable[str]]) -> set[str]:
+        """The queues a supervisor closed: closed themselves, or every hotline that
+        hands calls to them is closed (``hotline_queues``: each hotline's queues).
+        Callbacks are not dialled into them until they reopen."""
+        feeders: dict[str, list[str]] = {}
+        for hid, queues in hotline_queues.items():
+            for q in queues:
+                feeders.setdefault(q, []).append(hid)
+        found = await self.hotlines(hotline_queues)
+        closed = {q for q, m in (await self.queue_modes()).items() if m == "closed"}
+        closed |= {q for q, hs in feeders.items() if all(found[h].mode == "closed" for h in hs)}
+        return closed
+
     # -- writes ---------------------------------------------------------------------
     async def set_mode(self, hotline: str, mode: OverrideMode, by: str, at: float) -> bool:
         """The hotline's override mode; whether it changed."""

@@ -268,3 +268,17 @@ async def test_a_time_too_far_is_refused(api: Api) -> None:
     for at in (time.time() - 3600, time.time() + 8 * 86400, "tomorrow"):
         status, body = await api.call("PATCH", "/api/callbacks/cb1", {"not_before": at})
         assert status == 400, body
+
+
+async def test_callbacks_wait_while_their_queue_is_closed(api: Api) -> None:
+    store = OverrideStore(api.redis)
+    feeds = {"1111": ["complaint", "operator"], "1555": ["operator"]}
+    assert await store.closed_queues(feeds) == set()
+    await api.call("PUT", "/api/queues/complaint/override", {"mode": "closed"})
+    assert await store.closed_queues(feeds) == {"complaint"}
+    await api.call("PUT", "/api/queues/complaint/override", {"mode": "none"})
+    await api.call("PUT", "/api/hotlines/1111/override", {"mode": "closed"})
+    # operator still takes calls from 1555: its callbacks go on
+    assert await store.closed_queues(feeds) == {"complaint"}
+    await api.call("PUT", "/api/hotlines/1555/override", {"mode": "closed"})
+    assert await store.closed_queues(feeds) == {"complaint", "operator"}

@@ -3,7 +3,8 @@
     app.add_subapp(API_PREFIX, build_api(tokens=..., callbacks=..., queues=...))
 
 Its middlewares (errors as JSON, bearer tokens) cover every path under the
-prefix, unknown ones included, and nothing outside it. Without an ``ami`` the
+prefix, unknown ones included, and nothing outside it; only ``GET /api/openapi.json``
+(the API's description) needs no token. Without an ``ami`` the
 agent actions answer 503; the audit log defaults to the tokens' Redis.
 """
 
@@ -20,6 +21,8 @@ from ivr.api.audit import routes as audit_routes
 from ivr.api.auth import auth_middleware
 from ivr.api.callback_actions import routes as callback_action_routes
 from ivr.api.errors import error_middleware
+from ivr.api.openapi import OPENAPI_ROUTE
+from ivr.api.openapi import routes as openapi_routes
 from ivr.api.queues import (
     QUEUE_DEPS,
     Estimator,
@@ -52,7 +55,8 @@ def build_api(
     stream: StreamHub | None = None,
     today: TodayProvider | None = None,
 ) -> web.Application:
-    api = web.Application(middlewares=[error_middleware, auth_middleware(tokens)])
+    auth = auth_middleware(tokens, public=(OPENAPI_ROUTE,))
+    api = web.Application(middlewares=[error_middleware, auth])
     api[QUEUE_DEPS] = QueueDeps(
         callbacks=callbacks, queues=queues, estimator=estimator, place_of=place_of, today=today
     )
@@ -62,6 +66,7 @@ def build_api(
     api.add_routes(action_routes)
     api.add_routes(callback_action_routes)
     api.add_routes(audit_routes)
+    api.add_routes(openapi_routes)
     if stream is not None:
         add_stream(api, stream)
     return api

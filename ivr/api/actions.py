@@ -16,7 +16,6 @@ accepts, the answer waits (at most ``settle_s``) for the model to show the chang
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,13 +24,12 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from ivr.ami.errors import AmiError
-from ivr.api.action_input import check_agent, member_to_add, pause_reason
+from ivr.api.action_input import check_agent, member_to_add, parse_body, pause_reason
 from ivr.api.audit import audited
 from ivr.api.auth import require_role
 from ivr.api.errors import (
     AmiUnavailable,
     AsteriskRefused,
-    BadRequest,
     UnknownAgent,
     UnknownQueue,
 )
@@ -66,13 +64,7 @@ routes = web.RouteTableDef()
 
 async def json_body(request: web.Request) -> object:
     """The request's JSON body, or None when it has none."""
-    text = await request.text()
-    if not text.strip():
-        return None
-    try:
-        return json.loads(text)
-    except ValueError as e:
-        raise BadRequest(f"the body is not valid JSON ({e})") from None
+    return parse_body(await request.read())
 
 
 def _agent_path(request: web.Request) -> str:

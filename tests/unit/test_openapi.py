@@ -11,16 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import schemathesis
-from aiohttp import hdrs, web
-from redis.asyncio import Redis
 
-from ivr.api.app import API_PREFIX, build_api
 from ivr.api.openapi import openapi_spec
-from ivr.api.stream import StreamHub
-from ivr.queues.state import QueueState
-from ivr.store.callbacks import CallbackStore
-from ivr.store.events import EventStore
-from ivr.store.tokens import TokenStore
+from tests.api_routes import served_routes
 
 # (method, path) described but not yet served: the lead empties this after merging.
 CONTRACT_PENDING: frozenset[tuple[str, str]] = frozenset(
@@ -42,27 +35,8 @@ METHODS = ("get", "put", "post", "delete", "patch")
 ROLES = {"anyone", "viewer", "supervisor", "admin"}
 
 
-async def _no_queues() -> dict[str, QueueState]:
-    return {}
-
-
 def served() -> set[tuple[str, str]]:
-    """(method, path) of every route of the API as the server mounts it (no socket)."""
-    redis = Redis()  # never connected: building the application sends nothing
-    api = build_api(
-        tokens=TokenStore(redis),
-        callbacks=CallbackStore(redis),
-        queues=_no_queues,
-        stream=StreamHub(EventStore(redis)),
-    )
-    root = web.Application()
-    root.add_subapp(API_PREFIX, api)
-    out = set()
-    for route in api.router.routes():
-        if route.method == hdrs.METH_HEAD:  # added beside each GET by aiohttp
-            continue
-        out.add((route.method, route.resource.canonical if route.resource else ""))
-    return out
+    return set(served_routes())
 
 
 def described() -> set[tuple[str, str]]:

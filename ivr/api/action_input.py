@@ -7,6 +7,7 @@ or raises the API error (:mod:`ivr.api.errors`) the client gets.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,20 @@ class MemberToAdd:
     interface: str
     penalty: int = 0
     name: str = ""
+
+
+def parse_body(raw: bytes) -> object:
+    """A request body as JSON (UTF-8, RFC 8259), or None when it is empty."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadRequest(f"the body is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise BadRequest(f"the body is not valid JSON ({e})") from None
 
 
 def check_reason(reason: object, allowed: Collection[str]) -> str:

@@ -19,7 +19,6 @@ per queue when those are not all the agent's queues), 403 when it reaches none.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,13 +27,12 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from ivr.ami.errors import AmiError
-from ivr.api.action_input import check_agent, member_to_add, pause_reason
+from ivr.api.action_input import check_agent, member_to_add, parse_body, pause_reason
 from ivr.api.audit import audited
 from ivr.api.auth import require_role
 from ivr.api.errors import (
     AmiUnavailable,
     AsteriskRefused,
-    BadRequest,
     Forbidden,
     UnknownAgent,
     UnknownQueue,
@@ -71,13 +69,7 @@ routes = web.RouteTableDef()
 
 async def json_body(request: web.Request) -> object:
     """The request's JSON body, or None when it has none."""
-    text = await request.text()
-    if not text.strip():
-        return None
-    try:
-        return json.loads(text)
-    except ValueError as e:
-        raise BadRequest(f"the body is not valid JSON ({e})") from None
+    return parse_body(await request.read())
 
 
 def _agent_path(request: web.Request) -> str:

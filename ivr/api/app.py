@@ -3,7 +3,8 @@
     app.add_subapp(API_PREFIX, build_api(tokens=..., callbacks=..., queues=...))
 
 Its middlewares (errors as JSON, bearer tokens) cover every path under the
-prefix, unknown ones included, and nothing outside it. Without an ``ami`` the
+prefix, unknown ones included, and nothing outside it; only ``GET /api/openapi.json``
+(the API's description) needs no token. Without an ``ami`` the
 agent actions answer 503; the audit log and the overrides default to the tokens'
 Redis; without ``hotlines`` no hotline is known. Overrides changed are published
 on the stream's events when there is a stream. ``hotline_queues`` (each hotline's
@@ -29,6 +30,8 @@ from ivr.api.errors import error_middleware
 from ivr.api.hotlines import HOTLINE_DEPS, HotlineDeps, queue_status
 from ivr.api.hotlines import routes as hotline_routes
 from ivr.api.me import routes as me_routes
+from ivr.api.openapi import OPENAPI_ROUTE
+from ivr.api.openapi import routes as openapi_routes
 from ivr.api.queues import (
     QUEUE_DEPS,
     Estimator,
@@ -70,7 +73,8 @@ def build_api(
     catalogue: Callable[[], Catalogue | None] | None = None,
     overrides: OverrideStore | None = None,
 ) -> web.Application:
-    api = web.Application(middlewares=[error_middleware, auth_middleware(tokens)])
+    auth = auth_middleware(tokens, public=(OPENAPI_ROUTE,))
+    api = web.Application(middlewares=[error_middleware, auth])
     hotline_deps = _hotline_deps(tokens, hotlines, catalogue, overrides, stream)
     api[HOTLINE_DEPS] = hotline_deps
     api[QUEUE_DEPS] = QueueDeps(
@@ -90,6 +94,7 @@ def build_api(
     api.add_routes(audit_routes)
     api.add_routes(me_routes)
     api.add_routes(hotline_routes)
+    api.add_routes(openapi_routes)
     if stream is not None:
         add_stream(api, stream, tokens)
     return api

@@ -5,6 +5,7 @@ API sub-application mounted at ``/api``), unknown routes included, and leaves
 the caller's :class:`TokenInfo` on the request for handlers (``TOKEN_INFO``).
 An unknown or revoked token is 401 ``invalid-token``, an expired one 401
 ``expired-token`` saying when it expired.
+Routes named in ``public`` (the API's own description) need no token.
 """
 
 from __future__ import annotations
@@ -33,11 +34,17 @@ def bearer_token(request: web.Request) -> str | None:
     return token
 
 
-def auth_middleware(tokens: TokenStore, roles: Collection[Role] = ROLES) -> Middleware:
-    """Refuse requests without a valid token (401) or whose role is not in ``roles`` (403)."""
+def auth_middleware(
+    tokens: TokenStore, roles: Collection[Role] = ROLES, public: Collection[str] = ()
+) -> Middleware:
+    """Refuse requests without a valid token (401) or whose role is not in ``roles`` (403),
+    except to the routes whose names are in ``public``."""
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        name = request.match_info.route.name
+        if name is not None and name in public:
+            return await handler(request)
         token = bearer_token(request)
         if token is None:
             raise Unauthorized(

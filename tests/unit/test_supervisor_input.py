@@ -14,6 +14,7 @@ from ivr.api.action_input import (
     check_agent,
     check_reason,
     member_to_add,
+    parse_body,
     pause_reason,
 )
 from ivr.api.errors import BadRequest, UnknownReason
@@ -90,3 +91,11 @@ def test_audit_text_never_holds_a_phone_number() -> None:
     assert (
         line == "1970-01-01 00:00:00Z  ab12cd34:duty  pause  queue=complaint agent=PJSIP/agent1  ok"
     )
+
+
+def test_a_body_is_utf8_json_or_400() -> None:
+    assert parse_body(b"") is None and parse_body(b" \n") is None
+    assert parse_body('{"reason": "พัก"}'.encode()) == {"reason": "พัก"}
+    for raw in (b"\x13\xb6", b"{", b"\xff{}"):  # not UTF-8 was a 500
+        with pytest.raises(BadRequest):
+            parse_body(raw)

@@ -271,6 +271,8 @@ class HotlineApp:
                 pause_reasons=self.settings.pause_reasons,
                 stream=self.stream,
                 today=self.figures.today,
+                spy_ami=self.ami,
+                supervisor_phones=self.settings.api_supervisor_phones,
             ),
         )
         return app

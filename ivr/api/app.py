@@ -4,7 +4,8 @@
 
 Its middlewares (errors as JSON, bearer tokens) cover every path under the
 prefix, unknown ones included, and nothing outside it. Without an ``ami`` the
-agent actions answer 503; the audit log defaults to the tokens' Redis.
+agent actions answer 503 (listening to a call: without a ``spy_ami``); the audit
+log defaults to the tokens' Redis.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from ivr.api.queues import (
     TodayProvider,
 )
 from ivr.api.queues import routes as queue_routes
+from ivr.api.spy import SPY_DEPS, SpyAmi, SpyDeps
+from ivr.api.spy import routes as spy_routes
 from ivr.api.stream import StreamHub, add_stream
 from ivr.config import DEFAULT_PAUSE_REASONS
 from ivr.store.audit import AuditLog
@@ -51,16 +54,20 @@ def build_api(
     settle_s: float = 3.0,
     stream: StreamHub | None = None,
     today: TodayProvider | None = None,
+    spy_ami: SpyAmi | None = None,
+    supervisor_phones: Sequence[str] = (),
 ) -> web.Application:
     api = web.Application(middlewares=[error_middleware, auth_middleware(tokens)])
     api[QUEUE_DEPS] = QueueDeps(
         callbacks=callbacks, queues=queues, estimator=estimator, place_of=place_of, today=today
     )
     api[ACTION_DEPS] = ActionDeps(ami, queues, tuple(pause_reasons), settle_s)
+    api[SPY_DEPS] = SpyDeps(spy_ami, queues, tuple(supervisor_phones))
     api[AUDIT_LOG] = audit if audit is not None else AuditLog(tokens.redis)
     api.add_routes(queue_routes)
     api.add_routes(action_routes)
     api.add_routes(callback_action_routes)
+    api.add_routes(spy_routes)
     api.add_routes(audit_routes)
     if stream is not None:
         add_stream(api, stream)

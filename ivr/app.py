@@ -35,6 +35,7 @@ from ivr.calls.waiting import WaitingRoute, WaitSettings
 from ivr.config import Settings, queue_settings, unknown_queue_tables
 from ivr.hotlines import HotlineRegistry, ReloadResult
 from ivr.lineup.dispatcher import CallbackDispatcher
+from ivr.lineup.figure_feed import FigureFeed
 from ivr.lineup.figures import FigureRecorder
 from ivr.lineup.live import LiveQueues
 from ivr.lineup.places import place_of
@@ -99,10 +100,10 @@ class HotlineApp:
             action_timeout=s.ami_action_timeout,
         )
         self.events = EventStore(self.redis)
-        self.live, self.callbacks, self.stream = self._live_parts()
         self.figures = FigureRecorder(
             self.ami, FigureStore(self.redis), WaitingStore(self.redis), self.figure_targets
         )
+        self.live, self.callbacks, self.stream = self._live_parts()
         self.dispatcher = CallbackDispatcher(
             self.callbacks,
             LeaderLease(self.redis, "callbacks", self.instance_id, ttl_s=10.0),
@@ -144,14 +145,18 @@ class HotlineApp:
         self._stopping = asyncio.Event()
 
     def _live_parts(self) -> tuple[LiveQueues, CallbackStore, StreamHub]:
-        """The live queues and the callbacks, both publishing their changes to the stream."""
+        """The live queues (with today's figures) and the callbacks, all publishing their
+        changes to the stream."""
         lease = LeaderLease(self.redis, "queue-events", self.instance_id, ttl_s=10.0)
+        feed = FigureFeed(self.figures.today)  # today's figures, as `figures` changes
+        self.figures.on_recorded = feed.touch
         live = LiveQueues(
             self.ami,
             self.redis,
             wrapup_s=self.settings.queue_wrapup_s,
             events=self.events,
             lease=lease,
+            figures=feed,
         )
         callbacks = CallbackStore(self.redis, on_change=callback_publisher(self.events))
         return live, callbacks, StreamHub(self.events)

@@ -38,6 +38,7 @@ from ivr.lineup.dispatcher import CallbackDispatcher
 from ivr.lineup.figure_feed import FigureFeed
 from ivr.lineup.figures import FigureRecorder
 from ivr.lineup.live import LiveQueues
+from ivr.lineup.members import MemberKeeper
 from ivr.lineup.places import place_of
 from ivr.lineup.ports import DispatcherConfig
 from ivr.lineup.publish import callback_publisher
@@ -50,6 +51,7 @@ from ivr.store.client import redis_client
 from ivr.store.events import EventStore
 from ivr.store.figures import FigureStore
 from ivr.store.lease import LeaderLease
+from ivr.store.members import MemberStore
 from ivr.store.tokens import TokenStore
 from ivr.store.traces import TraceStore
 from ivr.store.waiting import WaitingStore
@@ -100,6 +102,7 @@ class HotlineApp:
             action_timeout=s.ami_action_timeout,
         )
         self.events = EventStore(self.redis)
+        self.members = MemberKeeper(self.ami, MemberStore(self.redis))
         self.figures = FigureRecorder(
             self.ami, FigureStore(self.redis), WaitingStore(self.redis), self.figure_targets
         )
@@ -194,6 +197,7 @@ class HotlineApp:
             resource(stop=self.ami.close),
             resource(self.live.start, self.live.close),  # before the AMI: resync after login
             resource(self.figures.start, self.figures.close),
+            resource(self.members.start, self.members.close),  # before the AMI: FullyBooted
             resource(self._connect_ami),
             resource(stop=self.dispatcher.close),
             resource(stop=self._last_traces),
@@ -277,6 +281,7 @@ class HotlineApp:
                 stream=self.stream,
                 today=self.figures.today,
                 spy_ami=self.ami,
+                members=self.members.store,
                 supervisor_phones=self.settings.api_supervisor_phones,
             ),
         )

@@ -36,6 +36,7 @@ from ivr.api.stream import StreamHub, add_stream
 from ivr.config import DEFAULT_PAUSE_REASONS
 from ivr.store.audit import AuditLog
 from ivr.store.callbacks import CallbackStore
+from ivr.store.members import MemberStore
 from ivr.store.tokens import TokenStore
 
 API_PREFIX = "/api"
@@ -55,13 +56,14 @@ def build_api(
     stream: StreamHub | None = None,
     today: TodayProvider | None = None,
     spy_ami: SpyAmi | None = None,
+    members: MemberStore | None = None,
     supervisor_phones: Sequence[str] = (),
 ) -> web.Application:
     api = web.Application(middlewares=[error_middleware, auth_middleware(tokens)])
     api[QUEUE_DEPS] = QueueDeps(
         callbacks=callbacks, queues=queues, estimator=estimator, place_of=place_of, today=today
     )
-    api[ACTION_DEPS] = ActionDeps(ami, queues, tuple(pause_reasons), settle_s)
+    api[ACTION_DEPS] = ActionDeps(ami, queues, tuple(pause_reasons), settle_s, members)
     api[SPY_DEPS] = SpyDeps(spy_ami, queues, tuple(supervisor_phones))
     api[AUDIT_LOG] = audit if audit is not None else AuditLog(tokens.redis)
     api.add_routes(queue_routes)

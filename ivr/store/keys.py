@@ -90,3 +90,6 @@ def figures(day: str, queue: str) -> str:
 
 def figures_seen(event_id: str) -> str:
     return FIGURES_SEEN.format(event_id=event_id)
+
+
+MEMBERS = PREFIX + "members"  # hash: "<queue> <interface>" -> JSON of a member added by the API

@@ -2,7 +2,7 @@
 simulated agent; a supervisor asks to listen, whisper and barge in turn. Asterisk
 calls the sandbox's supervisor phone, whose answered half runs ``ChanSpy`` on the
 agent's channel (``ChanSpyStart``) with the options of the mode (its ``Newexten``);
-a SIP phone nobody answers for is a 502 with Asterisk's word."""
+a phone Asterisk cannot call is a 502 with Asterisk's word."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from tests.until import until
 pytestmark = pytest.mark.sandbox
 
 PHONE = "Local/supervisor1@sim-supervisor"
+NO_SUCH_PHONE = "PJSIP/nosuchphone"  # configured, but no such endpoint in pjsip.conf
 OPTIONS = {"listen": "q", "whisper": "qw", "barge": "qB"}
 
 
@@ -36,7 +37,7 @@ def settings(settings: Settings) -> Settings:
     return replace(
         settings,
         redis_url=settings.redis_url.rsplit("/", 1)[0] + "/10",
-        api_supervisor_phones=("PJSIP/supervisor1", PHONE),
+        api_supervisor_phones=(NO_SUCH_PHONE, PHONE),
         callback_max_offers=0,
     )
 
@@ -81,10 +82,10 @@ async def test_supervisor_listens_whispers_and_barges(
         assert channel.startswith("Local/spyagent@sim-agent-")
         for mode, options in OPTIONS.items():
             await _spy(app, ami, path, mode, options, channel, seen)
-        # no SIP phone listens for supervisor1 in the sandbox: Asterisk cannot call it
-        status, body = await api_post(app, path, {"mode": "listen", "phone": "PJSIP/supervisor1"})
+        # a phone Asterisk does not know: it cannot call it, and says so at once
+        status, body = await api_post(app, path, {"mode": "listen", "phone": NO_SUCH_PHONE})
         assert status == 502 and body["error"]["id"] == "asterisk-refused", body
-        assert "PJSIP/supervisor1" in body["error"]["message"]
+        assert NO_SUCH_PHONE in body["error"]["message"]
     finally:
         await ami.action("Hangup", Channel=c.channel)
 

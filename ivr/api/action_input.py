@@ -7,7 +7,7 @@ or raises the API error (:mod:`ivr.api.errors`) the client gets.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -140,3 +140,18 @@ def spy_channel(channel: str) -> bool:
     """Whether ``channel`` looks like a channel name ChanSpy may be given (no comma,
     no dialplan syntax): the dialplan checks it again."""
     return bool(_CHANNEL.match(channel)) and len(channel) <= 200
+
+
+def member_channel(interface: str, rows: Iterable[Mapping[str, str]]) -> str:
+    """The bridged channel of a member in a ``CoreShowChannels`` reply ("" when none):
+    the channel named after it (``PJSIP/agent1`` → ``PJSIP/agent1-0000002a``,
+    ``Local/x@ctx/n`` → its ``;1`` half ``Local/x@ctx-00000012;1``)."""
+    base = interface.removesuffix("/n")
+    local = base.startswith("Local/")
+    for row in rows:
+        channel = row.get("Channel", "")
+        if row.get("Event") != "CoreShowChannel" or not channel.startswith(base + "-"):
+            continue
+        if (not local or channel.endswith(";1")) and row.get("BridgeId"):
+            return channel
+    return ""

@@ -3,7 +3,8 @@ to the agent, or barges in.
 
 Body ``{"mode": "listen"|"whisper"|"barge", "phone": "PJSIP/supervisor1"}``. The
 server finds the agent's current call in the live model (``Agent.channel``, the
-agent's own channel from ``AgentConnect``), then sends an asynchronous AMI
+agent's own channel from ``AgentConnect``; for a call that started before the server
+did, Asterisk's ``CoreShowChannels``), then sends an asynchronous AMI
 ``Originate`` to the supervisor's phone (one of ``[api] supervisor_phones``). When
 the supervisor answers, the dialplan context ``ivr-spy``
 (``dialplans/extensions_hotline.conf``) checks the two channel variables it gets,
@@ -25,13 +26,19 @@ import asyncio
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from ivr.ami.errors import AmiError, AmiTimeout
 from ivr.ami.events import AnyEvent
-from ivr.api.action_input import SpyRequest, check_agent, spy_channel, spy_request
+from ivr.api.action_input import (
+    SpyRequest,
+    check_agent,
+    member_channel,
+    spy_channel,
+    spy_request,
+)
 from ivr.api.actions import json_body
 from ivr.api.audit import audited
 from ivr.api.auth import require_role
@@ -39,6 +46,7 @@ from ivr.api.errors import AmiUnavailable, AsteriskRefused, Conflict, UnknownAge
 from ivr.api.queues import QueuesProvider
 from ivr.api.scope import check_queue, visible_queues
 from ivr.log import api_log, fields
+from ivr.queues.state import AgentState
 
 __all__ = ["SPY_CONTEXT", "SPY_DEPS", "SpyAmi", "SpyDeps", "routes"]
 
@@ -51,6 +59,8 @@ class SpyAmi(Protocol):
 
     @property
     def connected(self) -> bool: ...
+
+    async def action(self, name: str, /, **fields_: Any) -> Any: ...
 
     async def originate(
         self,
@@ -100,9 +110,24 @@ async def _agent_call(request: web.Request, deps: SpyDeps, agent: str) -> str:
         queue, channel = on_call[0]
         check_queue(request, queue)
         return channel
+    talking = [q for q in queues if states[q].agents[agent].state is AgentState.IN_CALL]
+    if talking:  # a call the model saw start before this server did: ask Asterisk
+        check_queue(request, talking[0])
+        return await _asterisk_channel(deps, agent)
     if not visible_queues(request, queues):
         check_queue(request, queues[0])
     return ""
+
+
+async def _asterisk_channel(deps: SpyDeps, agent: str) -> str:
+    """The agent's bridged channel as Asterisk lists it ("" when unknown)."""
+    if deps.ami is None or not deps.ami.connected:
+        return ""
+    try:
+        rows = await deps.ami.action("CoreShowChannels")
+    except AmiError:
+        return ""
+    return member_channel(agent, [r for r in rows if isinstance(r, dict)] if rows else [])
 
 
 async def _originate(deps: SpyDeps, spy: SpyRequest, channel: str, agent: str) -> None:

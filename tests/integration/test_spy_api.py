@@ -40,6 +40,11 @@ class ScriptedAmi:
         self.refuse = ""
         self.fail_later = False
         self._waiters: list[tuple[Callable[[AnyEvent], bool], asyncio.Future[AnyEvent]]] = []
+        self.channels: list[dict[str, str]] = []  # CoreShowChannel rows
+
+    async def action(self, name: str, /, **fields_: Any) -> Any:
+        assert name == "CoreShowChannels"
+        return [{"Response": "Success"}, *self.channels, {"Event": "CoreShowChannelsComplete"}]
 
     async def originate(
         self,
@@ -181,14 +186,21 @@ async def test_errors_name_the_fix(api: Api) -> None:
     api.ami.connected = True
 
     agent = api.states["complaint"].agents[AGENT]
-    agent.state, agent.channel = AgentState.AVAILABLE, ""
+    agent.channel = ""  # in a call that started before the server: Asterisk is asked
+    api.ami.channels = [
+        {"Event": "CoreShowChannel", "Channel": "PJSIP/agent10-00000001", "BridgeId": "b1"},
+        {"Event": "CoreShowChannel", "Channel": CHANNEL, "BridgeId": "b2"},
+    ]
+    status, body = await api.spy(listen)
+    assert status == 200 and body["spy_channel"] == CHANNEL, body
+    agent.state = AgentState.AVAILABLE
     status, body = await api.spy(listen)
     assert status == 409 and body["error"]["id"] == "agent-not-on-call"
-    assert len(api.ami.originates) == 2  # only the two Asterisk refused
+    assert len(api.ami.originates) == 3  # the two Asterisk refused, the one found
 
     results = [e.result for e in await api.audit.recent(10)]
     assert results == [
-        "agent-not-on-call", "ami-unavailable", "asterisk-refused", "asterisk-refused",
+        "agent-not-on-call", "ok", "ami-unavailable", "asterisk-refused", "asterisk-refused",
         "bad-request", "unknown-phone", "unknown-agent",
     ]  # fmt: skip
 

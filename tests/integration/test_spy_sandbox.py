@@ -82,6 +82,9 @@ async def test_supervisor_listens_whispers_and_barges(
         assert channel.startswith("Local/spyagent@sim-agent-")
         for mode, options in OPTIONS.items():
             await _spy(app, ami, path, mode, options, channel, seen)
+        # a call that started before the server did: Asterisk's channel list finds it
+        app.live.states[QUEUE].agents[member].channel = ""
+        await _spy(app, ami, path, "listen", "q", channel, seen)
         # a phone Asterisk does not know: it cannot call it, and says so at once
         status, body = await api_post(app, path, {"mode": "listen", "phone": NO_SUCH_PHONE})
         assert status == 502 and body["error"]["id"] == "asterisk-refused", body
@@ -92,6 +95,7 @@ async def test_supervisor_listens_whispers_and_barges(
     entries = await AuditLog(app.redis).recent(10)
     assert [(e.action, e.result) for e in entries if e.action == "spy"] == [
         ("spy", "asterisk-refused"),
+        ("spy", "ok"),
         ("spy", "ok"),
         ("spy", "ok"),
         ("spy", "ok"),

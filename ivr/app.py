@@ -25,6 +25,7 @@ from ivr.agi.server import AgiServer
 from ivr.ami.client import AmiClient
 from ivr.api.app import API_PREFIX, build_api
 from ivr.api.health import Health, add_health
+from ivr.api.page import add_page
 from ivr.api.stream import StreamHub
 from ivr.callbacks.model import CallbackRequest
 from ivr.calls.base import TraceSaver
@@ -52,6 +53,7 @@ from ivr.store.events import EventStore
 from ivr.store.figures import FigureStore
 from ivr.store.lease import LeaderLease
 from ivr.store.members import MemberStore
+from ivr.store.overrides import OverrideStore
 from ivr.store.tokens import TokenStore
 from ivr.store.traces import TraceStore
 from ivr.store.waiting import WaitingStore
@@ -103,11 +105,38 @@ class HotlineApp:
         )
         self.events = EventStore(self.redis)
         self.members = MemberKeeper(self.ami, MemberStore(self.redis))
+        self.overrides = OverrideStore(self.redis)
         self.figures = FigureRecorder(
             self.ami, FigureStore(self.redis), WaitingStore(self.redis), self.figure_targets
         )
         self.live, self.callbacks, self.stream = self._live_parts()
-        self.dispatcher = CallbackDispatcher(
+        self.dispatcher = self._dispatcher()
+        waiting = WaitingRoute(
+            WaitingStore(self.redis),
+            self.live.queues,
+            self.callbacks.pending,
+            CallbackOffer(self.callbacks, self.registry.hours_for_queue),
+            self.wait_settings,
+        )
+        self.agi = AgiServer(
+            routes={
+                "hotline": HotlineRoute(self.registry, self.saver, self.overrides),
+                "queue-wait": waiting,
+                "callback": CallbackAnswerRoute(self.callbacks, self.dispatcher.on_answer_result),
+            },
+            host=s.agi_host,
+            port=s.agi_port,
+            allow=s.agi_allow,
+            header_timeout=s.agi_header_timeout,
+        )
+        self._http: web.AppRunner | None = None
+        self._running: contextlib.AsyncExitStack | None = None
+        self._stopping = asyncio.Event()
+
+    def _dispatcher(self) -> CallbackDispatcher:
+        """The callback dispatcher, placing callbacks through the AMI when leading."""
+        s = self.settings
+        return CallbackDispatcher(
             self.callbacks,
             LeaderLease(self.redis, "callbacks", self.instance_id, ttl_s=10.0),
             self.ami,
@@ -120,32 +149,12 @@ class HotlineApp:
                 tick_s=s.callback_tick_s,
                 wrapup_s=s.queue_wrapup_s,
                 hours_for_queue=self.registry.hours_for_queue,
+                closed_queues=self.closed_queues,
                 caller_id_for_hotline=self.caller_id_for_hotline,
                 reserve_agent=s.callback_reserve_agent,
             ),
             self.instance_id,
         )
-        waiting = WaitingRoute(
-            WaitingStore(self.redis),
-            self.live.queues,
-            self.callbacks.pending,
-            CallbackOffer(self.callbacks, self.registry.hours_for_queue),
-            self.wait_settings,
-        )
-        self.agi = AgiServer(
-            routes={
-                "hotline": HotlineRoute(self.registry, self.saver),
-                "queue-wait": waiting,
-                "callback": CallbackAnswerRoute(self.callbacks, self.dispatcher.on_answer_result),
-            },
-            host=s.agi_host,
-            port=s.agi_port,
-            allow=s.agi_allow,
-            header_timeout=s.agi_header_timeout,
-        )
-        self._http: web.AppRunner | None = None
-        self._running: contextlib.AsyncExitStack | None = None
-        self._stopping = asyncio.Event()
 
     def _live_parts(self) -> tuple[LiveQueues, CallbackStore, StreamHub]:
         """The live queues (with today's figures) and the callbacks, all publishing their
@@ -167,6 +176,14 @@ class HotlineApp:
     # -- what the parts ask of each other -------------------------------------------
     def caller_id_for_hotline(self, hotline: str) -> str | None:
         return self.settings.callback_caller_id or hotline or None
+
+    def hotline_queues(self) -> dict[str, list[str]]:
+        """Each hotline in force and the queues it hands calls to (token scopes)."""
+        return {i: sorted(h.queues) for i, h in self.registry.hotlines.items()}
+
+    async def closed_queues(self) -> set[str]:
+        """The queues closed by a supervisor: no callback is dialled into them."""
+        return await self.overrides.closed_queues(self.hotline_queues())
 
     def wait_settings(self, queue: str) -> WaitSettings:
         """Waiting settings of ``queue``: its ``[queues.<name>]`` table over the globals."""
@@ -268,6 +285,7 @@ class HotlineApp:
                 hotline_versions=lambda: {i: h.version for i, h in self.registry.hotlines.items()},
             ),
         )
+        add_page(app)
         app.add_subapp(
             API_PREFIX,
             build_api(
@@ -283,6 +301,10 @@ class HotlineApp:
                 spy_ami=self.ami,
                 members=self.members.store,
                 supervisor_phones=self.settings.api_supervisor_phones,
+                hotline_queues=self.hotline_queues,
+                hotlines=lambda: self.registry.hotlines,
+                catalogue=lambda: self.registry.catalogue,
+                overrides=self.overrides,
             ),
         )
         return app

@@ -70,6 +70,8 @@ class Settings:
     # [api] supervisor_phones: the phones a supervisor may be called on to listen to a
     # call (ivr.api.spy), as Asterisk dial strings: ["PJSIP/supervisor1"]
     api_supervisor_phones: tuple[str, ...] = ()
+    # API tokens: lifetime of a new token (`ivr tokens create --ttl` overrides), in [api]
+    api_token_lifetime_s: float = 90 * 24 * 3600.0
     # Files
     dialplans_dir: Path = PROJECT_ROOT / "dialplans"
     prompts_dir: Path = PROJECT_ROOT / "prompts"

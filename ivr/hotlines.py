@@ -40,11 +40,17 @@ class HotlineRegistry:
         self.hotlines_dir = hotlines_dir
         self.prompts_dir = prompts_dir
         self._hotlines: dict[str, Hotline] = {}
+        self._catalogue = Catalogue(prompts_dir)
         self._reloading: asyncio.Task[None] | None = None
         self._reload_again = False
 
     def get(self, hotline_id: str) -> Hotline | None:
         return self._hotlines.get(hotline_id)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The prompt catalogue of the last reload that could read it (empty before)."""
+        return self._catalogue
 
     @property
     def hotlines(self) -> dict[str, Hotline]:
@@ -88,7 +94,8 @@ class HotlineRegistry:
     def reload(self) -> ReloadResult:
         result = ReloadResult()
         try:
-            known, with_audio = prompt_sets(load_catalogue(self.prompts_dir))
+            catalogue = load_catalogue(self.prompts_dir)
+            known, with_audio = prompt_sets(catalogue)
         except Exception as e:  # the catalogue itself is broken: keep everything
             menu_log.error("reload refused: prompt catalogue", extra=fields(error=str(e)))
             if isinstance(e, AdminError):
@@ -116,6 +123,7 @@ class HotlineRegistry:
             new[hotline.id] = hotline
             result.loaded.append(hotline.id)
         self._hotlines = new
+        self._catalogue = catalogue
         menu_log.info(
             "hotlines loaded",
             extra=fields(

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the project needs on Debian 12 (as root): Debian packages and the
 # Python environment in .venv. Safe to run again; does nothing that is already done.
+# Arguments name more Debian packages to install (scripts/test.sh: the browser tests').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(debootstrap redis-server sip-tester espeak-ng sox ca-certificates)
+DEB_PACKAGES=(debootstrap redis-server sip-tester espeak-ng sox ca-certificates "$@")
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

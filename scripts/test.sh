@@ -3,7 +3,8 @@
 # Asterisk sandbox and Redis it needs, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+# the wallboard's browser test: headless Chromium, its WebDriver, and a Thai font
+scripts/bootstrap.sh chromium chromium-driver fonts-tlwg-loma-otf
 export IVR_CONFIG=${IVR_CONFIG:-deploy/sandbox/ivr.toml}
 
 echo "== ruff"

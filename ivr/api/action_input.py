@@ -1,4 +1,5 @@
-"""Pure parsing of supervisor actions' input: pause reasons, JSON bodies, ``?limit=``.
+"""Pure parsing of supervisor actions' input: pause reasons, override modes, emergency
+prompts, a callback's new time, JSON bodies, ``?limit=``.
 
 No I/O: each function takes what the request carried and returns the checked value
 or raises the API error (:mod:`ivr.api.errors`) the client gets.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ivr.api.errors import BadRequest, UnknownReason
+from ivr.menus.overrides import MODES, OverrideMode, parse_mode
 
 MAX_AUDIT_LIMIT = 1000
 
@@ -155,3 +157,45 @@ def member_channel(interface: str, rows: Iterable[Mapping[str, str]]) -> str:
         if (not local or channel.endswith(";1")) and row.get("BridgeId"):
             return channel
     return ""
+
+
+MOVE_PAST_S = 60.0  # a callback moved to a time this far in the past at most ("now")
+MOVE_AHEAD_S = 7 * 24 * 3600.0  # and this far ahead at most
+
+
+def override_mode(body: object) -> OverrideMode:
+    """The mode of ``{"mode": "none"|"closed"|"open"}``; else 400 listing them."""
+    d = _object(body)
+    _only(d, ("mode",))
+    mode = parse_mode(d.get("mode"))
+    if mode is None:
+        raise BadRequest(f"mode {d.get('mode')!r} is not allowed; use one of: {', '.join(MODES)}")
+    return mode
+
+
+def emergency_prompt(body: object, allowed: Collection[str]) -> str:
+    """The prompt of ``{"prompt": "<catalogue id>"}``, one of ``allowed``; else 400 listing them."""
+    d = _object(body)
+    _only(d, ("prompt",))
+    prompt = d.get("prompt")
+    if not isinstance(prompt, str) or prompt not in allowed:
+        choices = ", ".join(allowed) or "(none: add `emergency-...` prompts to the catalogue)"
+        raise BadRequest(
+            f"prompt {prompt!r} is not an emergency announcement; use one of: {choices}",
+            error_id="unknown-prompt",
+        )
+    return prompt
+
+
+def not_before(body: object, now: float) -> float:
+    """The time of ``{"not_before": <epoch seconds>}``: at most a minute past, a week ahead."""
+    d = _object(body)
+    _only(d, ("not_before",))
+    at = d.get("not_before")
+    if isinstance(at, bool) or not isinstance(at, int | float) or at != at:
+        raise BadRequest("`not_before` must be a time in epoch seconds (a number)")
+    if at < now - MOVE_PAST_S:
+        raise BadRequest(f"`not_before` {at} is in the past; give a time from now on")
+    if at > now + MOVE_AHEAD_S:
+        raise BadRequest(f"`not_before` {at} is more than 7 days ahead; give an earlier time")
+    return float(max(at, now))

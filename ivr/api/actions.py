@@ -14,6 +14,9 @@ An agent is named by its member interface as the model keys it (``Agent.interfac
 URL-encoded in the path: ``PJSIP%2Fagent1`` for ``PJSIP/agent1``. After Asterisk
 accepts, the answer waits (at most ``settle_s``) for the model to show the change;
 ``"settled": false`` says it had not yet. Every attempt is audited (:mod:`ivr.api.audit`).
+A queue outside the token's scope is 403 (:mod:`ivr.api.scope`); an action on an agent
+in all of their queues acts only in the queues the token reaches (one ``QueuePause``
+per queue when those are not all the agent's queues), 403 when it reaches none.
 """
 
 from __future__ import annotations
@@ -36,10 +39,12 @@ from ivr.api.errors import (
     ApiError,
     AsteriskRefused,
     BadRequest,
+    Forbidden,
     UnknownAgent,
     UnknownQueue,
 )
 from ivr.api.queues import QueuesProvider
+from ivr.api.scope import check_queue, visible_queues
 from ivr.queues.state import Agent, AgentState, QueueState
 from ivr.store.members import AddedMember, MemberStore
 
@@ -85,23 +90,35 @@ def _agent_path(request: web.Request) -> str:
     return check_agent(request.match_info["agent"])
 
 
-async def _queue(deps: ActionDeps, queue: str) -> QueueState:
-    state = (await deps.queues()).get(queue)
+async def _queue(request: web.Request, queue: str) -> QueueState:
+    """The queue's state: 404 when unknown, 403 when outside the token's scope."""
+    state = (await request.app[ACTION_DEPS].queues()).get(queue)
     if state is None:
         raise UnknownQueue(f"no queue named `{queue}`")
+    check_queue(request, queue)
     return state
 
 
-async def _member(deps: ActionDeps, queue: str, agent: str) -> None:
-    if agent not in (await _queue(deps, queue)).agents:
+async def _member(request: web.Request, queue: str, agent: str) -> None:
+    if agent not in (await _queue(request, queue)).agents:
         raise UnknownAgent(f"agent `{agent}` is not a member of queue `{queue}`")
 
 
-async def _queues_of(deps: ActionDeps, agent: str) -> list[str]:
-    found = sorted(q for q, st in (await deps.queues()).items() if agent in st.agents)
+async def _queues_of(request: web.Request, agent: str) -> tuple[list[str], bool]:
+    """The agent's queues in the token's scope, and whether they are all its queues
+    (404 when the agent is in no queue, 403 when in none of the scope)."""
+    states = await request.app[ACTION_DEPS].queues()
+    found = sorted(q for q, st in states.items() if agent in st.agents)
     if not found:
         raise UnknownAgent(f"agent `{agent}` is a member of no queue")
-    return found
+    reached = visible_queues(request, found)
+    if not reached:
+        raise Forbidden(
+            f"agent `{agent}` is a member only of queues this token may not reach "
+            "(ask an admin for a token that covers them)",
+            error_id="out-of-scope",
+        )
+    return reached, reached == found
 
 
 async def _send(deps: ActionDeps, name: str, **headers: str) -> None:
@@ -160,17 +177,17 @@ async def _pause(request: web.Request, queue: str | None, paused: bool) -> web.R
         require_role(request, "supervisor", "admin")
         check_agent(agent)
         if queue is None:
-            targets = await _queues_of(deps, agent)
+            targets, everywhere = await _queues_of(request, agent)
         else:
-            await _member(deps, queue, agent)
-            targets = [queue]
+            await _member(request, queue, agent)
+            targets, everywhere = [queue], False
         headers = {"Interface": agent, "Paused": "true" if paused else "false"}
         if paused:
             reason = note.detail = pause_reason(await json_body(request), deps.pause_reasons)
             headers["Reason"] = reason
-        if queue is not None:
-            headers["Queue"] = queue
-        await _send(deps, "QueuePause", **headers)
+        # all the agent's queues at once, or each queue the token reaches in turn
+        for target in [None] if everywhere else targets:
+            await _send(deps, "QueuePause", **headers, **({"Queue": target} if target else {}))
         return await _answer(deps, agent, targets, _paused(reason) if paused else _unpaused)
 
 
@@ -201,7 +218,7 @@ async def add_member(request: web.Request) -> web.Response:
     async with audited(request, "add-agent", queue=queue, agent=agent) as note:
         require_role(request, "supervisor", "admin")
         member = member_to_add(_agent_path(request), await json_body(request))
-        await _queue(deps, queue)
+        await _queue(request, queue)
         note.detail = f"penalty {member.penalty}"
         headers = {"Queue": queue, "Interface": agent, "Penalty": str(member.penalty)}
         if member.name:
@@ -223,7 +240,7 @@ async def remove_member(request: web.Request) -> web.Response:
     queue, agent = request.match_info["queue"], request.match_info["agent"]
     async with audited(request, "remove-agent", queue=queue, agent=agent):
         require_role(request, "supervisor", "admin")
-        await _member(deps, queue, _agent_path(request))
+        await _member(request, queue, _agent_path(request))
         before = await deps.members.forget(queue, agent) if deps.members is not None else None
         try:
             await _send(deps, "QueueRemove", Queue=queue, Interface=agent)

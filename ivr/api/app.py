@@ -5,12 +5,18 @@
 Its middlewares (errors as JSON, bearer tokens) cover every path under the
 prefix, unknown ones included, and nothing outside it. Without an ``ami`` the
 agent actions answer 503 (listening to a call: without a ``spy_ami``); the audit
-log defaults to the tokens' Redis.
+log and the overrides default to the tokens' Redis; without ``hotlines`` no hotline
+is known. Overrides changed are published
+on the stream's events when there is a stream. ``hotline_queues`` (each hotline's
+queues, from the hotline registry) is what a token limited to some hotlines
+reaches (:mod:`ivr.api.scope`); without it such a token reaches only the queues
+it lists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -21,6 +27,9 @@ from ivr.api.audit import routes as audit_routes
 from ivr.api.auth import auth_middleware
 from ivr.api.callback_actions import routes as callback_action_routes
 from ivr.api.errors import error_middleware
+from ivr.api.hotlines import HOTLINE_DEPS, HotlineDeps, queue_status
+from ivr.api.hotlines import routes as hotline_routes
+from ivr.api.me import routes as me_routes
 from ivr.api.queues import (
     QUEUE_DEPS,
     Estimator,
@@ -30,13 +39,18 @@ from ivr.api.queues import (
     TodayProvider,
 )
 from ivr.api.queues import routes as queue_routes
+from ivr.api.scope import HOTLINE_QUEUES, HotlineQueues
 from ivr.api.spy import SPY_DEPS, SpyAmi, SpyDeps
 from ivr.api.spy import routes as spy_routes
 from ivr.api.stream import StreamHub, add_stream
 from ivr.config import DEFAULT_PAUSE_REASONS
+from ivr.lineup.publish import change_publisher
+from ivr.menus.model import Hotline
+from ivr.speech.catalogue import Catalogue
 from ivr.store.audit import AuditLog
 from ivr.store.callbacks import CallbackStore
 from ivr.store.members import MemberStore
+from ivr.store.overrides import OverrideStore
 from ivr.store.tokens import TokenStore
 
 API_PREFIX = "/api"
@@ -58,19 +72,51 @@ def build_api(
     spy_ami: SpyAmi | None = None,
     members: MemberStore | None = None,
     supervisor_phones: Sequence[str] = (),
+    hotline_queues: HotlineQueues | None = None,
+    hotlines: Callable[[], Mapping[str, Hotline]] | None = None,
+    catalogue: Callable[[], Catalogue | None] | None = None,
+    overrides: OverrideStore | None = None,
 ) -> web.Application:
     api = web.Application(middlewares=[error_middleware, auth_middleware(tokens)])
+    hotline_deps = _hotline_deps(tokens, hotlines, catalogue, overrides, stream)
+    api[HOTLINE_DEPS] = hotline_deps
     api[QUEUE_DEPS] = QueueDeps(
-        callbacks=callbacks, queues=queues, estimator=estimator, place_of=place_of, today=today
+        callbacks=callbacks,
+        queues=queues,
+        estimator=estimator,
+        place_of=place_of,
+        today=today,
+        status=queue_status(hotline_deps),
     )
     api[ACTION_DEPS] = ActionDeps(ami, queues, tuple(pause_reasons), settle_s, members)
     api[SPY_DEPS] = SpyDeps(spy_ami, queues, tuple(supervisor_phones))
     api[AUDIT_LOG] = audit if audit is not None else AuditLog(tokens.redis)
+    api[HOTLINE_QUEUES] = hotline_queues if hotline_queues is not None else dict
     api.add_routes(queue_routes)
     api.add_routes(action_routes)
     api.add_routes(callback_action_routes)
     api.add_routes(spy_routes)
     api.add_routes(audit_routes)
+    api.add_routes(me_routes)
+    api.add_routes(hotline_routes)
     if stream is not None:
-        add_stream(api, stream)
+        add_stream(api, stream, tokens)
     return api
+
+
+def _hotline_deps(
+    tokens: TokenStore,
+    hotlines: Callable[[], Mapping[str, Hotline]] | None,
+    catalogue: Callable[[], Catalogue | None] | None,
+    overrides: OverrideStore | None,
+    stream: StreamHub | None,
+) -> HotlineDeps:
+    deps = HotlineDeps(
+        overrides=overrides if overrides is not None else OverrideStore(tokens.redis),
+        publish=change_publisher(stream.events) if stream is not None else None,
+    )
+    if hotlines is not None:
+        deps = replace(deps, hotlines=hotlines)
+    if catalogue is not None:
+        deps = replace(deps, catalogue=catalogue)
+    return deps

@@ -1,5 +1,6 @@
 """The audit of supervisor actions: :func:`audited` records each action's outcome,
-``GET /api/audit`` (admin only, newest first, ``?limit=``) reads them back.
+``GET /api/audit`` (admin only, newest first, ``?limit=``) reads them back; an
+admin token limited to some hotlines or queues may not read it (403).
 
 An action's entry names the token (id and name), the action, its queue, agent or
 callback, and the result: ``ok`` or the error id the client got. A failure to
@@ -18,7 +19,7 @@ from redis.exceptions import RedisError
 
 from ivr.api.action_input import audit_limit
 from ivr.api.auth import TOKEN_INFO, require_role
-from ivr.api.errors import ApiError
+from ivr.api.errors import ApiError, Forbidden
 from ivr.log import api_log, fields
 from ivr.store.audit import AuditEntry, AuditLog
 
@@ -66,7 +67,13 @@ async def audited(
 
 @routes.get("/audit")
 async def read_audit(request: web.Request) -> web.Response:
-    require_role(request, "admin")
+    info = require_role(request, "admin")
+    if info.limited:
+        raise Forbidden(
+            "the audit log covers every queue: it needs an admin token without a "
+            "hotline or queue limit",
+            error_id="out-of-scope",
+        )
     limit = audit_limit(request.query)
     entries = await request.app[AUDIT_LOG].recent(limit)
     return web.json_response(

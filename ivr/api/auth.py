@@ -3,10 +3,13 @@
 The middleware guards every route of the application it is installed in (the
 API sub-application mounted at ``/api``), unknown routes included, and leaves
 the caller's :class:`TokenInfo` on the request for handlers (``TOKEN_INFO``).
+An unknown or revoked token is 401 ``invalid-token``, an expired one 401
+``expired-token`` saying when it expired.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection
 
 from aiohttp import hdrs, web
@@ -43,19 +46,31 @@ def auth_middleware(tokens: TokenStore, roles: Collection[Role] = ROLES) -> Midd
                 error_id="missing-token",
                 headers={hdrs.WWW_AUTHENTICATE: _CHALLENGE},
             )
-        info = await tokens.verify(token)
+        info = await tokens.lookup(token)
         if info is None:
             raise Unauthorized(
                 "the API token is unknown or revoked",
                 error_id="invalid-token",
                 headers={hdrs.WWW_AUTHENTICATE: _CHALLENGE + ', error="invalid_token"'},
             )
+        if info.expired():
+            raise _expired(info)
         if info.role not in roles:
             raise Forbidden(f"role `{info.role}` may not use this API")
         request[TOKEN_INFO] = info
         return await handler(request)
 
     return authenticate
+
+
+def _expired(info: TokenInfo) -> Unauthorized:
+    when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(info.expires_at or 0))
+    return Unauthorized(
+        f"the API token `{info.id}` expired at {when} UTC: ask an admin for a new one "
+        "(`ivr tokens create`)",
+        error_id="expired-token",
+        headers={hdrs.WWW_AUTHENTICATE: _CHALLENGE + ', error="invalid_token"'},
+    )
 
 
 def require_role(request: web.Request, *roles: Role) -> TokenInfo:

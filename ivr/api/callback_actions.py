@@ -1,21 +1,29 @@
 """Supervisor actions on callbacks: ``DELETE /api/callbacks/{id}`` cancels a pending
-one, ``POST /api/callbacks/{id}/retry`` puts a failed one back in line, due now.
+one, ``POST /api/callbacks/{id}/retry`` puts a failed one back in line, due now,
+``PATCH /api/callbacks/{id}`` with ``{"not_before": <epoch s>}`` moves a pending
+one's next attempt (its place in line stays; answered with the callback as a
+queue's ``callbacks`` list shows it).
 
 Both go through one atomic store transition (:class:`ivr.store.callbacks.CallbackStore`):
 a callback being dialled is never cancelled (409 naming its state). Answers carry the
 callback with its number masked; every attempt is audited (:mod:`ivr.api.audit`).
+A callback of a queue outside the token's scope is 403 (:mod:`ivr.api.scope`).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aiohttp import web
 
+from ivr.api.action_input import not_before
+from ivr.api.actions import json_body
 from ivr.api.audit import audited
 from ivr.api.auth import TOKEN_INFO, require_role
 from ivr.api.errors import Conflict, UnknownCallback
-from ivr.api.queues import QUEUE_DEPS
+from ivr.api.queues import QUEUE_DEPS, callback_item
+from ivr.api.scope import check_queue
 from ivr.callbacks.model import CallbackRequest
 from ivr.privacy import mask_phone
 from ivr.store.callback_scripts import Transition
@@ -37,7 +45,8 @@ def _view(cb: CallbackRequest | None) -> dict[str, Any] | None:
     }
 
 
-def _checked(rid: str, t: Transition | None, wanted: str) -> web.Response:
+def _refused(rid: str, t: Transition | None, wanted: str) -> None:
+    """The API error when the transition was not done (unknown, booked, wrong state)."""
     if t is None:
         raise UnknownCallback(f"no callback `{rid}`")
     if t.status == "booked":
@@ -51,7 +60,20 @@ def _checked(rid: str, t: Transition | None, wanted: str) -> web.Response:
             f"callback `{rid}` is {state}: only a {wanted} callback can be changed so",
             error_id=f"callback-{t.status or 'unknown'}",
         )
+
+
+def _checked(rid: str, t: Transition | None, wanted: str) -> web.Response:
+    _refused(rid, t, wanted)
+    assert t is not None
     return web.json_response({"callback": _view(t.request)}, headers={"Cache-Control": "no-store"})
+
+
+async def _in_scope(request: web.Request, rid: str) -> None:
+    """404 for an unknown callback, 403 when its queue is outside the token's scope."""
+    cb = await request.app[QUEUE_DEPS].callbacks.get(rid)
+    if cb is None:
+        raise UnknownCallback(f"no callback `{rid}`")
+    check_queue(request, cb.queue)
 
 
 @routes.delete("/callbacks/{id}")
@@ -59,6 +81,7 @@ async def cancel_callback(request: web.Request) -> web.Response:
     rid = request.match_info["id"]
     async with audited(request, "cancel-callback", callback=rid):
         require_role(request, "supervisor", "admin")
+        await _in_scope(request, rid)
         by = f"token:{request[TOKEN_INFO].id}"
         t = await request.app[QUEUE_DEPS].callbacks.cancel_pending(rid, by=by)
         return _checked(rid, t, "pending")
@@ -69,6 +92,26 @@ async def retry_callback(request: web.Request) -> web.Response:
     rid = request.match_info["id"]
     async with audited(request, "retry-callback", callback=rid):
         require_role(request, "supervisor", "admin")
+        await _in_scope(request, rid)
         by = f"token:{request[TOKEN_INFO].id}"
         t = await request.app[QUEUE_DEPS].callbacks.retry_failed(rid, by=by)
         return _checked(rid, t, "failed")
+
+
+@routes.patch("/callbacks/{id}")
+async def move_callback(request: web.Request) -> web.Response:
+    rid = request.match_info["id"]
+    async with audited(request, "move-callback", callback=rid) as note:
+        require_role(request, "supervisor", "admin")
+        store = request.app[QUEUE_DEPS].callbacks
+        known = await store.get(rid)
+        if known is None:
+            raise UnknownCallback(f"no callback `{rid}`")
+        check_queue(request, known.queue)
+        at = not_before(await json_body(request), time.time())
+        note.detail = f"not before {at:.0f}"
+        t = await store.move_pending(rid, at, by=f"token:{request[TOKEN_INFO].id}")
+        _refused(rid, t, "pending")
+        assert t is not None and t.request is not None
+        body = {"queue": t.request.queue, **callback_item(t.request, mask_phone)}
+        return web.json_response(body, headers={"Cache-Control": "no-store"})

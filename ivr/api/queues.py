@@ -5,28 +5,34 @@ Queue states come from an injected provider and pending callbacks from the
 too (the defaults: no estimate, and :func:`ivr.lineup.places.place_of`: the
 place given by original arrival among live callers and pending callbacks).
 With a ``today`` provider (:meth:`ivr.lineup.figures.FigureRecorder.today`),
-each queue also carries ``today``: its figures since midnight Bangkok time.
-Phone numbers are masked (PDPA) unless an admin token asks for ``?unmask=1``;
-each such access is logged.
+each queue also carries ``today``: its figures since midnight Bangkok time. Each
+queue carries ``override`` (a supervisor's: none, closed, open) and ``open``.
+Phone numbers are masked (PDPA) and never shown to a ``viewer`` token (``null``);
+an admin token may ask for them in full with ``?unmask=1&reason=...``: each such
+access is logged and written to the audit log with its reason. A token limited to
+some hotlines or queues sees only its queues (:mod:`ivr.api.scope`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from ivr.api.audit import audited
 from ivr.api.auth import TOKEN_INFO, require_role
 from ivr.api.errors import BadRequest, UnknownQueue
+from ivr.api.scope import check_queue, visible_queues
 from ivr.callbacks.model import CallbackRequest
 from ivr.lineup.places import place_of as place_by_arrival
 from ivr.log import api_log, fields
 from ivr.privacy import mask_phone
 from ivr.queues.state import QueueState
 from ivr.store.callbacks import CallbackStore
+from ivr.store.tokens import Role
 
 QueuesProvider = Callable[[], Awaitable[dict[str, QueueState]]]
 # estimated wait (s) of a caller arriving now, from the queue and its pending callbacks
@@ -36,6 +42,10 @@ Estimator = Callable[[QueueState, list[CallbackRequest]], float | None]
 PlaceOf = Callable[[QueueState, str, Sequence[CallbackRequest]], int]
 # today's figures of each named queue (ivr.lineup.figures.FigureRecorder.today)
 TodayProvider = Callable[[Sequence[str]], Awaitable[dict[str, dict[str, Any]]]]
+# how a phone number is shown: masked, in full (unmask), or not at all (None, viewers)
+Number = Callable[[str], str | None]
+# each named queue's "override" and "open" (ivr.api.hotlines.queue_status)
+StatusProvider = Callable[[Sequence[str]], Awaitable[dict[str, dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,7 @@ class QueueDeps:
     estimator: Estimator | None = None
     place_of: PlaceOf | None = None
     today: TodayProvider | None = None
+    status: StatusProvider | None = None
 
 
 QUEUE_DEPS = web.AppKey("queue_deps", QueueDeps)
@@ -104,11 +115,18 @@ def _add_today(body: dict[str, Any], today: Mapping[str, dict[str, Any]], deps: 
         body["today"] = today.get(body["name"])
 
 
+async def _add_status(bodies: list[dict[str, Any]], deps: QueueDeps) -> None:
+    """Each queue's ``override`` and ``open`` (open, no override, without a provider)."""
+    got = await deps.status([b["name"] for b in bodies]) if deps.status is not None else {}
+    for body in bodies:
+        body.update(got.get(body["name"], {"override": "none", "open": True}))
+
+
 def _callers(
     state: QueueState,
     callbacks: list[CallbackRequest],
     place_of: PlaceOf,
-    number: Callable[[str], str],
+    number: Number,
     now: float,
 ) -> list[dict[str, Any]]:
     return [
@@ -139,23 +157,23 @@ def _agents(state: QueueState) -> list[dict[str, Any]]:
     ]
 
 
-def _callbacks(
-    callbacks: list[CallbackRequest], number: Callable[[str], str]
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": cb.id,
-            "status": cb.status.value,
-            "attempts": cb.attempts,
-            "number": number(cb.number),
-            "topic": cb.topic,
-            "arrived_at": cb.arrived_at,
-            "requested_at": cb.requested_at,
-            "next_attempt_at": cb.next_attempt_at,
-            "last_result": cb.last_result,
-        }
-        for cb in callbacks
-    ]
+def callback_item(cb: CallbackRequest, number: Number) -> dict[str, Any]:
+    """One callback as a queue's ``callbacks`` list shows it."""
+    return {
+        "id": cb.id,
+        "status": cb.status.value,
+        "attempts": cb.attempts,
+        "number": number(cb.number),
+        "topic": cb.topic,
+        "arrived_at": cb.arrived_at,
+        "requested_at": cb.requested_at,
+        "next_attempt_at": cb.next_attempt_at,
+        "last_result": cb.last_result,
+    }
+
+
+def _callbacks(callbacks: list[CallbackRequest], number: Number) -> list[dict[str, Any]]:
+    return [callback_item(cb, number) for cb in callbacks]
 
 
 @routes.get("/queues")
@@ -163,65 +181,111 @@ async def list_queues(request: web.Request) -> web.Response:
     _check_query(request.query, ())
     deps = request.app[QUEUE_DEPS]
     states = await deps.queues()
+    names = visible_queues(request, states)
     now = time.time()
     out = []
-    today = await _today(deps, sorted(states))
-    for name in sorted(states):
+    today = await _today(deps, names)
+    for name in names:
         callbacks = await deps.callbacks.pending(name)
         out.append(_summary(states[name], callbacks, deps, now))
         _add_today(out[-1], today, deps)
+    await _add_status(out, deps)
     return _json({"queues": out})
 
 
-@routes.get("/queues/{name}")
-async def queue_detail(request: web.Request) -> web.Response:
-    _check_query(request.query, ("unmask",))
-    unmask = _flag(request.query, "unmask")
-    if unmask:
-        require_role(request, "admin")
-    name = request.match_info["name"]
+def number_view(role: Role) -> Number:
+    """How a role sees phone numbers: masked, or not at all for a viewer."""
+    return _hidden if role == "viewer" else mask_phone
+
+
+def _hidden(raw: str) -> None:
+    del raw
+
+
+def _plain(raw: str) -> str:
+    return raw
+
+
+async def queue_body(
+    request: web.Request, name: str, number: Number | None = None
+) -> dict[str, Any]:
+    """One queue as ``GET /api/queues/{name}`` shows it (404 naming an unknown one,
+    403 outside the token's scope); numbers as the token's role sees them unless
+    ``number`` says otherwise."""
+    if number is None:
+        number = number_view(request[TOKEN_INFO].role)
     deps = request.app[QUEUE_DEPS]
     state = (await deps.queues()).get(name)
     if state is None:
         raise UnknownQueue(f"no queue named `{name}`")
+    check_queue(request, name)
     callbacks = await deps.callbacks.pending(name)
     now = time.time()
     place_of = deps.place_of or place_by_arrival
+    body = _summary(state, callbacks, deps, now)
+    body.update(
+        callers=_callers(state, callbacks, place_of, number, now),
+        agents=_agents(state),
+        callbacks=_callbacks(callbacks, number),
+    )
+    _add_today(body, await _today(deps, [name]), deps)
+    await _add_status([body], deps)
+    return body
 
-    def number(raw: str) -> str:
-        return raw if unmask else mask_phone(raw)
 
-    callers = _callers(state, callbacks, place_of, number, now)
-    agents = _agents(state)
-    cbs = _callbacks(callbacks, number)
-    if unmask:
-        info = request[TOKEN_INFO]
+def _unmask_reason(query: Mapping[str, str]) -> str:
+    reason = query.get("reason", "").strip()
+    if not reason:
+        raise BadRequest(
+            "unmasking phone numbers needs a reason: add `&reason=...` (it is written "
+            "to the audit log)",
+            error_id="reason-required",
+        )
+    return reason
+
+
+@routes.get("/queues/{name}")
+async def queue_detail(request: web.Request) -> web.Response:
+    _check_query(request.query, ("unmask", "reason"))
+    name = request.match_info["name"]
+    if not _flag(request.query, "unmask"):
+        if "reason" in request.query:
+            raise BadRequest("`reason` is taken only with `unmask=1`")
+        return _json(await queue_body(request, name))
+    async with audited(request, "unmask", queue=name) as note:
+        info = require_role(request, "admin")
+        note.detail = reason = _unmask_reason(request.query)
+        body = await queue_body(request, name, _plain)
         api_log.warning(
             "phone numbers shown unmasked",
             extra=fields(
                 token_id=info.id,
                 token_name=info.name,
                 queue=name,
-                callers=len(callers),
-                callbacks=len(cbs),
+                reason=reason,
+                callers=len(body["callers"]),
+                callbacks=len(body["callbacks"]),
                 remote=request.remote,
             ),
         )
-    body = _summary(state, callbacks, deps, now)
-    body.update(callers=callers, agents=agents, callbacks=cbs)
-    _add_today(body, await _today(deps, [name]), deps)
-    return _json(body)
+        return _json(body)
 
 
-async def queues_snapshot(deps: QueueDeps, number: Callable[[str], str]) -> dict[str, Any]:
-    """Every queue as ``GET /api/queues`` shows it, with its callers in order, its
-    agents (``members``) and its pending callbacks: the live stream's snapshot."""
+async def queues_snapshot(
+    deps: QueueDeps,
+    number: Number,
+    visible: Callable[[Iterable[str]], list[str]] = sorted,
+) -> dict[str, Any]:
+    """Every queue (among ``visible`` ones) as ``GET /api/queues`` shows it, with its
+    callers in order, its agents (``members``) and its pending callbacks: the live
+    stream's snapshot."""
     states = await deps.queues()
     now = time.time()
     place_of = deps.place_of or place_by_arrival
     out = []
-    today = await _today(deps, sorted(states))
-    for name in sorted(states):
+    names = visible(states)
+    today = await _today(deps, names)
+    for name in names:
         state = states[name]
         callbacks = await deps.callbacks.pending(name)
         body = _summary(state, callbacks, deps, now)
@@ -232,4 +296,5 @@ async def queues_snapshot(deps: QueueDeps, number: Callable[[str], str]) -> dict
         )
         _add_today(body, today, deps)
         out.append(body)
+    await _add_status(out, deps)
     return {"queues": out}

@@ -5,7 +5,8 @@ plain HTTP through any proxy, and ``EventSource`` reconnects by itself sending
 ``Last-Event-ID``, which is exactly the resume this stream offers.
 
 A client first gets a ``snapshot`` event (every queue as ``GET /api/queues``
-shows it, with callers, agents and callbacks), then each change as its own event
+shows it, with callers, agents and callbacks, and every hotline as
+``GET /api/hotlines`` shows it), then each change as its own event
 (``caller.joined``, ``agent.state``, ``callback.dialling``, ...; see
 :mod:`ivr.lineup.changes`). Every event's SSE id is its Redis stream id
 (:class:`ivr.store.events.EventStore`); the snapshot carries the id of the last
@@ -16,41 +17,73 @@ after it, or a fresh snapshot when they are no longer all kept. A comment line
 One :class:`StreamHub` per instance reads the Redis stream (``XREAD BLOCK``) and
 hands each change to every client's bounded queue; a client whose queue is full
 (it reads slower than changes come) is dropped, never buffered without end. It
-reconnects and resumes from its last id. Phone numbers are always masked.
+reconnects and resumes from its last id. Phone numbers are always masked, and
+absent (``null``) for a ``viewer`` token. A token limited to some hotlines or
+queues (:mod:`ivr.api.scope`) gets a snapshot of its queues only, and only their
+events (a hotline-level event, with ``data["hotline"]`` and no queue, only for its
+hotlines).
+
+A revoked or expired token's open stream is closed within a second, on every
+instance: each hub re-checks its clients' tokens every ``recheck_s`` (0.5 s) in one
+batched Redis round trip (``EXISTS`` per distinct token), and compares their expiry
+with the clock. Chosen over a pub/sub channel of revocations: a message published
+while an instance's subscription is reconnecting would be lost and the stream left
+open; the re-check needs no extra connection, costs one pipeline per half second
+per instance however many clients, and catches a token removed by any means.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 from redis.exceptions import RedisError
 
-from ivr.api.auth import require_role
-from ivr.api.queues import QUEUE_DEPS, queues_snapshot
+from ivr.api.auth import TOKEN_INFO, bearer_token, require_role
+from ivr.api.hotlines import HOTLINE_DEPS, hotlines_snapshot
+from ivr.api.queues import QUEUE_DEPS, Number, number_view, queues_snapshot
+from ivr.api.scope import event_visible, request_scope, visible_hotlines, visible_queues
 from ivr.log import api_log, fields
-from ivr.privacy import mask_phone
 from ivr.store.events import EventStore, StoredEvent, id_key
+from ivr.store.tokens import TokenStore, token_hash
 from ivr.tasks import cancel_and_wait, stop_if_cancelling
 
 __all__ = ["STREAM_HUB", "StreamHub", "Subscriber", "add_stream"]
 
 HEARTBEAT_S = 15.0
 CLIENT_QUEUE_MAX = 1000
+RECHECK_S = 0.5
+
+
+class TokenCheck(Protocol):
+    """What the hub needs of :class:`ivr.store.tokens.TokenStore`."""
+
+    async def existing(self, digests: Collection[str]) -> set[str]: ...
+
+
+def _everything(ev: StoredEvent) -> bool:
+    del ev
+    return True
 
 
 @dataclass(eq=False)
 class Subscriber:
-    """One stream client as the hub sees it: its queue, and how to drop it."""
+    """One stream client as the hub sees it: its queue, how to drop it, which events
+    it wants, and its token (sha256, expiry) for the re-check."""
 
     queue: asyncio.Queue[StoredEvent]
     on_drop: Callable[[], None]
+    wants: Callable[[StoredEvent], bool] = _everything
+    digest: str = ""
+    expires_at: float | None = None
     dropped: bool = False
 
 
@@ -62,25 +95,34 @@ class StreamHub:
     queue_max: int = CLIENT_QUEUE_MAX
     heartbeat_s: float = HEARTBEAT_S
     block_ms: int = 1000
+    tokens: TokenCheck | None = None  # None until add_stream gives the API's
+    recheck_s: float = RECHECK_S
     subscribers: set[Subscriber] = field(default_factory=set)
     streams: weakref.WeakSet[EventSourceResponse] = field(default_factory=weakref.WeakSet)
     _after: str = "$"
-    _task: asyncio.Task[None] | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
         try:
             self._after = await self.events.last_id()
         except (RedisError, OSError):
             self._after = "$"  # Redis away: start from whatever comes next
-        self._task = asyncio.create_task(self._run())
+        self._tasks = [asyncio.create_task(self._run()), asyncio.create_task(self._watch())]
 
     async def close(self) -> None:
-        if self._task is not None:
-            await cancel_and_wait([self._task], log=api_log, what="stream reader")
+        if self._tasks:
+            await cancel_and_wait(self._tasks, log=api_log, what="stream reader")
         await close_streams(self)
 
-    def subscribe(self, on_drop: Callable[[], None]) -> Subscriber:
-        sub = Subscriber(asyncio.Queue(self.queue_max), on_drop)
+    def subscribe(
+        self,
+        on_drop: Callable[[], None],
+        wants: Callable[[StoredEvent], bool] = _everything,
+        *,
+        digest: str = "",
+        expires_at: float | None = None,
+    ) -> Subscriber:
+        sub = Subscriber(asyncio.Queue(self.queue_max), on_drop, wants, digest, expires_at)
         self.subscribers.add(sub)
         return sub
 
@@ -102,51 +144,93 @@ class StreamHub:
 
     def deliver(self, ev: StoredEvent) -> None:
         for sub in list(self.subscribers):
+            if not sub.wants(ev):
+                continue
             try:
                 sub.queue.put_nowait(ev)
             except asyncio.QueueFull:
+                api_log.warning(
+                    "slow stream client dropped", extra=fields(queued=sub.queue.qsize())
+                )
                 self._drop(sub)
 
     def _drop(self, sub: Subscriber) -> None:
         sub.dropped = True
         self.subscribers.discard(sub)
-        api_log.warning("slow stream client dropped", extra=fields(queued=sub.queue.qsize()))
         sub.on_drop()
+
+    async def _watch(self) -> None:
+        failing = False  # log once per Redis outage, not twice a second
+        while True:
+            await asyncio.sleep(self.recheck_s)
+            try:
+                await self.recheck()
+                failing = False
+            except (RedisError, OSError) as e:
+                if not failing:
+                    api_log.warning("stream token re-check failed", extra=fields(error=str(e)))
+                failing = True
+            stop_if_cancelling()
+
+    async def recheck(self, now: float | None = None) -> None:
+        """Close the streams of expired tokens, then of tokens no longer stored (revoked)."""
+        now = time.time() if now is None else now
+        subs = [s for s in self.subscribers if s.digest]
+        expired = [s for s in subs if s.expires_at is not None and now >= s.expires_at]
+        self._end(expired, "expired")
+        subs = [s for s in subs if s not in expired]
+        if subs and self.tokens is not None:
+            alive = await self.tokens.existing({s.digest for s in subs})
+            self._end([s for s in subs if s.digest not in alive], "revoked")
+
+    def _end(self, subs: list[Subscriber], why: str) -> None:
+        for sub in subs:
+            if sub in self.subscribers:
+                api_log.info(f"stream closed: token {why}", extra=fields(token_id=sub.digest[:8]))
+                self._drop(sub)
 
 
 STREAM_HUB = web.AppKey("stream_hub", StreamHub)
 routes = web.RouteTableDef()
 
 
-def _masked(ev: StoredEvent) -> dict[str, Any]:
+def _masked(ev: StoredEvent, number: Number) -> dict[str, Any]:
     body = ev.to_dict()
     data = dict(ev.data)
     if isinstance(data.get("number"), str):
-        data["number"] = mask_phone(data["number"])
+        data["number"] = number(data["number"])
     body["data"] = data
     return body
 
 
-async def _send(resp: EventSourceResponse, ev: StoredEvent) -> None:
-    await resp.send(json.dumps(_masked(ev), ensure_ascii=False), id=ev.id, event=ev.kind)
+async def _send(resp: EventSourceResponse, ev: StoredEvent, number: Number) -> None:
+    await resp.send(json.dumps(_masked(ev, number), ensure_ascii=False), id=ev.id, event=ev.kind)
 
 
-async def _start(request: web.Request, resp: EventSourceResponse, hub: StreamHub) -> str:
+async def _start(
+    request: web.Request, resp: EventSourceResponse, hub: StreamHub, sub: Subscriber
+) -> str:
     """The changes missed since ``Last-Event-ID`` or a snapshot; the last id sent."""
+    number = number_view(request[TOKEN_INFO].role)
     last = resp.last_event_id
     if last and await hub.events.can_resume(last):
         while batch := await hub.events.since(last):
             for ev in batch:
-                await _send(resp, ev)
+                if sub.wants(ev):
+                    await _send(resp, ev, number)
             last = batch[-1].id
         return last
     sent = await hub.events.last_id()
-    snapshot = await queues_snapshot(request.app[QUEUE_DEPS], mask_phone)
+    visible = functools.partial(visible_queues, request)
+    snapshot = await queues_snapshot(request.app[QUEUE_DEPS], number, visible)
+    snapshot["hotlines"] = await hotlines_snapshot(
+        request.app[HOTLINE_DEPS], functools.partial(visible_hotlines, request)
+    )
     await resp.send(json.dumps(snapshot, ensure_ascii=False), id=sent, event="snapshot")
     return sent
 
 
-async def _follow(resp: EventSourceResponse, sub: Subscriber, sent: str) -> None:
+async def _follow(resp: EventSourceResponse, sub: Subscriber, sent: str, number: Number) -> None:
     """Send each change from the hub until the client goes, is dropped or the server stops."""
     closed = asyncio.ensure_future(resp.wait())
     try:
@@ -158,7 +242,7 @@ async def _follow(resp: EventSourceResponse, sub: Subscriber, sent: str) -> None
                 return
             ev = get.result()
             if id_key(ev.id) > id_key(sent):  # not already sent while catching up
-                await _send(resp, ev)
+                await _send(resp, ev, number)
                 sent = ev.id
     finally:
         closed.cancel()
@@ -166,7 +250,8 @@ async def _follow(resp: EventSourceResponse, sub: Subscriber, sent: str) -> None
 
 @routes.get("/stream")
 async def stream(request: web.Request) -> web.StreamResponse:
-    require_role(request, "supervisor", "admin")
+    info = require_role(request, "viewer", "supervisor", "admin")
+    scope = request_scope(request)
     hub = request.app[STREAM_HUB]
     async with sse_response(request, ping_interval=hub.heartbeat_s) as resp:
         hub.streams.add(resp)
@@ -176,10 +261,15 @@ async def stream(request: web.Request) -> web.StreamResponse:
             if request.transport is not None:
                 request.transport.abort()  # a stalled write must not hold the handler
 
-        sub = hub.subscribe(drop)
+        sub = hub.subscribe(
+            drop,
+            lambda ev: event_visible(scope, ev.queue, ev.data),
+            digest=token_hash(bearer_token(request) or ""),
+            expires_at=info.expires_at,
+        )
         try:
-            sent = await _start(request, resp, hub)
-            await _follow(resp, sub, sent)
+            sent = await _start(request, resp, hub, sub)
+            await _follow(resp, sub, sent, number_view(info.role))
         except (ConnectionResetError, TimeoutError):
             pass  # the client went away
         finally:
@@ -198,12 +288,15 @@ async def close_streams(hub: StreamHub) -> None:
     hub.streams.clear()
 
 
-def add_stream(api: web.Application, hub: StreamHub) -> None:
-    """Serve ``GET /stream`` in ``api``; open streams end when the server shuts down."""
+def add_stream(api: web.Application, hub: StreamHub, tokens: TokenStore) -> None:
+    """Serve ``GET /stream`` in ``api``; open streams end when the server shuts down,
+    or when their token is revoked or expires (checked against ``tokens``)."""
 
     async def on_shutdown(_app: web.Application) -> None:
         await close_streams(hub)
 
+    if hub.tokens is None:
+        hub.tokens = tokens
     api[STREAM_HUB] = hub
     api.add_routes(routes)
     api.on_shutdown.append(on_shutdown)

@@ -3,15 +3,23 @@
 An unknown hotline id sets ``IVR_ERROR=unknown-hotline`` (the dialplan sends the
 caller to its fallback queue); otherwise the menu engine walks the hotline's
 menus, and the call's trace is saved beside the call.
+
+The supervisors' overrides (closed or open now, a closed queue, an emergency
+announcement: :mod:`ivr.menus.overrides`) are read once, as the call starts.
+With Redis away the call goes on with the file alone (logged): never dead air.
 """
 
 from __future__ import annotations
+
+from redis.exceptions import RedisError
 
 from ivr.calls.base import CallController, CallSession, TraceSaver
 from ivr.hotlines import HotlineRegistry
 from ivr.log import call_log, fields
 from ivr.menus.engine import MenuEngine
+from ivr.menus.overrides import NO_OVERRIDES, CallOverrides
 from ivr.privacy import mask_phone
+from ivr.store.overrides import OverrideStore
 from ivr.trace import CallTrace
 
 __all__ = ["HotlineRoute"]
@@ -21,9 +29,12 @@ class HotlineRoute(CallController):
     failure_error = "app-error"
     hangup_ends_call = True
 
-    def __init__(self, registry: HotlineRegistry, saver: TraceSaver) -> None:
+    def __init__(
+        self, registry: HotlineRegistry, saver: TraceSaver, overrides: OverrideStore | None = None
+    ) -> None:
         super().__init__(saver)
         self.registry = registry
+        self.overrides = overrides
 
     async def handle(self, session: CallSession) -> None:
         info = session.call.info
@@ -43,4 +54,18 @@ class HotlineRoute(CallController):
             caller=mask_phone(info.caller_id),
             menu_version=hotline.version,
         )
-        await MenuEngine(hotline).run(session.call, session.trace)
+        overrides = await self.read_overrides(hotline.id, info.uniqueid)
+        await MenuEngine(hotline).run(session.call, session.trace, overrides)
+
+    async def read_overrides(self, hotline: str, uniqueid: str) -> CallOverrides:
+        """The overrides in force, or none when Redis cannot say (the file alone then)."""
+        if self.overrides is None:
+            return NO_OVERRIDES
+        try:
+            return await self.overrides.for_call(hotline)
+        except (RedisError, OSError) as e:
+            call_log.error(
+                "overrides unknown (Redis away): the hotline file alone applies",
+                extra=fields(call=uniqueid, hotline=hotline, error=str(e)),
+            )
+            return NO_OVERRIDES

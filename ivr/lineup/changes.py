@@ -15,7 +15,12 @@ current one) and :func:`callback_change` names one callback transition. Each
 * ``agent.state`` (with ``paused_reason``) and ``agent.removed``;
 * ``callback.requested``, ``callback.dialling``, ``callback.retry`` (back to
   pending after an attempt), ``callback.connected``, ``callback.failed``,
-  ``callback.cancelled``.
+  ``callback.cancelled``, ``callback.moved`` (a supervisor moved a pending one);
+* ``hotline.closed``/``hotline.opened``, ``queue.closed``/``queue.opened`` and
+  ``emergency.set``/``emergency.cleared``: a supervisor's override
+  (:func:`hotline_override_change`, :func:`queue_override_change`,
+  :func:`emergency_change`); hotline-level ones have ``queue`` "", and every one
+  names its ``hotline`` in ``data`` (a queue's: the first hotline handing calls to it).
 
 Phone numbers travel raw in ``data["number"]``; every reader masks them (the API).
 """
@@ -29,7 +34,14 @@ from typing import Any
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.queues.state import Agent, AgentState, Caller, QueueState
 
-__all__ = ["Change", "callback_change", "changes"]
+__all__ = [
+    "Change",
+    "callback_change",
+    "changes",
+    "emergency_change",
+    "hotline_override_change",
+    "queue_override_change",
+]
 
 
 @dataclass(frozen=True)
@@ -167,7 +179,7 @@ def callback_change(req: CallbackRequest) -> Change:
     last = req.history[-1] if req.history else {}
     kind = _CALLBACK_KINDS[req.status]
     if req.status is CallbackStatus.PENDING and last.get("event") not in (None, "requested"):
-        kind = "callback.retry"
+        kind = "callback.moved" if last.get("event") == "moved" else "callback.retry"
     data = {
         "id": req.id,
         "status": req.status.value,
@@ -181,3 +193,26 @@ def callback_change(req: CallbackRequest) -> Change:
         "event": str(last.get("event", "")),
     }
     return Change(kind, req.queue, data)
+
+
+def hotline_override_change(hotline: str, mode: str, is_open: bool, by: str) -> Change:
+    """A hotline closed or opened by a supervisor (``mode``: closed, open, none)."""
+    kind = "hotline.closed" if mode == "closed" else "hotline.opened"
+    data = {"hotline": hotline, "override": mode, "open": is_open, "by": by}
+    return Change(kind, "", data)
+
+
+def queue_override_change(queue: str, hotline: str, mode: str, is_open: bool, by: str) -> Change:
+    """A queue closed or opened by a supervisor."""
+    kind = "queue.closed" if mode == "closed" else "queue.opened"
+    data = {"hotline": hotline, "queue": queue, "override": mode, "open": is_open, "by": by}
+    return Change(kind, queue, data)
+
+
+def emergency_change(hotline: str, prompt: str | None, text: str, by: str) -> Change:
+    """An emergency announcement set (``prompt``) or cleared (None) on a hotline."""
+    if prompt is None:
+        return Change("emergency.cleared", "", {"hotline": hotline, "by": by})
+    return Change(
+        "emergency.set", "", {"hotline": hotline, "prompt": prompt, "text": text, "by": by}
+    )

@@ -34,7 +34,7 @@ instance computes the same order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.callbacks.policy import (
@@ -193,6 +193,7 @@ def choose(
     wrapup_grace_s: float = 5.0,
     wrapup_s: float | None = None,
     hours_for_queue: HoursFor | None = None,
+    closed: Collection[str] = (),
 ) -> list[CallbackRequest]:
     """The callbacks to dial now, earliest arrival first.
 
@@ -200,8 +201,9 @@ def choose(
     A queue without a known state is skipped (no agent is known to be free).
     Each ready agent serves one callback: first the callbacks already DIALING,
     then due ones in order of arrival while their place is up and the queue is
-    open. A queue stops at the first due callback that cannot be dialled, so no
-    later callback jumps ahead of it. An agent in several queues counts once.
+    open (its hours, and not in ``closed``: closed by a supervisor). A queue stops
+    at the first due callback that cannot be dialled, so no later callback jumps
+    ahead of it. An agent in several queues counts once.
     """
     ready: dict[str, list[str]] = {}
     for queue in pending_by_queue:
@@ -225,21 +227,36 @@ def choose(
         (r for reqs in live.values() for r in reqs if due(r, now)),
         key=_key,
     )
+
+    def can_dial(req: CallbackRequest, before: list[CallbackRequest]) -> bool:
+        queue = req.queue
+        hours = hours_for_queue(queue) if hours_for_queue is not None else None
+        return (
+            queue not in closed
+            and is_open(hours, now)
+            and place_is_up(req, queue_states[queue], before, now)
+            and take_agent(queue)
+        )
+
+    return _in_order(candidates, live, can_dial)
+
+
+def _in_order(
+    candidates: Sequence[CallbackRequest],
+    live: Mapping[str, Sequence[CallbackRequest]],
+    can_dial: Callable[[CallbackRequest, list[CallbackRequest]], bool],
+) -> list[CallbackRequest]:
+    """The candidates that ``can_dial`` (given the queue's others not chosen yet),
+    in order; a queue stops at its first candidate that cannot be dialled."""
     chosen: list[CallbackRequest] = []
     chosen_ids: set[str] = set()
     blocked: set[str] = set()
     for req in candidates:
-        queue = req.queue
-        if queue in blocked:
+        if req.queue in blocked:
             continue
-        hours = hours_for_queue(queue) if hours_for_queue is not None else None
-        others = [r for r in live[queue] if r.id not in chosen_ids]
-        if (
-            not is_open(hours, now)
-            or not place_is_up(req, queue_states[queue], others, now)
-            or not take_agent(queue)
-        ):
-            blocked.add(queue)
+        others = [r for r in live[req.queue] if r.id not in chosen_ids]
+        if not can_dial(req, others):
+            blocked.add(req.queue)
             continue
         chosen.append(req)
         chosen_ids.add(req.id)

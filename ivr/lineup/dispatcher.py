@@ -204,6 +204,7 @@ class CallbackDispatcher:
             wrapup_grace_s=self.config.wrapup_grace_s,
             wrapup_s=self.config.wrapup_s,
             hours_for_queue=self.config.hours_for_queue,
+            closed=await self.config.closed_queues(),
         )
         dialled: list[str] = []
         for req in chosen:

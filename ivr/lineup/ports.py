@@ -25,6 +25,10 @@ QueuesProvider = Callable[[], Awaitable[Mapping[str, QueueState]]]
 E = TypeVar("E", bound=AmiEvent)
 
 
+async def _none_closed() -> set[str]:
+    return set()
+
+
 def _no_hours(_queue: str) -> BusinessHours | None:
     return None
 
@@ -48,6 +52,8 @@ class DispatcherConfig:
     wrapup_grace_s: float = 5.0  # an agent whose wrap-up ends within this counts as free
     wrapup_s: float | None = None  # the queues' wrapuptime; None: agents in wrap-up not counted
     hours_for_queue: Callable[[str], BusinessHours | None] = field(default=_no_hours)
+    # queues a supervisor closed (ivr.store.overrides.OverrideStore.closed_queues)
+    closed_queues: Callable[[], Awaitable[set[str]]] = field(default=_none_closed)
     # CallerID shown to the citizen for a hotline (None: the trunk's default)
     caller_id_for_hotline: Callable[[str], str | None] = field(default=_hotline_caller_id)
     # pause the agent counted for a callback while the citizen is rung (ivr.lineup.holds)

@@ -1,15 +1,16 @@
-"""Callback transitions published for the live stream (the hook of
-:class:`ivr.store.callbacks.CallbackStore`, wired by the app)."""
+"""Changes published for the live stream: callback transitions (the hook of
+:class:`ivr.store.callbacks.CallbackStore`) and supervisors' overrides, wired by
+the app."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
 from ivr.callbacks.model import CallbackRequest
-from ivr.lineup.changes import callback_change
+from ivr.lineup.changes import Change, callback_change
 from ivr.store.events import EventStore
 
-__all__ = ["callback_publisher"]
+__all__ = ["callback_publisher", "change_publisher"]
 
 
 def callback_publisher(events: EventStore) -> Callable[[CallbackRequest], Awaitable[None]]:
@@ -17,5 +18,14 @@ def callback_publisher(events: EventStore) -> Callable[[CallbackRequest], Awaita
 
     async def publish(req: CallbackRequest) -> None:
         await events.publish([callback_change(req).to_dict()])
+
+    return publish
+
+
+def change_publisher(events: EventStore) -> Callable[[Change], Awaitable[None]]:
+    """Publish one change (an override set by a supervisor) to the stream."""
+
+    async def publish(change: Change) -> None:
+        await events.publish([change.to_dict()])
 
     return publish

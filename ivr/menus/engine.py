@@ -3,9 +3,11 @@
 Flow of one call:
 
 1. If the channel is not in the hotline's first language, switch it.
-2. The emergency announcement, when the hotline has one (not interruptible).
-3. Outside business hours: the holiday prompt (on a public holiday, when the
-   file names one), the closed prompt, then the closed action (goodbye by
+2. The emergency announcement, when the hotline has one (not interruptible):
+   a supervisor's (:mod:`ivr.menus.overrides`) replaces the file's.
+3. Outside business hours, or closed by a supervisor (an ``open`` override
+   opens it even outside hours): the holiday prompt (on a public holiday, when
+   the file names one), the closed prompt, then the closed action (goodbye by
    default, or a queue / transfer such as an after-hours line).
 4. Otherwise the greeting, which any key interrupts: that key is the first
    choice in the start menu. Then the menu loop: the menu prompt (its keys
@@ -20,7 +22,9 @@ Flow of one call:
    - an information page is played (a menu key interrupts it and counts as
      the next choice), then the same menu again;
    - a language option switches the channel's language and replays the menu;
-   - a queue, a transfer or goodbye announces itself and ends the menu.
+   - a queue, a transfer or goodbye announces itself and ends the menu; a
+     queue a supervisor closed plays the closed prompt and runs the closed
+     action instead (as in 3, without the holiday prompt).
 
 Before returning, the channel variables ``IVR_RESULT`` (queue, transfer,
 goodbye, closed), ``IVR_QUEUE``, ``IVR_TRANSFER`` (a dialable number),
@@ -61,6 +65,7 @@ from ivr.menus.model import (
     ToQueue,
     Transfer,
 )
+from ivr.menus.overrides import NO_OVERRIDES, CallOverrides, closed_policy
 from ivr.speech.sounds import sound
 from ivr.trace import CallTrace
 
@@ -84,21 +89,32 @@ class MenuEngine:
         self.hotline = hotline
         self.clock = clock
 
-    async def run(self, call: Call, trace: CallTrace) -> Outcome:
-        return await _CallRun(self.hotline, call, trace).run(self.clock())
+    async def run(
+        self, call: Call, trace: CallTrace, overrides: CallOverrides = NO_OVERRIDES
+    ) -> Outcome:
+        return await _CallRun(self.hotline, call, trace, overrides, self.clock()).run()
 
 
 class _CallRun:
     """The state of one call going through the menus."""
 
-    def __init__(self, hotline: Hotline, call: Call, trace: CallTrace) -> None:
+    def __init__(
+        self,
+        hotline: Hotline,
+        call: Call,
+        trace: CallTrace,
+        overrides: CallOverrides,
+        now: datetime,
+    ) -> None:
         self.hotline = hotline
         self.call = call
         self.trace = trace
+        self.overrides = overrides
         self.path: list[str] = []
+        self.now = now  # when the call started: the hours it is judged by
 
-    async def run(self, now: datetime) -> Outcome:
-        h = self.hotline
+    async def run(self) -> Outcome:
+        h, now = self.hotline, self.now
         self.trace.menu_version = h.version
         if not self.trace.hotline:
             self.trace.hotline = h.id
@@ -106,10 +122,12 @@ class _CallRun:
         if self.call.info.language != first_language:
             await self.call.set_language(first_language)
             self.trace.add("language", first_language)
-        if h.emergency:
-            await self.play(h.emergency)
-        if not h.hours.is_open(now):
-            return await self.closed(now)
+        emergency = self.overrides.emergency(h)
+        if emergency:
+            await self.play(emergency)
+        hours_open = h.hours.is_open(now)
+        if not self.overrides.hotline_open(hours_open):
+            return await self.closed(now, self.overrides.closed_why())
         digit = await self.play(h.greeting, KEYS)
         return await self.menus(digit)
 
@@ -120,14 +138,14 @@ class _CallRun:
         digit = await self.call.play(sound(prompt), escape)
         return digit or None
 
-    async def closed(self, now: datetime) -> Outcome:
+    async def closed(self, now: datetime, why: str = "") -> Outcome:
+        """Closed by the hours, or ``why`` not (a supervisor's override, a closed queue)."""
         h = self.hotline
         local = h.hours.local(now)
-        holiday = h.hours.holiday(local.date())
-        self.trace.add("closed", f"holiday {holiday}" if holiday else local.strftime("%a %H:%M"))
-        policy = h.closed
-        if policy is None:  # the loader requires one unless always open
-            return await self.final(h.start_menu.on_fail, closed=True)
+        holiday = None if why else h.hours.holiday(local.date())
+        reason = why or (f"holiday {holiday}" if holiday else local.strftime("%a %H:%M"))
+        self.trace.add("closed", reason)
+        policy = closed_policy(h)
         if holiday and policy.holiday_prompt:
             await self.play(policy.holiday_prompt)
         await self.play(policy.prompt)
@@ -207,6 +225,9 @@ class _CallRun:
 
     async def final(self, action: FinalAction, closed: bool = False) -> Outcome:
         """Announce the hand-off, tell the dialplan, then record the outcome."""
+        if isinstance(action, ToQueue) and not closed:
+            if self.overrides.queue_closed(action.queue):
+                return await self.closed(self.now, f"queue {action.queue} closed")
         if isinstance(action, ToQueue):
             self.trace.topic = action.topic  # the caller's choice, even if they hang up now
         await self.play(action.prompt)

@@ -21,6 +21,7 @@ TRANSFER_TO_OPERATOR = "transfer-to-operator"
 TRANSFER_TO_QUEUE = "transfer-to-queue"
 TRANSFER_NUMBER = "transfer-number"
 HOLIDAY_CLOSED = "holiday-closed"
+CLOSED_NOW = "closed-now"  # closed by a supervisor, for a file without `closed:`
 
 LANGUAGES = ("th", "en")  # languages the prompt catalogue is recorded in
 KEYS = "0123456789*#"  # every key a menu may use, in the order Asterisk is given them

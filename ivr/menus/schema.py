@@ -20,6 +20,7 @@ Schema
     default_queue: operator       # required; a queue from `queues:`
     greeting: greeting-1111       # required; prompt id, any key interrupts it
     emergency: null               # prompt id played first to every caller, not interruptible
+                                  # (a supervisor's, set through the API, replaces it)
     start: main                   # the first menu (default: main)
 
     hours:                        # optional; without it the hotline is always open

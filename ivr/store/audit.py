@@ -34,12 +34,12 @@ class AuditEntry:
     at: float
     token_id: str
     token_name: str
-    action: str  # pause, unpause, add-agent, remove-agent, cancel-callback, retry-callback
+    action: str  # pause, unpause, add-agent, remove-agent, cancel-callback, retry-callback, unmask
     queue: str = ""  # "" when the action spans every queue of the agent
     agent: str = ""
     callback: str = ""
     result: str = "ok"  # or the API error id
-    detail: str = ""  # the pause reason, Asterisk's message, ...
+    detail: str = ""  # the pause reason, the reason to unmask, Asterisk's message, ...
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,7 +1,7 @@
 """The Lua scripts of :class:`ivr.store.callbacks.CallbackStore`: one script per
 change of a callback request's status (create, claim, release, finish, reclaim), and
 the supervisors' transitions with their result type (cancel a PENDING request, retry
-a FAILED one now), which the store prefixes with the shared prelude.
+a FAILED one now, move a PENDING one's time), which the store prefixes with the shared prelude.
 
 Each returns ``{1, status}`` when done and ``{0, status}`` when the request is in a
 state that forbids it (a request being dialled is never cancelled); retry returns
@@ -60,6 +60,15 @@ redis.call('PERSIST', KEYS[2])
 redis.call('SET', KEYS[5], ARGV[1])
 redis.call('ZADD', KEYS[4], h[2], ARGV[1])
 hist({}, {event = 'retry-now', status = 'pending', by = ARGV[4]})
+return {1, 'pending'}
+"""
+
+# ARGV[4] by, ARGV[5] the new next_attempt_at
+MOVE_PENDING = """
+local st = redis.call('HGET', KEYS[1], 'status')
+if st ~= 'pending' then return {0, st or ''} end
+redis.call('HSET', KEYS[1], 'next_attempt_at', ARGV[5])
+hist({next_attempt_at = ARGV[5]}, {event = 'moved', status = 'pending', by = ARGV[4]})
 return {1, 'pending'}
 """
 

@@ -35,6 +35,7 @@ from ivr.store.callback_scripts import (
     CLAIM,
     CREATE,
     FINISH,
+    MOVE_PENDING,
     PRELUDE,
     RECLAIM,
     RELEASE,
@@ -108,6 +109,7 @@ class CallbackStore:
         self._reclaim = redis.register_script(RECLAIM)
         self._cancel_pending = redis.register_script(PRELUDE + CANCEL_PENDING)
         self._retry_failed = redis.register_script(PRELUDE + RETRY_FAILED)
+        self._move_pending = redis.register_script(PRELUDE + MOVE_PENDING)
 
     # -- writes ----------------------------------------------------------------------
     async def create(self, req: CallbackRequest) -> CreateResult:
@@ -211,6 +213,11 @@ class CallbackStore:
     async def retry_failed(self, request_id: str, *, by: str = "") -> Transition | None:
         """FAILED -> PENDING due now at its original place: one more attempt. None if unknown."""
         return await self._transition(self._retry_failed, request_id, [by, keys.callback("")])
+
+    async def move_pending(self, request_id: str, at: float, *, by: str = "") -> Transition | None:
+        """A PENDING request's next attempt not before ``at`` (its place in line stays);
+        never one being dialled or finished. None if unknown."""
+        return await self._transition(self._move_pending, request_id, [by, _num(at)])
 
     async def _transition(
         self, script: AsyncScript, rid: str, args: list[str]

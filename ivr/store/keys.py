@@ -93,3 +93,10 @@ def figures_seen(event_id: str) -> str:
 
 
 MEMBERS = PREFIX + "members"  # hash: "<queue> <interface>" -> JSON of a member added by the API
+# Supervisors' overrides of the hotline files (ivr.store.overrides)
+HOTLINE_OVERRIDE = PREFIX + "override:hotline:{hotline}"  # hash: mode, emergency, by, at
+QUEUE_OVERRIDES = PREFIX + "override:queues"  # hash: queue -> mode ("closed", "open")
+
+
+def hotline_override(hotline: str) -> str:
+    return HOTLINE_OVERRIDE.format(hotline=hotline)

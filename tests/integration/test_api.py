@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -17,6 +18,7 @@ from ivr.api.app import API_PREFIX, build_api
 from ivr.api.queues import Estimator, PlaceOf, QueuesProvider
 from ivr.callbacks.model import CallbackRequest
 from ivr.queues.state import Agent, AgentState, Caller, CallerState, QueueState
+from ivr.store.audit import AuditLog
 from ivr.store.callbacks import CallbackStore
 from ivr.store.tokens import TokenStore
 
@@ -243,7 +245,8 @@ async def test_queue_detail_masks_numbers(api: Api) -> None:
 
 
 async def test_supervisor_may_not_unmask(api: Api) -> None:
-    r = await api.client.get("/api/queues/complaint?unmask=1", headers=api.auth(api.supervisor))
+    path = "/api/queues/complaint?unmask=1&reason=curious"
+    r = await api.client.get(path, headers=api.auth(api.supervisor))
     assert r.status == 403
     assert (await r.json())["error"]["id"] == "forbidden"
     assert CALLER_1 not in await r.text()
@@ -253,8 +256,9 @@ async def test_admin_unmasks_and_is_logged(api: Api, caplog: pytest.LogCaptureFi
     await add_callback(api, "cb1", NOW - 60, CALLBACK_NUMBER)
     masked = await api.client.get("/api/queues/complaint", headers=api.auth(api.admin))
     assert CALLER_1 not in await masked.text()  # an admin sees masked numbers by default
+    path = "/api/queues/complaint?unmask=1&reason=complaint%20follow-up%20ticket%2042"
     with caplog.at_level(logging.INFO, logger="ivr.api"):
-        r = await api.client.get("/api/queues/complaint?unmask=1", headers=api.auth(api.admin))
+        r = await api.client.get(path, headers=api.auth(api.admin))
     assert r.status == 200
     body = await r.json()
     assert [c["number"] for c in body["callers"]] == [CALLER_1, CALLER_2]
@@ -263,6 +267,26 @@ async def test_admin_unmasks_and_is_logged(api: Api, caplog: pytest.LogCaptureFi
     assert len(logged) == 1
     info = logged[0].__dict__["fields"]
     assert info["token_name"] == "telephony admin" and info["queue"] == "complaint"
+    assert info["reason"] == "complaint follow-up ticket 42"
+    (entry,) = await AuditLog(api.tokens.redis).recent(10)
+    assert (entry.action, entry.queue, entry.result) == ("unmask", "complaint", "ok")
+    assert entry.detail == "complaint follow-up ticket 42"
+
+
+@pytest.mark.parametrize("query", ["unmask=1", "unmask=1&reason=", "unmask=1&reason=%20"])
+async def test_unmask_needs_a_reason(api: Api, query: str) -> None:
+    r = await api.client.get(f"/api/queues/complaint?{query}", headers=api.auth(api.admin))
+    assert r.status == 400
+    body = await r.json()
+    assert body["error"]["id"] == "reason-required" and "reason=" in body["error"]["message"]
+    assert CALLER_1 not in json.dumps(body)
+    (entry,) = await AuditLog(api.tokens.redis).recent(10)
+    assert (entry.action, entry.result) == ("unmask", "reason-required")
+
+
+async def test_reason_without_unmask_is_400(api: Api) -> None:
+    r = await api.client.get("/api/queues/complaint?reason=x", headers=api.auth(api.admin))
+    assert r.status == 400
 
 
 async def test_places_count_callbacks_that_arrived_earlier(api: Api) -> None:

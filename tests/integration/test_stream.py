@@ -1,11 +1,13 @@
 """``GET /api/stream`` against a real Redis: snapshot, changes, resume, slow clients,
-and two instances sharing one stream of changes."""
+two instances sharing one stream of changes, and access: viewers without numbers,
+scoped tokens, revoked and expired tokens' streams closed."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -84,6 +86,7 @@ class Served:
     client: TestClient[web.Request, web.Application]
     hub: StreamHub
     token: str
+    tokens: TokenStore
     readers: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def connect(self, last_id: str | None = None, token: str | None = None) -> Sse:
@@ -124,34 +127,49 @@ def states() -> dict[str, QueueState]:
     return {"complaint": QueueState(name="complaint", callers={"c1": caller})}
 
 
-async def serve(inst: Instance, **hub_kw: Any) -> Served:
+async def serve(
+    inst: Instance,
+    the_states: dict[str, QueueState] | None = None,
+    hotline_queues: dict[str, list[str]] | None = None,
+    **hub_kw: Any,
+) -> Served:
     """Instance ``inst``'s API with the stream, started like the server starts it."""
     hub = StreamHub(inst.events, **hub_kw)
     await hub.start()
     tokens = TokenStore(inst.redis)
     token, _ = await tokens.create("supervisor", "wallboard")
-    the_states = states()
+    model = the_states if the_states is not None else states()
 
     async def provider() -> dict[str, QueueState]:
-        return the_states
+        return model
 
     root = web.Application()
-    api = build_api(tokens=tokens, callbacks=inst.callbacks, queues=provider, stream=hub)
+    api = build_api(
+        tokens=tokens,
+        callbacks=inst.callbacks,
+        queues=provider,
+        stream=hub,
+        hotline_queues=lambda: hotline_queues or {},
+    )
     root.add_subapp(API_PREFIX, api)
     client = TestClient(TestServer(root))
     await client.start_server()
-    return Served(client, hub, token)
+    return Served(client, hub, token, tokens)
+
+
+async def stop(s: Served) -> None:
+    await s.client.close()
+    await s.hub.close()
+    for task in s.readers:
+        task.cancel()
+    await asyncio.gather(*s.readers, return_exceptions=True)
 
 
 @pytest.fixture
 async def served(b: Instance) -> AsyncIterator[Served]:
     s = await serve(b)
     yield s
-    await s.client.close()
-    await s.hub.close()
-    for task in s.readers:
-        task.cancel()
-    await asyncio.gather(*s.readers, return_exceptions=True)
+    await stop(s)
 
 
 def joined(uid: str) -> dict[str, Any]:
@@ -292,3 +310,87 @@ async def test_client_that_stops_reading_is_disconnected(b: Instance, a: Instanc
     finally:
         await s.client.close()
         await s.hub.close()
+
+
+# -- roles, scopes, revocation and expiry ---------------------------------------------
+def two_queues() -> dict[str, QueueState]:
+    health = Caller(uniqueid="h1", arrived_at=1.0, caller_id="0822222222", topic="health")
+    return {**states(), "health": QueueState(name="health", callers={"h1": health})}
+
+
+def change(kind: str, queue: str, data: dict[str, Any]) -> dict[str, Any]:
+    return Change(kind, queue, data).to_dict()
+
+
+async def test_viewer_stream_has_no_number_at_all(served: Served, a: Instance) -> None:
+    token, _ = await served.tokens.create("viewer", "wall screen")
+    sse = await served.connect(token=token)
+    await until(lambda: sse.events, what="the snapshot")
+    (queue,) = sse.events[0]["json"]["queues"]
+    assert queue["callers"][0]["number"] is None
+    await a.events.publish([joined("c2")])
+    await until(lambda: len(sse.events) >= 2, what="the change")
+    assert sse.events[1]["json"]["data"] == {"uniqueid": "c2", "number": None}
+    assert "081" not in json.dumps([e["json"] for e in sse.events])
+
+
+async def test_scoped_stream_sees_only_its_queues_and_hotlines(b: Instance, a: Instance) -> None:
+    s = await serve(b, two_queues(), {"1111": ["complaint"], "1555": ["health"]})
+    try:
+        token, _ = await s.tokens.create("supervisor", "agency", hotlines=["1111"])
+        sse = await s.connect(token=token)
+        await until(lambda: sse.events, what="the snapshot")
+        assert [q["name"] for q in sse.events[0]["json"]["queues"]] == ["complaint"]
+        ids = await a.events.publish(
+            [
+                change("caller.joined", "health", {"uniqueid": "h2"}),
+                change("hotline.closed", "", {"hotline": "1555"}),
+                change("hotline.closed", "", {"hotline": "1111"}),
+                change("caller.joined", "complaint", {"uniqueid": "c2"}),
+            ]
+        )
+        await until(lambda: len(sse.events) >= 3, what="the changes in scope")
+        got = [(e["json"]["queue"], e["json"]["data"]) for e in sse.events[1:]]
+        assert got == [("", {"hotline": "1111"}), ("complaint", {"uniqueid": "c2"})]
+        assert [e["id"] for e in sse.events[1:]] == ids[2:]
+        # resuming skips the others' changes too
+        again = await s.connect(last_id=ids[0], token=token)
+        await until(lambda: len(again.events) >= 2, what="the missed changes in scope")
+        assert [e["id"] for e in again.events] == ids[2:]
+    finally:
+        await stop(s)
+
+
+async def test_revoked_token_stream_closes_within_a_second_on_every_instance(
+    b: Instance, a: Instance
+) -> None:
+    """Behaviour bound: the hubs re-check every 0.5 s, so a stream ends within about
+    0.5 s of the revocation plus a round trip; 1.5 s is asserted for slow machines."""
+    on_b, on_a = await serve(b), await serve(a)
+    try:
+        token, info = await on_b.tokens.create("supervisor", "lost laptop")
+        streams = [await on_b.connect(token=token), await on_a.connect(token=token)]
+        other = await on_b.connect()  # another token's stream stays open
+        await until(lambda: all(s.events for s in [*streams, other]), what="the snapshots")
+        revoker = TokenStore(a.redis)  # revoked from anywhere, e.g. `ivr tokens revoke`
+        started = time.monotonic()
+        assert await revoker.revoke(info.id)
+        await until(lambda: all(s.ended for s in streams), within=5, what="both streams closed")
+        assert time.monotonic() - started < 1.5
+        assert not other.ended
+        r = await on_b.client.get("/api/stream", headers={"Authorization": f"Bearer {token}"})
+        assert r.status == 401 and (await r.json())["error"]["id"] == "invalid-token"
+    finally:
+        await stop(on_b)
+        await stop(on_a)
+
+
+async def test_expired_token_stream_closes_at_expiry(served: Served) -> None:
+    token, info = await served.tokens.create("supervisor", "short", lifetime_s=1.0)
+    sse = await served.connect(token=token)
+    await until(lambda: sse.events, what="the snapshot")
+    assert info.expires_at is not None
+    await until(lambda: sse.ended, within=5, what="the stream closed at expiry")
+    assert time.time() - info.expires_at < 1.5  # re-checked every 0.5 s; slack for slow machines
+    r = await served.client.get("/api/stream", headers={"Authorization": f"Bearer {token}"})
+    assert r.status == 401 and (await r.json())["error"]["id"] == "expired-token"

@@ -321,3 +321,10 @@ def test_wrapup_agent_counts_with_the_queue_wrapup_time() -> None:
     assert choose({"complaint": q}, pending, NOW) == []
     chosen = choose({"complaint": q}, pending, NOW, wrapup_grace_s=5.0, wrapup_s=30.0)
     assert ids(chosen) == ["a"]
+
+
+def test_a_queue_closed_by_a_supervisor_is_not_dialled() -> None:
+    q = queue(agents=[agent("PJSIP/agent1")])
+    pending = {"complaint": [cb("a", NOW - 100)]}
+    assert choose({"complaint": q}, pending, NOW, closed={"complaint"}) == []
+    assert ids(choose({"complaint": q}, pending, NOW, closed={"operator"})) == ["a"]

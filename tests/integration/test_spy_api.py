@@ -223,3 +223,21 @@ async def test_no_phone_configured_is_a_400_saying_where_to_set_them(redis_clean
         body = await r.json()
     assert r.status == 400 and body["error"]["id"] == "unknown-phone"
     assert "supervisor_phones in [api]" in body["error"]["message"]
+
+
+async def test_scope_and_role(api: Api, redis_clean: Redis) -> None:
+    """The queue of the agent's call must be within the token's queues; a viewer may
+    not listen."""
+    tokens = TokenStore(redis_clean)
+    listen = {"mode": "listen", "phone": PHONES[0]}
+    api.token, _ = await tokens.create("supervisor", "operator desk", queues=["operator"])
+    status, body = await api.spy(listen)  # the call is one of complaint's
+    assert status == 403 and body["error"]["id"] == "out-of-scope", body
+    assert "complaint" in body["error"]["message"]
+    api.token, _ = await tokens.create("supervisor", "complaint desk", queues=["complaint"])
+    status, body = await api.spy(listen)
+    assert status == 200, body
+    api.token, _ = await tokens.create("viewer", "wall")
+    status, body = await api.spy(listen)
+    assert status == 403 and body["error"]["id"] == "forbidden", body
+    assert len(api.ami.originates) == 1

@@ -36,8 +36,10 @@ from ivr.calls.waiting import WaitingRoute, WaitSettings
 from ivr.config import Settings, queue_settings, unknown_queue_tables
 from ivr.hotlines import HotlineRegistry, ReloadResult
 from ivr.lineup.dispatcher import CallbackDispatcher
+from ivr.lineup.figure_feed import FigureFeed
 from ivr.lineup.figures import FigureRecorder
 from ivr.lineup.live import LiveQueues
+from ivr.lineup.members import MemberKeeper
 from ivr.lineup.places import place_of
 from ivr.lineup.ports import DispatcherConfig
 from ivr.lineup.publish import callback_publisher
@@ -50,6 +52,7 @@ from ivr.store.client import redis_client
 from ivr.store.events import EventStore
 from ivr.store.figures import FigureStore
 from ivr.store.lease import LeaderLease
+from ivr.store.members import MemberStore
 from ivr.store.overrides import OverrideStore
 from ivr.store.tokens import TokenStore
 from ivr.store.traces import TraceStore
@@ -101,30 +104,13 @@ class HotlineApp:
             action_timeout=s.ami_action_timeout,
         )
         self.events = EventStore(self.redis)
+        self.members = MemberKeeper(self.ami, MemberStore(self.redis))
         self.overrides = OverrideStore(self.redis)
-        self.live, self.callbacks, self.stream = self._live_parts()
         self.figures = FigureRecorder(
             self.ami, FigureStore(self.redis), WaitingStore(self.redis), self.figure_targets
         )
-        self.dispatcher = CallbackDispatcher(
-            self.callbacks,
-            LeaderLease(self.redis, "callbacks", self.instance_id, ttl_s=10.0),
-            self.ami,
-            self.live.queues,
-            DispatcherConfig(
-                dial_template=s.callback_dial_template,
-                ring_timeout_s=s.callback_ring_timeout_s,
-                retry_delay_s=s.callback_retry_delay_s,
-                max_attempts=s.callback_max_attempts,
-                tick_s=s.callback_tick_s,
-                wrapup_s=s.queue_wrapup_s,
-                hours_for_queue=self.registry.hours_for_queue,
-                closed_queues=self.closed_queues,
-                caller_id_for_hotline=self.caller_id_for_hotline,
-                reserve_agent=s.callback_reserve_agent,
-            ),
-            self.instance_id,
-        )
+        self.live, self.callbacks, self.stream = self._live_parts()
+        self.dispatcher = self._dispatcher()
         waiting = WaitingRoute(
             WaitingStore(self.redis),
             self.live.queues,
@@ -147,15 +133,42 @@ class HotlineApp:
         self._running: contextlib.AsyncExitStack | None = None
         self._stopping = asyncio.Event()
 
+    def _dispatcher(self) -> CallbackDispatcher:
+        """The callback dispatcher, placing callbacks through the AMI when leading."""
+        s = self.settings
+        return CallbackDispatcher(
+            self.callbacks,
+            LeaderLease(self.redis, "callbacks", self.instance_id, ttl_s=10.0),
+            self.ami,
+            self.live.queues,
+            DispatcherConfig(
+                dial_template=s.callback_dial_template,
+                ring_timeout_s=s.callback_ring_timeout_s,
+                retry_delay_s=s.callback_retry_delay_s,
+                max_attempts=s.callback_max_attempts,
+                tick_s=s.callback_tick_s,
+                wrapup_s=s.queue_wrapup_s,
+                hours_for_queue=self.registry.hours_for_queue,
+                closed_queues=self.closed_queues,
+                caller_id_for_hotline=self.caller_id_for_hotline,
+                reserve_agent=s.callback_reserve_agent,
+            ),
+            self.instance_id,
+        )
+
     def _live_parts(self) -> tuple[LiveQueues, CallbackStore, StreamHub]:
-        """The live queues and the callbacks, both publishing their changes to the stream."""
+        """The live queues (with today's figures) and the callbacks, all publishing their
+        changes to the stream."""
         lease = LeaderLease(self.redis, "queue-events", self.instance_id, ttl_s=10.0)
+        feed = FigureFeed(self.figures.today)  # today's figures, as `figures` changes
+        self.figures.on_recorded = feed.touch
         live = LiveQueues(
             self.ami,
             self.redis,
             wrapup_s=self.settings.queue_wrapup_s,
             events=self.events,
             lease=lease,
+            figures=feed,
         )
         callbacks = CallbackStore(self.redis, on_change=callback_publisher(self.events))
         return live, callbacks, StreamHub(self.events)
@@ -201,6 +214,7 @@ class HotlineApp:
             resource(stop=self.ami.close),
             resource(self.live.start, self.live.close),  # before the AMI: resync after login
             resource(self.figures.start, self.figures.close),
+            resource(self.members.start, self.members.close),  # before the AMI: FullyBooted
             resource(self._connect_ami),
             resource(stop=self.dispatcher.close),
             resource(stop=self._last_traces),
@@ -284,6 +298,9 @@ class HotlineApp:
                 pause_reasons=self.settings.pause_reasons,
                 stream=self.stream,
                 today=self.figures.today,
+                spy_ami=self.ami,
+                members=self.members.store,
+                supervisor_phones=self.settings.api_supervisor_phones,
                 hotline_queues=self.hotline_queues,
                 hotlines=lambda: self.registry.hotlines,
                 catalogue=lambda: self.registry.catalogue,

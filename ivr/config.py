@@ -67,6 +67,9 @@ class Settings:
     # HTTP
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # [api] supervisor_phones: the phones a supervisor may be called on to listen to a
+    # call (ivr.api.spy), as Asterisk dial strings: ["PJSIP/supervisor1"]
+    api_supervisor_phones: tuple[str, ...] = ()
     # API tokens: lifetime of a new token (`ivr tokens create --ttl` overrides), in [api]
     api_token_lifetime_s: float = 90 * 24 * 3600.0
     # Files

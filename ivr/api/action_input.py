@@ -8,14 +8,32 @@ or raises the API error (:mod:`ivr.api.errors`) the client gets.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from ivr.api.errors import BadRequest, UnknownReason
 from ivr.menus.overrides import MODES, OverrideMode, parse_mode
 
 MAX_AUDIT_LIMIT = 1000
+
+#: ChanSpy's options for each listening mode: always ``q`` (no beep, no channel name
+#: spoken), plus ``w`` to whisper to the agent or ``B`` to barge in on both sides.
+SPY_MODES: Final[Mapping[str, str]] = {"listen": "q", "whisper": "qw", "barge": "qB"}
+
+# a channel name as Asterisk writes it: PJSIP/agent1-0000000a, Local/x@ctx-00000012;1
+_CHANNEL = re.compile(r"^[A-Za-z0-9_]+/[-A-Za-z0-9@;._+]+$")
+
+
+@dataclass(frozen=True)
+class SpyRequest:
+    mode: str  # listen, whisper or barge
+    phone: str  # the supervisor's phone, one of [api] supervisor_phones
+
+    @property
+    def options(self) -> str:
+        return SPY_MODES[self.mode]
 
 
 @dataclass(frozen=True)
@@ -112,6 +130,48 @@ def audit_limit(query: Mapping[str, str], default: int = 50) -> int:
     if not 1 <= n <= MAX_AUDIT_LIMIT:
         raise BadRequest(f"limit must be from 1 to {MAX_AUDIT_LIMIT}, not {n}")
     return n
+
+
+def spy_request(body: object, phones: Collection[str]) -> SpyRequest:
+    """``{"mode": "listen"|"whisper"|"barge", "phone": <a configured supervisor phone>}``."""
+    d = _object(body)
+    _only(d, ("mode", "phone"))
+    mode = d.get("mode")
+    if not isinstance(mode, str) or mode not in SPY_MODES:
+        raise BadRequest(f"mode must be one of {', '.join(SPY_MODES)}, not {mode!r}")
+    phone = d.get("phone")
+    if not phones:
+        raise BadRequest(
+            "no supervisor phone is configured: list them in supervisor_phones in [api]",
+            error_id="unknown-phone",
+        )
+    if not isinstance(phone, str) or phone not in phones:
+        raise BadRequest(
+            f"phone {phone!r} is not a supervisor phone; use one of: {', '.join(phones)}",
+            error_id="unknown-phone",
+        )
+    return SpyRequest(mode, phone)
+
+
+def spy_channel(channel: str) -> bool:
+    """Whether ``channel`` looks like a channel name ChanSpy may be given (no comma,
+    no dialplan syntax): the dialplan checks it again."""
+    return bool(_CHANNEL.match(channel)) and len(channel) <= 200
+
+
+def member_channel(interface: str, rows: Iterable[Mapping[str, str]]) -> str:
+    """The bridged channel of a member in a ``CoreShowChannels`` reply ("" when none):
+    the channel named after it (``PJSIP/agent1`` → ``PJSIP/agent1-0000002a``,
+    ``Local/x@ctx/n`` → its ``;1`` half ``Local/x@ctx-00000012;1``)."""
+    base = interface.removesuffix("/n")
+    local = base.startswith("Local/")
+    for row in rows:
+        channel = row.get("Channel", "")
+        if row.get("Event") != "CoreShowChannel" or not channel.startswith(base + "-"):
+            continue
+        if (not local or channel.endswith(";1")) and row.get("BridgeId"):
+            return channel
+    return ""
 
 
 MOVE_PAST_S = 60.0  # a callback moved to a time this far in the past at most ("now")

@@ -5,7 +5,10 @@ state as the live model sees it:
   ``.../unpause``: in one queue (``QueuePause`` with ``Queue``);
 * ``POST /api/agents/{agent}/pause`` and ``.../unpause``: in every queue of the agent;
 * ``PUT /api/queues/{queue}/agents/{agent}`` ``{"penalty": 0, "name": "..."}``: add
-  (``QueueAdd``); ``DELETE`` the same path: remove (``QueueRemove``).
+  (``QueueAdd``); ``DELETE`` the same path: remove (``QueueRemove``). With a
+  :class:`~ivr.store.members.MemberStore` the member is remembered (forgotten)
+  first, and put back as it was when Asterisk refuses: the server re-adds the
+  members it remembers after Asterisk restarts (:mod:`ivr.lineup.members`).
 
 An agent is named by its member interface as the model keys it (``Agent.interface``),
 URL-encoded in the path: ``PJSIP%2Fagent1`` for ``PJSIP/agent1``. After Asterisk
@@ -32,6 +35,7 @@ from ivr.api.audit import audited
 from ivr.api.auth import require_role
 from ivr.api.errors import (
     AmiUnavailable,
+    ApiError,
     AsteriskRefused,
     Forbidden,
     UnknownAgent,
@@ -40,6 +44,7 @@ from ivr.api.errors import (
 from ivr.api.queues import QueuesProvider
 from ivr.api.scope import check_queue, visible_queues
 from ivr.queues.state import Agent, AgentState, QueueState
+from ivr.store.members import AddedMember, MemberStore
 
 
 class AmiActions(Protocol):
@@ -57,6 +62,7 @@ class ActionDeps:
     queues: QueuesProvider
     pause_reasons: tuple[str, ...]
     settle_s: float = 3.0
+    members: MemberStore | None = None  # members added here, re-added after a restart
 
 
 ACTION_DEPS = web.AppKey("action_deps", ActionDeps)
@@ -209,7 +215,14 @@ async def add_member(request: web.Request) -> web.Response:
         headers = {"Queue": queue, "Interface": agent, "Penalty": str(member.penalty)}
         if member.name:
             headers["MemberName"] = member.name
-        await _send(deps, "QueueAdd", **headers)
+        kept = AddedMember(queue, agent, member.penalty, member.name)
+        before = await deps.members.remember(kept) if deps.members is not None else None
+        try:
+            await _send(deps, "QueueAdd", **headers)
+        except ApiError:
+            if deps.members is not None:  # nothing half-done: as remembered before
+                await deps.members.restore(before, queue, agent)
+            raise
         return await _answer(deps, agent, [queue], lambda a: a is not None)
 
 
@@ -220,5 +233,11 @@ async def remove_member(request: web.Request) -> web.Response:
     async with audited(request, "remove-agent", queue=queue, agent=agent):
         require_role(request, "supervisor", "admin")
         await _member(request, queue, _agent_path(request))
-        await _send(deps, "QueueRemove", Queue=queue, Interface=agent)
+        before = await deps.members.forget(queue, agent) if deps.members is not None else None
+        try:
+            await _send(deps, "QueueRemove", Queue=queue, Interface=agent)
+        except ApiError:
+            if deps.members is not None and before is not None:
+                await deps.members.restore(before, queue, agent)
+            raise
         return await _answer(deps, agent, [queue], lambda a: a is None)

@@ -4,9 +4,10 @@
 
 Its middlewares (errors as JSON, bearer tokens) cover every path under the
 prefix, unknown ones included, and nothing outside it; only ``GET /api/openapi.json``
-(the API's description) needs no token. Without an ``ami`` the
-agent actions answer 503; the audit log and the overrides default to the tokens'
-Redis; without ``hotlines`` no hotline is known. Overrides changed are published
+(the API's description) needs no token. Without an ``ami`` the agent actions
+answer 503 (listening to a call: without a ``spy_ami``); the audit log and the
+overrides default to the tokens' Redis; without ``hotlines`` no hotline is known.
+Overrides changed are published
 on the stream's events when there is a stream. ``hotline_queues`` (each hotline's
 queues, from the hotline registry) is what a token limited to some hotlines
 reaches (:mod:`ivr.api.scope`); without it such a token reaches only the queues
@@ -42,6 +43,8 @@ from ivr.api.queues import (
 )
 from ivr.api.queues import routes as queue_routes
 from ivr.api.scope import HOTLINE_QUEUES, HotlineQueues
+from ivr.api.spy import SPY_DEPS, SpyAmi, SpyDeps
+from ivr.api.spy import routes as spy_routes
 from ivr.api.stream import StreamHub, add_stream
 from ivr.config import DEFAULT_PAUSE_REASONS
 from ivr.lineup.publish import change_publisher
@@ -49,6 +52,7 @@ from ivr.menus.model import Hotline
 from ivr.speech.catalogue import Catalogue
 from ivr.store.audit import AuditLog
 from ivr.store.callbacks import CallbackStore
+from ivr.store.members import MemberStore
 from ivr.store.overrides import OverrideStore
 from ivr.store.tokens import TokenStore
 
@@ -68,6 +72,9 @@ def build_api(
     settle_s: float = 3.0,
     stream: StreamHub | None = None,
     today: TodayProvider | None = None,
+    spy_ami: SpyAmi | None = None,
+    members: MemberStore | None = None,
+    supervisor_phones: Sequence[str] = (),
     hotline_queues: HotlineQueues | None = None,
     hotlines: Callable[[], Mapping[str, Hotline]] | None = None,
     catalogue: Callable[[], Catalogue | None] | None = None,
@@ -85,12 +92,14 @@ def build_api(
         today=today,
         status=queue_status(hotline_deps),
     )
-    api[ACTION_DEPS] = ActionDeps(ami, queues, tuple(pause_reasons), settle_s)
+    api[ACTION_DEPS] = ActionDeps(ami, queues, tuple(pause_reasons), settle_s, members)
+    api[SPY_DEPS] = SpyDeps(spy_ami, queues, tuple(supervisor_phones))
     api[AUDIT_LOG] = audit if audit is not None else AuditLog(tokens.redis)
     api[HOTLINE_QUEUES] = hotline_queues if hotline_queues is not None else dict
     api.add_routes(queue_routes)
     api.add_routes(action_routes)
     api.add_routes(callback_action_routes)
+    api.add_routes(spy_routes)
     api.add_routes(audit_routes)
     api.add_routes(me_routes)
     api.add_routes(hotline_routes)

@@ -3,7 +3,8 @@
 :class:`FigureRecorder` subscribes to the AMI beside the live queues; each queue
 event that counts (:func:`ivr.queues.figures.increment`) is added to the day's
 counters in Redis (:class:`ivr.store.figures.FigureStore`), counted once however
-many instances see it. The caller's original arrival, recorded by the
+many instances see it; ``on_recorded`` is then told the queue (the stream's
+``figures`` events, :mod:`ivr.lineup.figure_feed`). The caller's original arrival, recorded by the
 ``queue-wait`` route, gives the whole wait of a caller answered or abandoned
 after several turns of the waiting loop. Redis being away loses the increment
 (logged), never the call.
@@ -37,8 +38,10 @@ class FigureRecorder:
         arrivals: WaitingStore,
         targets: Callable[[str], Targets],
         clock: Callable[[], float] = time.time,
+        on_recorded: Callable[[str], None] | None = None,
     ) -> None:
         self.ami = ami
+        self.on_recorded = on_recorded  # told the queue once an event is in Redis
         self.store = store
         self.arrivals = arrivals
         self.targets = targets
@@ -70,12 +73,17 @@ class FigureRecorder:
                 found = await self.arrivals.arrivals([event.uniqueid])
                 arrived_at = found[0].arrived_at if found and found[0] else None
             inc = increment(event, self.targets(queue), self.clock(), arrived_at)
-            return inc is not None and await self.store.record(inc)
+            if inc is None:
+                return False
+            counted = await self.store.record(inc)
         except (RedisError, OSError) as e:
             ami_log.warning(
                 "queue figure not counted", extra=fields(event=event.name, error=str(e))
             )
             return False
+        if self.on_recorded is not None:  # counted now or by another instance: in Redis
+            self.on_recorded(inc.queue)
+        return counted
 
     async def today(self, queues: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Each queue's figures since midnight Bangkok time, as the API shows them."""

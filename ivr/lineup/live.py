@@ -10,7 +10,9 @@ With an :class:`~ivr.store.events.EventStore`, each flush also publishes what
 changed since the last one (:func:`ivr.lineup.changes.changes`) for the live
 stream; every instance computes the changes, but only the holder of the
 ``queue-events`` lease publishes them, so one AMI event seen by two instances
-is announced once (the reasons are in :mod:`ivr.store.events`).
+is announced once (the reasons are in :mod:`ivr.store.events`). With a
+:class:`~ivr.lineup.figure_feed.FigureFeed` the same flush publishes a ``figures``
+change for each queue whose figures of today changed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from redis.exceptions import RedisError
 from ivr.ami.client import AmiClient, AmiError
 from ivr.ami.events import AnyEvent
 from ivr.lineup.changes import Change, changes
+from ivr.lineup.figure_feed import FigureFeed
 from ivr.log import ami_log, fields
 from ivr.queues import model
 from ivr.queues.resync import resync
@@ -50,6 +53,7 @@ class LiveQueues:
         clock: Callable[[], float] = time.time,
         events: EventStore | None = None,
         lease: LeaderLease | None = None,
+        figures: FigureFeed | None = None,
     ) -> None:
         self.ami = ami
         self.redis = redis
@@ -67,6 +71,7 @@ class LiveQueues:
         self._tasks: set[asyncio.Future[None]] = set()
         self.events = events
         self.lease = lease  # None: this instance alone publishes
+        self.figures = figures  # today's figures as `figures` changes, published with the rest
         self._published: dict[str, QueueState] = {}  # as of the last changes published
         self._hints: dict[str, str] = {}  # uniqueid -> why it left, when the event says
         self._lease_checked = -float("inf")
@@ -99,6 +104,8 @@ class LiveQueues:
         for name, st in self.states.items():  # first sight (a start): a baseline, not news
             self._published.setdefault(name, QueueState.from_dict(st.to_dict()))
         self.resyncs += 1
+        if self.figures is not None:
+            await self.figures.baseline(self.states)
         self._dirty.update(self.states)
         await self._restore_arrivals(
             [(q, uid) for q, st in self.states.items() for uid in st.callers]
@@ -168,6 +175,7 @@ class LiveQueues:
 
     async def _flush(self) -> None:
         if not self._dirty:
+            await self._publish([])  # today's figures may have changed all the same
             return
         dirty, self._dirty = self._dirty, set()
         try:
@@ -180,15 +188,20 @@ class LiveQueues:
         await self._publish(shared)
 
     async def _publish(self, states: list[QueueState]) -> None:
-        """Publish what changed in ``states`` since the last flush (lease holder only)."""
+        """Publish what changed in ``states`` since the last flush, and today's figures
+        that changed (lease holder only)."""
         if self.events is None:
             return
-        hints, self._hints = self._hints, {}
+        hints: dict[str, str] = {}
+        if states:
+            hints, self._hints = self._hints, {}
         found: list[Change] = []
         for st in states:
             copy = QueueState.from_dict(st.to_dict())
             found += changes(self._published.get(st.name), copy, hints)
             self._published[st.name] = copy
+        if self.figures is not None:
+            found += await self.figures.changes()
         if not found or not await self._leading():
             return
         try:

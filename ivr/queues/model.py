@@ -220,6 +220,7 @@ def _agent_connect(state: QueueState, event: Event, now: float, _wrapup: float) 
         agent = _agent(state, event.interface, event.member_name, now)
         _set_agent(agent, AgentState.IN_CALL, now)
         agent.caller_uniqueid = event.uniqueid
+        agent.channel = event.dest_channel
 
 
 def _agent_complete(state: QueueState, event: Event, now: float, wrapup_s: float) -> None:
@@ -232,6 +233,7 @@ def _agent_complete(state: QueueState, event: Event, now: float, wrapup_s: float
     agent = _agent(state, event.interface, event.member_name, now)
     agent.calls_taken += 1
     agent.caller_uniqueid = ""
+    agent.channel = ""
     if agent.state is not AgentState.PAUSED:
         _set_agent(agent, AgentState.WRAPUP if wrapup_s > 0 else AgentState.AVAILABLE, now)
 

@@ -112,11 +112,14 @@ def _resync_member(
         paused_reason=item.get("PausedReason", "") if paused else "",
         calls_taken=parse_int(item.get("CallsTaken")) or 0,
         caller_uniqueid=old.caller_uniqueid if old is not None else "",
+        channel=old.channel if old is not None else "",
     )
     if old is not None and old.state is not agent.state:
         agent.since = now
     if agent.state not in (AgentState.RINGING, AgentState.IN_CALL):
         agent.caller_uniqueid = ""
+    if agent.state not in (AgentState.IN_CALL, AgentState.PAUSED):  # paused while talking
+        agent.channel = ""
     state.agents[interface] = agent
 
 

@@ -48,6 +48,7 @@ class Agent:
     paused_reason: str = ""
     calls_taken: int = 0
     caller_uniqueid: str = ""  # the caller being rung for or talked to, if any
+    channel: str = ""  # the agent's own channel in the call it is on (AgentConnect's DestChannel)
 
 
 @dataclass

@@ -92,6 +92,7 @@ def figures_seen(event_id: str) -> str:
     return FIGURES_SEEN.format(event_id=event_id)
 
 
+MEMBERS = PREFIX + "members"  # hash: "<queue> <interface>" -> JSON of a member added by the API
 # Supervisors' overrides of the hotline files (ivr.store.overrides)
 HOTLINE_OVERRIDE = PREFIX + "override:hotline:{hotline}"  # hash: mode, emergency, by, at
 QUEUE_OVERRIDES = PREFIX + "override:queues"  # hash: queue -> mode ("closed", "open")

@@ -1,6 +1,7 @@
 """The live stream and today's figures against the real sandbox: a simulated citizen
 joins the complaint queue and leaves it; a supervisor's stream sees both as they
-happen, and the call is counted once in today's figures (offered, then abandoned)."""
+happen, and the call is counted once in today's figures (offered, then abandoned),
+which are pushed on the stream as ``figures`` events."""
 
 from __future__ import annotations
 
@@ -38,6 +39,14 @@ class Reader:
 
     def names(self) -> list[str]:
         return [name for name, _ in self.events]
+
+    def figures(self, queue: str, name: str, value: int) -> list[dict[str, Any]]:
+        """The ``figures`` events of ``queue`` whose figure ``name`` is ``value``."""
+        return [
+            d
+            for kind, d in self.events
+            if kind == "figures" and d.get("queue") == queue and d["data"].get(name) == value
+        ]
 
     def of(self, kind: str, uniqueid: str) -> list[dict[str, Any]]:
         return [
@@ -100,6 +109,13 @@ async def test_a_caller_joining_and_leaving_shows_on_the_stream(
             [joined] = seen.of("caller.joined", c.uniqueid)
             assert joined["queue"] == QUEUE
             assert joined["data"]["number"] == mask_phone(c.caller) != c.caller  # PDPA
+            # today's figures pushed: the call offered (once, whatever the loop does)
+            offered = before["offered"] + 1
+            await until(
+                lambda: seen.figures(QUEUE, "offered", offered),
+                within=10,
+                what="a figures event counting the call offered",
+            )
         finally:
             await ami.action("Hangup", Channel=c.channel)
         await until(

@@ -142,11 +142,14 @@ def test_answered_step_by_step() -> None:
         elif event.name == "AgentConnect":
             assert event.get("Uniqueid") not in st.callers
             assert st.agents[SIM].state is AgentState.IN_CALL
+            assert st.agents[SIM].channel == event.get("DestChannel")  # what ChanSpy spies on
+            assert st.agents[SIM].channel.startswith("Local/rec1@sim-agent-")
             rest = [u for u in uids if u in st.callers]
             assert [place_of(st, u, []) for u in rest] == list(range(1, len(rest) + 1))
         elif event.name == "AgentComplete":
             agent = st.agents[SIM]
             assert agent.state is AgentState.WRAPUP
+            assert agent.channel == ""  # on no call
             assert agent.since == now
             refresh(st, now + WRAPUP - 0.1, WRAPUP)
             assert agent.state is AgentState.WRAPUP

@@ -13,9 +13,12 @@ from ivr.api.action_input import (
     audit_limit,
     check_agent,
     check_reason,
+    member_channel,
     member_to_add,
     parse_body,
     pause_reason,
+    spy_channel,
+    spy_request,
 )
 from ivr.api.errors import BadRequest, UnknownReason
 from ivr.config import DEFAULT_PAUSE_REASONS, load_settings
@@ -99,3 +102,36 @@ def test_a_body_is_utf8_json_or_400() -> None:
     for raw in (b"\x13\xb6", b"{", b"\xff{}"):  # not UTF-8 was a 500
         with pytest.raises(BadRequest):
             parse_body(raw)
+
+
+def test_spy_request_maps_modes_to_chanspy_options() -> None:
+    phones = ("PJSIP/supervisor1",)
+    for mode, options in (("listen", "q"), ("whisper", "qw"), ("barge", "qB")):
+        assert spy_request({"mode": mode, "phone": phones[0]}, phones).options == options
+    with pytest.raises(BadRequest, match="PJSIP/supervisor1") as e:
+        spy_request({"mode": "listen", "phone": "PJSIP/agent1"}, phones)
+    assert e.value.error_id == "unknown-phone"
+    with pytest.raises(BadRequest, match="listen, whisper, barge"):
+        spy_request({"mode": "B", "phone": phones[0]}, phones)
+    with pytest.raises(BadRequest, match="unknown field"):
+        spy_request({"mode": "listen", "phone": phones[0], "options": "qwB"}, phones)
+
+
+def test_spied_channels_are_plain_channel_names() -> None:
+    assert spy_channel("PJSIP/agent1-0000002a")
+    assert spy_channel("Local/x@sim-agent-00000012;1")
+    for bad in ("", "agent1", "PJSIP/agent1,qB", "PJSIP/a)b", "PJSIP/a b", "PJSIP/${X}"):
+        assert not spy_channel(bad), bad
+
+
+def test_member_channel_is_the_bridged_channel_named_after_the_member() -> None:
+    rows = [
+        {"Event": "CoreShowChannel", "Channel": "PJSIP/agent10-00000001", "BridgeId": "b1"},
+        {"Event": "CoreShowChannel", "Channel": "PJSIP/agent1-00000002", "BridgeId": ""},
+        {"Event": "CoreShowChannel", "Channel": "PJSIP/agent1-00000003", "BridgeId": "b2"},
+        {"Event": "CoreShowChannel", "Channel": "Local/x@sim-agent-00000012;2", "BridgeId": ""},
+        {"Event": "CoreShowChannel", "Channel": "Local/x@sim-agent-00000012;1", "BridgeId": "b3"},
+    ]
+    assert member_channel("PJSIP/agent1", rows) == "PJSIP/agent1-00000003"
+    assert member_channel("Local/x@sim-agent/n", rows) == "Local/x@sim-agent-00000012;1"
+    assert member_channel("PJSIP/agent2", rows) == ""

@@ -42,7 +42,7 @@ from ivr.lineup.live import LiveQueues
 from ivr.lineup.members import MemberKeeper
 from ivr.lineup.places import place_of
 from ivr.lineup.ports import DispatcherConfig
-from ivr.lineup.publish import callback_publisher
+from ivr.lineup.publish import callback_publisher, callback_watchers
 from ivr.lineup.view import new_caller_estimate
 from ivr.log import fields, server_log
 from ivr.queues.figures import Targets
@@ -170,7 +170,12 @@ class HotlineApp:
             lease=lease,
             figures=feed,
         )
-        callbacks = CallbackStore(self.redis, on_change=callback_publisher(self.events))
+        callbacks = CallbackStore(
+            self.redis,
+            on_change=callback_watchers(
+                callback_publisher(self.events), self.figures.record_callback
+            ),
+        )
         return live, callbacks, StreamHub(self.events)
 
     # -- what the parts ask of each other -------------------------------------------

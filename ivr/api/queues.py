@@ -26,7 +26,7 @@ from ivr.api.audit import audited
 from ivr.api.auth import TOKEN_INFO, require_role
 from ivr.api.errors import BadRequest, UnknownQueue
 from ivr.api.scope import check_queue, visible_queues
-from ivr.callbacks.model import CallbackRequest
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.lineup.places import place_of as place_by_arrival
 from ivr.log import api_log, fields
 from ivr.privacy import mask_phone
@@ -101,7 +101,8 @@ def _summary(
         "longest_wait_s": _seconds(max(waits, default=0.0)),
         "estimated_wait_s": None if estimate is None else _seconds(estimate),
         "agents": state.agents_by_state(),
-        "pending_callbacks": len(callbacks),
+        "pending_callbacks": sum(cb.status is CallbackStatus.PENDING for cb in callbacks),
+        "dialling_callbacks": sum(cb.status is CallbackStatus.DIALING for cb in callbacks),
     }
 
 

@@ -7,7 +7,9 @@ many instances see it; ``on_recorded`` is then told the queue (the stream's
 ``figures`` events, :mod:`ivr.lineup.figure_feed`). The caller's original arrival, recorded by the
 ``queue-wait`` route, gives the whole wait of a caller answered or abandoned
 after several turns of the waiting loop. Redis being away loses the increment
-(logged), never the call.
+(logged), never the call. A callback that fails for good counts in its queue's
+``callbacks_failed`` (:meth:`FigureRecorder.record_callback`, told each callback
+transition beside the stream).
 """
 
 from __future__ import annotations
@@ -21,13 +23,27 @@ from redis.exceptions import RedisError
 
 from ivr.ami.client import AmiClient
 from ivr.ami.events import AgentConnect, AnyEvent, QueueCallerAbandon
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.log import ami_log, fields
-from ivr.queues.figures import Targets, day_of, increment
+from ivr.queues.figures import Increment, Targets, day_of, increment
 from ivr.store.figures import FigureStore
 from ivr.store.waiting import WaitingStore
 from ivr.tasks import cancel_and_wait
 
-__all__ = ["FigureRecorder"]
+__all__ = ["FigureRecorder", "callback_increment"]
+
+
+def callback_increment(req: CallbackRequest, now: float) -> Increment | None:
+    """What a callback's transition adds to its queue's figures: one failed callback
+    on the day it failed, once per callback; nothing for any other transition."""
+    if req.status is not CallbackStatus.FAILED or not req.queue:
+        return None
+    return Increment(
+        queue=req.queue,
+        day=day_of(now),
+        event_id=f"{req.id}:callback-failed",
+        counts={"callbacks_failed": 1},
+    )
 
 
 class FigureRecorder:
@@ -82,6 +98,20 @@ class FigureRecorder:
             )
             return False
         if self.on_recorded is not None:  # counted now or by another instance: in Redis
+            self.on_recorded(inc.queue)
+        return counted
+
+    async def record_callback(self, req: CallbackRequest) -> bool:
+        """Count a callback that failed for good; whether it was counted now."""
+        inc = callback_increment(req, self.clock())
+        if inc is None:
+            return False
+        try:
+            counted = await self.store.record(inc)
+        except (RedisError, OSError) as e:
+            ami_log.warning("failed callback not counted", extra=fields(error=str(e)))
+            return False
+        if self.on_recorded is not None:
             self.on_recorded(inc.queue)
         return counted
 

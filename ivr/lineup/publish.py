@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable
 
 from ivr.callbacks.model import CallbackRequest
 from ivr.lineup.changes import Change, callback_change
+from ivr.log import fields, store_log
 from ivr.store.events import EventStore
 
-__all__ = ["callback_publisher", "change_publisher"]
+__all__ = ["callback_publisher", "callback_watchers", "change_publisher"]
 
 
 def callback_publisher(events: EventStore) -> Callable[[CallbackRequest], Awaitable[None]]:
@@ -20,6 +21,24 @@ def callback_publisher(events: EventStore) -> Callable[[CallbackRequest], Awaita
         await events.publish([callback_change(req).to_dict()])
 
     return publish
+
+
+def callback_watchers(
+    *watchers: Callable[[CallbackRequest], Awaitable[object]],
+) -> Callable[[CallbackRequest], Awaitable[None]]:
+    """``on_change`` telling each watcher in turn (the stream, today's figures); one
+    failing is logged and the others are still told."""
+
+    async def tell(req: CallbackRequest) -> None:
+        for watch in watchers:
+            try:
+                await watch(req)
+            except Exception as e:  # one watcher failing never keeps the next one out
+                store_log.warning(
+                    "callback change not told", extra=fields(callback=req.id, error=str(e))
+                )
+
+    return tell
 
 
 def change_publisher(events: EventStore) -> Callable[[Change], Awaitable[None]]:

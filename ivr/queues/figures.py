@@ -20,6 +20,9 @@ Counters (per queue and day):
   counted apart and left out of ``abandoned`` (a misdial, not a lost citizen).
 - ``hold_s``: the waits of the answered callers, summed; ``handled`` and
   ``talk_s``: calls an agent finished (``AgentComplete``) and their talk time.
+- ``callbacks_failed``: callbacks that used their last attempt without reaching
+  the citizen (counted once per callback, on the day it failed; see
+  :func:`ivr.lineup.figures.callback_increment`).
 
 The wait is the caller's whole wait since the original arrival when it is known
 (the waiting loop's ``Queue()`` turns each report only their own ``HoldTime``).
@@ -148,6 +151,7 @@ class Figures:
     hold_s: int = 0
     handled: int = 0
     talk_s: int = 0
+    callbacks_failed: int = 0
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, Any]) -> Figures:

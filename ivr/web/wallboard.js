@@ -473,6 +473,7 @@ function todayFigures(q) {
       fig(t("short_abandoned"), d.short_abandoned ?? 0),
       fig(t("asa"), duration(d.asa_s)),
       fig(t("aht"), duration(d.aht_s)),
+      fig(t("callbacks_failed"), d.callbacks_failed ?? 0),
     ),
   );
 }

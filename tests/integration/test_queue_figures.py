@@ -3,6 +3,7 @@ instances fed the same AMI events, kept across a restart, and shown by the API."
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +21,9 @@ from ivr.ami.events import (
     QueueCallerJoin,
 )
 from ivr.api.app import API_PREFIX, build_api
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.lineup.figures import FigureRecorder
+from ivr.lineup.publish import callback_watchers
 from ivr.queues.figures import Figures, Targets, day_of
 from ivr.queues.state import QueueState
 from ivr.store import keys
@@ -176,3 +179,26 @@ async def test_api_shows_today(client: tuple[TestClient[Any, Any], str]) -> None
     resp = await c.get(f"{API_PREFIX}/queues/{Q}", headers=auth)
     assert resp.status == 200
     assert (await resp.json())["today"] == today
+
+
+async def test_a_failed_callback_counts_once_in_its_queue(redis_clean: Redis) -> None:
+    rec = recorder(redis_clean)  # today is NOON's day, whatever the wall clock says
+    store = CallbackStore(redis_clean, on_change=callback_watchers(rec.record_callback))
+    now = time.time()
+    await store.create(
+        CallbackRequest(
+            id="cb1",
+            queue=Q,
+            hotline="1111",
+            number="0812345678",
+            arrived_at=now - 60,
+            requested_at=now - 30,
+        )
+    )
+    assert await store.claim("cb1", "i1", now + 60, now=now) is not None
+    failed = await store.release("cb1", "i1", "no-answer", None, 1, now=now + 30)
+    assert failed is not None and failed.status is CallbackStatus.FAILED
+    assert await rec.record_callback(failed) is False  # told again (another instance): once
+    got = await FigureStore(redis_clean).day(day_of(NOON), [Q, "operator"])
+    assert (got[Q].callbacks_failed, got["operator"].callbacks_failed) == (1, 0)
+    assert (await rec.today([Q]))[Q]["callbacks_failed"] == 1

@@ -126,3 +126,28 @@ def test_no_calls_no_figures() -> None:
 def test_from_counts_reads_stored_text() -> None:
     f = Figures.from_counts({"offered": "3", "hold_s": "12", "talk_s": "bad", "other": "1"})
     assert (f.offered, f.hold_s, f.talk_s, f.answered) == (3, 12, 0, 0)
+
+
+def test_only_a_callback_failed_for_good_counts() -> None:
+    from ivr.callbacks.model import CallbackRequest, CallbackStatus
+    from ivr.lineup.figures import callback_increment
+
+    req = CallbackRequest(
+        id="cb1",
+        queue="complaint",
+        hotline="1111",
+        number="0812345678",
+        arrived_at=0.0,
+        requested_at=0.0,
+    )
+    noon = 1_795_928_400.0  # 2026-11-29 12:00 in Bangkok
+    assert callback_increment(req, noon) is None  # pending
+    for status in (CallbackStatus.DIALING, CallbackStatus.CONNECTED, CallbackStatus.CANCELLED):
+        req.status = status
+        assert callback_increment(req, noon) is None
+    req.status = CallbackStatus.FAILED
+    inc = callback_increment(req, noon)
+    assert inc is not None
+    assert (inc.queue, inc.day, inc.counts) == ("complaint", "2026-11-29", {"callbacks_failed": 1})
+    again = callback_increment(req, noon + 60)  # told twice: the same id, counted once
+    assert again is not None and again.event_id == inc.event_id

@@ -161,6 +161,7 @@ async def clients(url: str, tok: str, n: int) -> AsyncIterator[Clients]:
         sys.executable, "-m", "bench.stream_clients", f"{url}/api/stream", tok,
         "--clients", str(n), "--interface", MEMBER,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=PROJECT_ROOT,
+        limit=1 << 26,  # the results come as one long line
     )  # fmt: skip
     c = Clients(proc)
     try:

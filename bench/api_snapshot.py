@@ -14,6 +14,8 @@ What is timed, median of ``--runs`` after one warm-up each:
   HTTP on loopback costs by itself);
 * **stream snapshot**: :func:`ivr.api.queues.queues_snapshot` and its JSON text,
   as a stream client's first event is made;
+* the snapshot again with each place found by a scan of the whole line (what
+  the API did before :func:`ivr.lineup.places.places`; 5 runs);
 * **baseline, json alone**: ``json.dumps`` of the plain dict the API answered
   (the same content, already built), with the same options as each path.
 """
@@ -26,7 +28,7 @@ import json
 import random
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -125,15 +127,22 @@ def build_model(
     return st, reqs
 
 
-def _deps(state: QueueState, reqs: list[CallbackRequest]) -> QueueDeps:
+def _deps(state: QueueState, reqs: list[CallbackRequest], *, scan: bool = False) -> QueueDeps:
+    """The API's dependencies as the server gives them; ``scan``: each caller's place
+    asked of ``place_of`` alone (one scan of the line per caller, as before
+    :func:`ivr.lineup.places.places`)."""
+
     async def queues() -> dict[str, QueueState]:
         return {state.name: state}
+
+    def one_by_one(st: QueueState, uid: str, cbs: Sequence[CallbackRequest]) -> int:
+        return place_of(st, uid, cbs)
 
     return QueueDeps(
         callbacks=MemoryCallbacks(reqs),
         queues=queues,
         estimator=lambda st, cbs: new_caller_estimate(st, cbs, 180.0),
-        place_of=place_of,
+        place_of=one_by_one if scan else place_of,
     )
 
 
@@ -205,11 +214,13 @@ async def main(callers: int, agents: int, callbacks: int, runs: int) -> None:
         finally:
             await runner.cleanup()
 
-    async def snapshot_text() -> str:
-        return json.dumps(await queues_snapshot(deps, mask_phone), ensure_ascii=False)
+    async def snapshot_text(d: QueueDeps = deps) -> str:
+        return json.dumps(await queues_snapshot(d, mask_phone), ensure_ascii=False)
 
     snap_text = await snapshot_text()
     snap_s = await _median_s(runs, snapshot_text)
+    scanning = _deps(state, reqs, scan=True)
+    scan_s = await _median_s(min(runs, 5), lambda: snapshot_text(scanning))
     snap_plain = json.loads(snap_text)
     base_detail = _sync_median(runs, lambda: json.dumps(detail))
     base_snap = _sync_median(runs, lambda: json.dumps(snap_plain, ensure_ascii=False))
@@ -222,6 +233,7 @@ async def main(callers: int, agents: int, callbacks: int, runs: int) -> None:
     print(_row("GET /api/queues/{name}", api_s, n_detail, base_detail))
     print(_row("baseline: json.dumps of the snapshot", base_snap, n_snap))
     print(_row("stream snapshot (built + JSON text)", snap_s, n_snap, base_snap))
+    print(_row("  the same, a scan of the line per caller", scan_s, n_snap, base_snap))
     print(
         f"API over HTTP floor: +{(api_s - floor_s) * 1000:.2f} ms; "
         f"snapshot over json alone: +{(snap_s - base_snap) * 1000:.2f} ms"

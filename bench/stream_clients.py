@@ -5,8 +5,9 @@
 Opens the streams, prints ``ready`` once every client has its snapshot, then for
 each ``agent.state`` event pausing ``--interface`` prints ``got <reason>`` when
 all clients have received it, and on a line ``stop`` on stdin (or its end) prints
-one JSON line: per client, ``{reason: time.time()}`` of each such event, taken as
-its last line arrives.
+one JSON line: per client, ``{reason: [time.time(), published]}`` of each such
+event: when its last line arrived, and when it was published (epoch s, from its
+SSE id, the Redis stream id: Redis's clock in ms at ``XADD``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-Seen = dict[str, float]  # pause reason -> when the event arrived (epoch s)
+Seen = dict[str, tuple[float, float]]  # pause reason -> (arrived, published), epoch s
 
 
 @dataclass
@@ -49,11 +50,13 @@ async def _client(
     async with http.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=None)) as r:
         if r.status != 200:
             raise RuntimeError(f"stream answered {r.status}: {await r.text()}")
-        name, data = "", ""
+        name, data, event_id = "", "", ""
         async for raw in r.content:
             line = raw.decode()
             if line.startswith("event:"):
                 name = line[6:].strip()
+            elif line.startswith("id:"):
+                event_id = line[3:].strip()
             elif line.startswith("data:"):
                 data += line[5:].strip()
             elif line in ("\n", "\r\n") and data:
@@ -65,7 +68,7 @@ async def _client(
                     reason = d["paused_reason"]
                     mine = d["interface"] == interface and d["state"] == "paused"
                     if mine and reason and reason not in seen:
-                        seen[reason] = now
+                        seen[reason] = (now, int(event_id.partition("-")[0]) / 1000)
                         counter.add(reason)
                 name, data = "", ""
 

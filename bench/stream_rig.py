@@ -142,15 +142,16 @@ class Clients:
             if line.startswith("got "):
                 self.got.add(line[4:])
 
-    async def stop(self) -> list[dict[str, float]]:
-        """Close the clients; per client, when each pause reached it."""
+    async def stop(self) -> list[dict[str, list[float]]]:
+        """Close the clients; per client, when each pause reached it and when it was
+        published (:mod:`bench.stream_clients`)."""
         assert self.proc.stdin is not None
         self.proc.stdin.write(b"stop\n")
         await self.proc.stdin.drain()
         while not (line := await self._line()).startswith("["):
             pass
         await self.proc.wait()
-        out: list[dict[str, float]] = json.loads(line)
+        out: list[dict[str, list[float]]] = json.loads(line)
         return out
 
 

@@ -5,11 +5,12 @@ resident memory (``VmRSS``) is read from ``/proc`` with no stream client
 (the baseline: after one client came and went, so the stream's code paths are
 warm), with ``--clients`` clients connected in another process after changes
 have flowed to them (``--events`` agent pauses, each one ``agent.state`` event to
-every client), and after they left; twice, so that the second round shows
-whether clients that came and went leave memory behind. Each figure is the median of 5 readings
-0.2 s apart.
+every client), and after they left; ``--rounds`` times (5), so that the later
+rounds show whether clients that came and went leave memory behind (a leak grows
+by the same amount each round; the allocator's high-water mark levels off).
+Each figure is the median of 5 readings 0.2 s apart.
 
-    flock /tmp/ivr-sandbox.lock .venv/bin/python -m bench.stream_memory [--clients 200]
+    flock /tmp/ivr-sandbox.lock .venv/bin/python -m bench.stream_memory [--clients 200] [--rounds 5]
 
 Needs the sandbox up (``ivr sandbox up``).
 """
@@ -40,7 +41,7 @@ async def _changes(ami: PlainAmi, c: Clients, tag: str, events: int) -> None:
         await ami.pause(reason, paused=False)
 
 
-async def main(n: int, events: int) -> None:
+async def main(n: int, events: int, rounds_n: int) -> None:
     settings = load_settings()
     async with server() as srv, token(settings) as tok, plain_ami() as ami, ami.member():
         async with clients(srv.url, tok, 1) as c:
@@ -48,7 +49,7 @@ async def main(n: int, events: int) -> None:
             await c.stop()
         base = await _rss_mib(srv)
         rounds = []
-        for r in range(2):  # a second round shows whether clients leave anything behind
+        for r in range(rounds_n):  # more rounds show whether clients leave anything behind
             async with clients(srv.url, tok, n) as c:
                 await _changes(ami, c, f"mem{n}-{r}", events)
                 loaded = await _rss_mib(srv)
@@ -67,5 +68,6 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--clients", type=int, default=200)
     p.add_argument("--events", type=int, default=20)
+    p.add_argument("--rounds", type=int, default=5)
     a = p.parse_args()
-    asyncio.run(main(a.clients, a.events))
+    asyncio.run(main(a.clients, a.events, a.rounds))

@@ -14,8 +14,9 @@ What is timed, median of ``--runs`` after one warm-up each:
   HTTP on loopback costs by itself);
 * **stream snapshot**: :func:`ivr.api.queues.queues_snapshot` and its JSON text,
   as a stream client's first event is made;
-* the snapshot again with each place found by a scan of the whole line (what
-  the API did before :func:`ivr.lineup.places.places`; 5 runs);
+* the snapshot again with each place asked of :func:`ivr.lineup.places.place_of`
+  alone, a scan of the whole line per caller (what
+  :func:`ivr.lineup.places.places` saves; 5 runs);
 * **baseline, json alone**: ``json.dumps`` of the plain dict the API answered
   (the same content, already built), with the same options as each path.
 """
@@ -129,8 +130,8 @@ def build_model(
 
 def _deps(state: QueueState, reqs: list[CallbackRequest], *, scan: bool = False) -> QueueDeps:
     """The API's dependencies as the server gives them; ``scan``: each caller's place
-    asked of ``place_of`` alone (one scan of the line per caller, as before
-    :func:`ivr.lineup.places.places`)."""
+    asked of ``place_of`` alone (one scan of the line per caller, which
+    :func:`ivr.lineup.places.places` saves)."""
 
     async def queues() -> dict[str, QueueState]:
         return {state.name: state}

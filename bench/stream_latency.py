@@ -12,7 +12,7 @@ arrives. Baseline, the same run: when that same AMI event reached the plain
 panoramisk client (the floor of any AMI application), so the figure reads as
 "the stream adds X ms over the AMI itself".
 
-    flock /tmp/ivr-sandbox.lock .venv/bin/python -m bench.stream_latency [--samples 100]
+    .venv/bin/python -m bench.stream_latency [--samples 100]
 
 Needs the sandbox up (``ivr sandbox up``); the server under test is started by
 the bench on free ports. The path measured: AMI event -> the server's model ->

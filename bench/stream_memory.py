@@ -10,7 +10,7 @@ rounds show whether clients that came and went leave memory behind (a leak grows
 by the same amount each round; the allocator's high-water mark levels off).
 Each figure is the median of 5 readings 0.2 s apart.
 
-    flock /tmp/ivr-sandbox.lock .venv/bin/python -m bench.stream_memory [--clients 200] [--rounds 5]
+    .venv/bin/python -m bench.stream_memory [--clients 200] [--rounds 5]
 
 Needs the sandbox up (``ivr sandbox up``).
 """

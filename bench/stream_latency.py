@@ -4,8 +4,8 @@ The server runs as its own process (``ivr serve``, sandbox settings); the stream
 clients (1, then 200) run in another (:mod:`bench.stream_clients`), so neither
 the clients nor the bench slow the server's event loop. Each sample pauses a
 simulated agent with ``QueuePause`` through a plain panoramisk AMI client and
-unpauses it after, at a random moment (up to 0.25 s later: events do not keep
-time with the server's flush tick); the pause's ``QueueMemberPause`` carries Asterisk's
+unpauses it after, at a random moment (up to 0.25 s later, so that pauses keep
+no time with anything periodic in the server); the pause's ``QueueMemberPause`` carries Asterisk's
 ``Timestamp`` (``timestampevents = yes``), a wall-clock time like the
 ``time.time()`` each client notes when the ``agent.state`` event's last line
 arrives. Baseline, the same run: when that same AMI event reached the plain
@@ -16,8 +16,8 @@ panoramisk client (the floor of any AMI application), so the figure reads as
 
 Needs the sandbox up (``ivr sandbox up``); the server under test is started by
 the bench on free ports. The path measured: AMI event -> the server's model ->
-its next flush (every 0.2 s) -> Redis stream -> the server's stream reader ->
-every client. The SSE id of each event is its Redis stream id, which holds
+the queue written to Redis and the change published on the Redis stream -> the
+server's stream reader -> every client. The SSE id of each event is its Redis stream id, which holds
 Redis's clock (ms) when the change was published: two more rows split the time
 there (to 1 ms).
 """
@@ -51,8 +51,8 @@ async def _run(ami: PlainAmi, url: str, tok: str, n: int, samples: int) -> None:
     async with clients(url, tok, n) as c:
         for i in range(samples + 1):  # the first one is a warm-up, not counted
             reason = f"bench{n}-{i}"
-            # a random moment: otherwise every pause would follow the server's flush
-            # tick by the same delay, since the last sample ended on that tick
+            # a random moment: a sample never keeps time with the server's periodic
+            # work (the model's refresh tick, heartbeats)
             await asyncio.sleep(rng.uniform(0, 0.25))
             await ami.pause(reason)
             await c.wait_got(reason)

@@ -28,6 +28,7 @@ from ivr.api.errors import BadRequest, UnknownQueue
 from ivr.api.scope import check_queue, visible_queues
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.lineup.places import place_of as place_by_arrival
+from ivr.lineup.places import places as places_by_arrival
 from ivr.log import api_log, fields
 from ivr.privacy import mask_phone
 from ivr.queues.state import QueueState
@@ -130,17 +131,22 @@ def _callers(
     number: Number,
     now: float,
 ) -> list[dict[str, Any]]:
+    in_order = state.callers_in_order()
+    if place_of is place_by_arrival:  # every place in one sort, not a scan per caller
+        placed = places_by_arrival(state, callbacks)
+    else:
+        placed = {c.uniqueid: place_of(state, c.uniqueid, callbacks) for c in in_order}
     return [
         {
             "uniqueid": c.uniqueid,
-            "place": place_of(state, c.uniqueid, callbacks),
+            "place": placed[c.uniqueid],
             "wait_s": _seconds(now - c.arrived_at),
             "arrived_at": c.arrived_at,
             "topic": c.topic,
             "state": c.state.value,
             "number": number(c.caller_id),
         }
-        for c in state.callers_in_order()
+        for c in in_order
     ]
 
 

@@ -6,6 +6,10 @@ instance (and the API) sees it. After every AMI (re)connect the model is rebuilt
 from ``QueueStatus``; callers keep the original arrival the ``queue-wait`` route
 recorded (:class:`ivr.store.waiting.WaitingStore`).
 
+A queue changed by an AMI event is shared at once (the events that arrive while
+a write is under way join the next one; a new caller once the arrival its
+``queue-wait`` turn recorded is back); every ``flush_s`` the model is also
+refreshed for what time alone changes (a wrap-up ending, a caller expiring).
 With an :class:`~ivr.store.events.EventStore`, each flush also publishes what
 changed since the last one (:func:`ivr.lineup.changes.changes`) for the live
 stream; every instance computes the changes, but only the holder of the
@@ -18,6 +22,7 @@ change for each queue whose figures of today changed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -75,6 +80,7 @@ class LiveQueues:
         self._published: dict[str, QueueState] = {}  # as of the last changes published
         self._hints: dict[str, str] = {}  # uniqueid -> why it left, when the event says
         self._lease_checked = -float("inf")
+        self._wake = asyncio.Event()  # an AMI event changed a queue: flush now
 
     async def start(self) -> None:
         self._unsubscribe = self.ami.subscribe("*", self._on_event)
@@ -133,10 +139,12 @@ class LiveQueues:
             model.apply(st, event, now, self.wrapup_s)
             self._dirty.add(st.name)
             new = [uid for uid in st.callers if uid not in known]
-            if new:
+            if new:  # flushed once their arrival is back, so that they join with it
                 task = asyncio.ensure_future(self._restore_arrivals([(st.name, u) for u in new]))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+            else:
+                self._wake.set()
 
     async def _restore_arrivals(self, callers: list[tuple[str, str]]) -> None:
         """Callers keep the arrival the queue-wait route recorded on their first turn."""
@@ -146,6 +154,8 @@ class LiveQueues:
             found = await self.arrivals.arrivals([uid for _, uid in callers])
         except (RedisError, OSError):
             return
+        finally:
+            self._wake.set()  # the changed queues go out now, arrival restored or not
         for (queue, uid), arrival in zip(callers, found, strict=True):
             caller = self.states.get(queue, QueueState(queue)).callers.get(uid)
             if caller is None or arrival is None:
@@ -159,7 +169,9 @@ class LiveQueues:
     # -- sharing ------------------------------------------------------------------------
     async def _flush_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.flush_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.flush_s)
+            self._wake.clear()
             now = self.clock()
             for st in self.states.values():
                 before = [a.state for a in st.agents.values()]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
-from ivr.lineup.places import place_of, queue_position
+from ivr.lineup.places import place_of, places, queue_position
 from ivr.queues.state import Caller, CallerState, QueueState
 
 Q = "complaint"
@@ -110,3 +112,32 @@ def test_many_callers_places_are_a_permutation_in_arrival_order() -> None:
     by_arrival = sorted(callers, key=lambda c: c.arrived_at)
     assert [places[c.uniqueid] for c in by_arrival] == sorted(places.values())
     assert places[by_arrival[-1].uniqueid] == 100 + len(callbacks) - 1  # cb0 arrived last
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_all_places_at_once_are_each_callers_place(seed: int) -> None:
+    """``places`` gives every caller what ``place_of`` gives it: ties on arrival,
+    callers holding no place, callbacks of the caller itself, of another queue, done."""
+    rng = random.Random(seed)
+    times = [float(rng.randrange(20)) for _ in range(8)]  # few values: many ties
+    callers = [
+        Caller(
+            f"u{rng.randrange(100):02d}",
+            arrived_at=rng.choice(times),
+            state=rng.choice([*CallerState, CallerState.WAITING]),
+        )
+        for _ in range(rng.randrange(40))
+    ]
+    st = state(*callers)
+    uids = [c.uniqueid for c in callers] + ["", "gone"]
+    callbacks = [
+        cb(
+            f"cb{rng.randrange(100)}",
+            rng.choice(times),
+            rng.choice(list(CallbackStatus)),
+            rng.choice([Q, Q, Q, "other"]),
+            rng.choice(uids),
+        )
+        for _ in range(rng.randrange(15))
+    ]
+    assert places(st, callbacks) == {u: place_of(st, u, callbacks) for u in st.callers}

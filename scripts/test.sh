@@ -23,4 +23,4 @@ echo "== pytest"
 # Each test has its own limit (pyproject: timeout); this one bounds the whole run,
 # well inside CI's hour and a half: pytest is interrupted and still prints its summary.
 timeout --signal=INT --kill-after=60 "${IVR_TEST_LIMIT:-40m}" \
-  .venv/bin/pytest -q -p no:cacheprovider "$@"
+  .venv/bin/pytest -q -p no:cacheprovider --durations=15 "$@"

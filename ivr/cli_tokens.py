@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from redis.exceptions import RedisError
 
 from ivr.config import Settings, load_settings
+from ivr.hotlines import HotlineRegistry
 from ivr.store.client import redis_client
 from ivr.store.tokens import ROLES, TokenInfo, TokenStore
 
@@ -38,6 +39,29 @@ def duration(text: str) -> float:
 def names(text: str) -> list[str]:
     """``1111,1555`` -> ["1111", "1555"]."""
     return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def unknown_names(asked: list[str] | None, known: set[str], kind: str) -> list[str]:
+    """The names in ``asked`` the hotline files do not know, one line each with the
+    names that exist."""
+    listed = ", ".join(sorted(known)) or "none"
+    return [
+        f"no {kind} `{n}` in the hotline files (known: {listed})"
+        for n in asked or []
+        if n not in known
+    ]
+
+
+def _scope_problems(args: argparse.Namespace, s: Settings) -> list[str]:
+    """Unknown hotlines (refused: such a scope reaches nothing); unknown queues are
+    only warned of (a queue may be served by Asterisk without a hotline file)."""
+    if not args.hotlines and not args.queues:
+        return []
+    registry = HotlineRegistry(s.hotlines_dir, s.prompts_dir)
+    registry.reload()
+    for line in unknown_names(args.queues, registry.queues(), "queue"):
+        print(f"tokens: warning: {line}", file=sys.stderr)
+    return unknown_names(args.hotlines, set(registry.hotlines), "hotline")
 
 
 def _when(at: float | None) -> str:
@@ -76,6 +100,11 @@ def _run(args: argparse.Namespace, action: Action) -> int:
 
 def cmd_tokens_create(args: argparse.Namespace) -> int:
     async def action(store: TokenStore, s: Settings) -> int:
+        problems = _scope_problems(args, s)
+        for line in problems:
+            print(f"tokens: {line}", file=sys.stderr)
+        if problems:
+            return 2
         lifetime = args.ttl if args.ttl is not None else s.api_token_lifetime_s
         token, info = await store.create(
             args.role, args.name, lifetime_s=lifetime, hotlines=args.hotlines, queues=args.queues

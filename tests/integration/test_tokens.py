@@ -144,6 +144,11 @@ def test_tokens_command_creates_lists_and_revokes(
         out, err = capsys.readouterr()
         assert out.strip().startswith(TOKEN_PREFIX)
         assert "scope hotlines=1111,1555 queues=social" in err
+        assert "warning: no queue `social` in the hotline files (known: " in err
+        # a hotline the files do not have is refused: such a token would reach nothing
+        assert main([*argv, "--hotlines", "1112"]) == 2
+        err = capsys.readouterr().err
+        assert "no hotline `1112` in the hotline files (known: 1111, 1555)" in err
         assert main(["tokens", "list"]) == 0
         (line,) = capsys.readouterr().out.splitlines()
         token_id = line.split()[0]

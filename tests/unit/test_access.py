@@ -139,3 +139,17 @@ async def test_recheck_asks_nothing_without_token_streams() -> None:
     hub.subscribe(lambda: None)  # no token (an internal subscriber)
     await hub.recheck()
     assert tokens.asked == [] and len(hub.subscribers) == 1
+
+
+def test_scope_names_unknown_to_the_hotline_files_are_named_with_the_known_ones() -> None:
+    from ivr.cli_tokens import unknown_names
+
+    known = {"1111", "1555"}
+    assert unknown_names(["1111"], known, "hotline") == []
+    assert unknown_names(None, known, "hotline") == []
+    assert unknown_names(["1112", "1555"], known, "hotline") == [
+        "no hotline `1112` in the hotline files (known: 1111, 1555)"
+    ]
+    assert unknown_names(["x"], set(), "queue") == [
+        "no queue `x` in the hotline files (known: none)"
+    ]

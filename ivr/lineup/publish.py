@@ -4,6 +4,7 @@ that acted for a waiting caller (:func:`rule_watcher`), wired by the app."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from ivr.callbacks.model import CallbackRequest
@@ -14,6 +15,9 @@ from ivr.store.events import EventStore
 from ivr.store.traces import TraceStore
 
 __all__ = ["callback_publisher", "callback_watchers", "change_publisher", "rule_watcher"]
+
+#: Tries to add a rule's step to the call's trace (half a second apart).
+TRACE_TRIES = 6
 
 
 def callback_publisher(events: EventStore) -> Callable[[CallbackRequest], Awaitable[None]]:
@@ -60,9 +64,21 @@ def rule_watcher(
     on the stream as ``caller.rule`` {uniqueid, rule, action, target}. Best effort:
     the caller is never kept waiting by either."""
 
+    tracing: set[asyncio.Task[None]] = set()
+
+    async def trace(uid: str, detail: str) -> None:
+        # the hotline route's trace may still be on its way to Redis: a few tries
+        for _ in range(TRACE_TRIES):
+            if await traces.add_step(uid, "rule", detail):
+                return
+            await asyncio.sleep(0.5)
+        store_log.warning("rule not traced", extra=fields(call=uid, rule=detail))
+
     async def tell(uid: str, queue: str, decision: RuleDecision) -> None:
         detail = f"{decision.rule} {decision.action} {decision.target}".strip()
-        await traces.add_step(uid, "rule", detail)
+        task = asyncio.create_task(trace(uid, detail))  # beside the call
+        tracing.add(task)
+        task.add_done_callback(tracing.discard)
         data = {"uniqueid": uid, "rule": decision.rule, "action": decision.action,
                 "target": decision.target}  # fmt: skip
         try:

@@ -13,6 +13,7 @@ from ivr.log import fields, store_log
 from ivr.queues.no_agent import RuleDecision
 from ivr.store.events import EventStore
 from ivr.store.traces import TraceStore
+from ivr.trace import CallTrace, TraceStep
 
 __all__ = ["callback_publisher", "callback_watchers", "change_publisher", "rule_watcher"]
 
@@ -66,17 +67,21 @@ def rule_watcher(
 
     tracing: set[asyncio.Task[None]] = set()
 
-    async def trace(uid: str, detail: str) -> None:
+    async def trace(uid: str, queue: str, detail: str) -> None:
         # the hotline route's trace may still be on its way to Redis: a few tries
         for _ in range(TRACE_TRIES):
             if await traces.add_step(uid, "rule", detail):
                 return
             await asyncio.sleep(0.5)
-        store_log.warning("rule not traced", extra=fields(call=uid, rule=detail))
+        # no trace of the menus (the caller came through the fallback): one of its own
+        trace = CallTrace(uid, hotline="", outcome="queue", target=queue)
+        trace.steps.append(TraceStep(0.0, "rule", detail))
+        if not await traces.save(trace):
+            store_log.warning("rule not traced yet", extra=fields(call=uid, rule=detail))
 
     async def tell(uid: str, queue: str, decision: RuleDecision) -> None:
         detail = f"{decision.rule} {decision.action} {decision.target}".strip()
-        task = asyncio.create_task(trace(uid, detail))  # beside the call
+        task = asyncio.create_task(trace(uid, queue, detail))  # beside the call
         tracing.add(task)
         task.add_done_callback(tracing.discard)
         data = {"uniqueid": uid, "rule": decision.rule, "action": decision.action,

@@ -117,7 +117,8 @@ class WaitingRoute(CallController):
         if first:
             topic = await call.get_variable("IVR_TOPIC") or ""
             await self.store.remember_arrival(uid, queue, arrived, topic)
-        state = (await self.queues()).get(queue) or QueueState(queue)
+        states = await self.queues()
+        state = states.get(queue) or QueueState(queue)
         try:
             callbacks = await self.pending_callbacks(queue)
         except (RedisError, OSError):  # Redis away: places without callbacks, never silence
@@ -127,7 +128,8 @@ class WaitingRoute(CallController):
         memory = await self.store.memory(uid)
         # the first queue's wait starts at the arrival; after an overflow, on entering
         memory.entered.setdefault(queue, now if memory.left else arrived)
-        decision = self._rule(s, state, queue, memory, now)
+        # a queue not known yet (no state from Asterisk) is never said to have nobody
+        decision = self._rule(s, state, queue, memory, now, known=queue in states)
         if decision is not None:
             result = await self._apply(call, queue, arrived, view, memory, decision)
             if result:
@@ -146,7 +148,7 @@ class WaitingRoute(CallController):
 
     @staticmethod
     def _rule(
-        s: WaitSettings, state: QueueState, queue: str, memory: Memory, now: float
+        s: WaitSettings, state: QueueState, queue: str, memory: Memory, now: float, known: bool
     ) -> RuleDecision | None:
         """The rule of :mod:`ivr.queues.no_agent` that acts now, if any."""
         try:
@@ -156,7 +158,7 @@ class WaitingRoute(CallController):
         return decide(
             policy,
             s.max_wait_s,
-            is_staffed=staffed(state, now, s.paused_grace_s),
+            is_staffed=not known or staffed(state, now, s.paused_grace_s),
             waited_s=now - memory.entered.get(queue, now),
             acted=memory.acted_in(queue),
             visited=[*memory.left, queue],

@@ -26,6 +26,8 @@ staffed. A **paused** member is on a break and comes back: a queue whose only
 members are paused counts as staffed for ``paused_grace_s`` (default 300 s)
 after the most recent pause, then as nobody staffed (a lunch break of the whole
 team is not a five-minute wait).
+The waiting route never says "nobody" for a queue whose state it does not know
+(not yet read from Asterisk): :func:`decide` is then told it is staffed.
 
 An overflow never goes back to a queue the caller already left (overflows from
 A to B and back to A would loop): the caller is offered a callback instead.

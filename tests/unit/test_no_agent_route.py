@@ -118,6 +118,14 @@ async def test_the_maximum_wait_offers_a_callback_with_agents_staffed() -> None:
     assert "queue-max-wait" not in later.played and len(t.offers.made) == 1  # once
 
 
+async def test_a_queue_not_known_yet_is_never_said_to_have_nobody() -> None:
+    t = Setup(NOBODY)
+    t.states = {}  # no state read from Asterisk yet (or Redis away)
+    call = await t.turn("complaint", 0)
+    assert "queue-no-agent" not in call.played and t.offers.made == []
+    assert call.played[0] == "queue-position"
+
+
 async def test_message_policy_says_why_then_goodbye() -> None:
     t = Setup(NOBODY, no_agent="message")
     call = await t.turn("complaint", 0)

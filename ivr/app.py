@@ -42,7 +42,7 @@ from ivr.lineup.live import LiveQueues
 from ivr.lineup.members import MemberKeeper
 from ivr.lineup.places import place_of
 from ivr.lineup.ports import DispatcherConfig
-from ivr.lineup.publish import callback_publisher, callback_watchers
+from ivr.lineup.publish import callback_publisher, callback_watchers, rule_watcher
 from ivr.lineup.view import new_caller_estimate
 from ivr.log import fields, server_log
 from ivr.queues.figures import Targets
@@ -117,6 +117,7 @@ class HotlineApp:
             self.callbacks.pending,
             CallbackOffer(self.callbacks, self.registry.hours_for_queue),
             self.wait_settings,
+            on_rule=rule_watcher(self.events, self.traces),
         )
         self.agi = AgiServer(
             routes={

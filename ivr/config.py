@@ -36,6 +36,9 @@ PER_QUEUE_SETTINGS = (
     "service_level_s",
     "service_level_target",
     "short_abandon_s",
+    "no_agent",
+    "max_wait_s",
+    "paused_grace_s",
 )
 
 
@@ -85,12 +88,17 @@ class Settings:
     default_handle_s: float = 180.0
     callback_threshold_s: float = 300.0
     callback_max_offers: int = 2
+    # nobody waits for nobody (ivr.queues.no_agent): nobody staffed -> "callback",
+    # "overflow:<queue>", "message" or "wait"; the same after max_wait_s (0: never)
+    no_agent: str = "callback"
+    max_wait_s: float = 600.0
+    paused_grace_s: float = 300.0  # paused-only members count as staffed this long
     # today's figures (ivr.queues.figures): 80 % answered within 30 s; shorter abandons apart
     service_level_s: float = 30.0
     service_level_target: float = 0.8
     short_abandon_s: float = 5.0
     # per queue: {"complaint": {"callback_threshold_s": 180.0}} from [queues.complaint]
-    queue_overrides: Mapping[str, Mapping[str, float | int]] = field(default_factory=dict)
+    queue_overrides: Mapping[str, Mapping[str, float | int | str]] = field(default_factory=dict)
     # reasons a supervisor may give to pause an agent (ivr.api.actions), in [queues]
     pause_reasons: tuple[str, ...] = DEFAULT_PAUSE_REASONS
     # Callbacks (ivr.lineup.dispatcher)
@@ -186,6 +194,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
         if env is not None and name not in _INTERNAL:
             at = Problem(f"${_ENV_PREFIX}{name.upper()}", 0, "")
             ok, value = _coerced(name, env, current, at, problems)
+            if ok and isinstance(value, str):
+                ok = _policy_ok(name, value, at, problems)
             if ok:
                 values[name] = value
     if problems:
@@ -226,11 +236,26 @@ def _read_file(cfg_path: Path, known: Mapping[str, Any], problems: list[Problem]
                 )
             )
             continue
-        ok, value = _coerced(key, val, known[key], Problem(str(cfg_path), line, ""), found)
+        at = Problem(str(cfg_path), line, "")
+        ok, value = _coerced(key, val, known[key], at, found)
+        if ok and isinstance(value, str):
+            ok = _policy_ok(key, value, at, found)
         if ok:
             values[key] = value
     problems.extend(sorted(found, key=lambda p: p.line))
     return values
+
+
+_NO_AGENT = re.compile(r"^(callback|message|wait|overflow:[A-Za-z0-9_.-]+)$")
+
+
+def _policy_ok(key: str, value: str, at: Problem, problems: list[Problem]) -> bool:
+    """A ``no_agent`` value is one of the policies of :mod:`ivr.queues.no_agent`."""
+    if key != "no_agent" or _NO_AGENT.match(value):
+        return True
+    fix = 'write "callback", "overflow:<queue>", "message" or "wait"'
+    problems.append(replace(at, message=f"{at.message}no_agent = {value!r} is wrong", fix=fix))
+    return False
 
 
 def _flatten(data: Mapping[str, Any], text: str) -> dict[str, tuple[Any, int]]:
@@ -270,15 +295,15 @@ def _line(text: str, key: str | None, table: str | None) -> int:
 
 def _queue_overrides(
     tables: Any, known: Mapping[str, Any], cfg_path: Path, text: str, problems: list[Problem]
-) -> dict[str, dict[str, float | int]]:
+) -> dict[str, dict[str, float | int | str]]:
     """``[queues.<name>]`` tables: the waiting settings one queue sets for itself."""
-    out: dict[str, dict[str, float | int]] = {}
+    out: dict[str, dict[str, float | int | str]] = {}
     if not isinstance(tables, dict):
         return out
     for name, table in tables.items():
         if not isinstance(table, dict):
             continue
-        one: dict[str, float | int] = {}
+        one: dict[str, float | int | str] = {}
         for key, val in table.items():
             at = Problem(str(cfg_path), _line(text, key, f"queues.{name}"), f"[queues.{name}]: ")
             if key not in PER_QUEUE_SETTINGS:
@@ -291,7 +316,11 @@ def _queue_overrides(
                 )
                 continue
             ok, value = _coerced(key, val, known[key], at, problems)
-            if ok and value < 0:
+            if ok and isinstance(value, str):
+                ok = _policy_ok(key, value, at, problems)
+                if ok:
+                    one[key] = value
+            elif ok and value < 0:
                 problems.append(
                     replace(
                         at,
@@ -329,6 +358,7 @@ def queue_table_problems(settings: Settings, queues: AbstractSet[str]) -> list[P
         text = Path(settings.source).read_text(encoding="utf-8") if settings.source else ""
     except OSError:
         text = ""
+    out += _overflow_problems(settings, queues, text)
     for name in sorted(settings.queue_overrides):
         if name in queues:
             continue
@@ -338,6 +368,27 @@ def queue_table_problems(settings: Settings, queues: AbstractSet[str]) -> list[P
                 _line(text, None, f"queues.{name}"),
                 f"[queues.{name}] names no queue of any hotline",
                 f"use one of {', '.join(sorted(queues)) or '(none)'}, or remove the table",
+            )
+        )
+    return out
+
+
+def _overflow_problems(settings: Settings, queues: AbstractSet[str], text: str) -> list[Problem]:
+    """A problem for each ``no_agent = "overflow:<queue>"`` naming no queue, or its own."""
+    out: list[Problem] = []
+    for queue in sorted(queues):
+        policy = str(queue_setting(settings, queue, "no_agent"))
+        target = policy.removeprefix("overflow:")
+        if policy == target or (target in queues and target != queue):
+            continue
+        own = "no_agent" in settings.queue_overrides.get(queue, {})
+        out.append(
+            Problem(
+                settings.source,
+                _line(text, "no_agent", f"queues.{queue}" if own else "queues"),
+                f"queue {queue}: no_agent overflows to {target!r}, "
+                + ("itself" if target == queue else "which is no queue of any hotline"),
+                f"use one of {', '.join(sorted(queues - {queue})) or '(none)'}",
             )
         )
     return out

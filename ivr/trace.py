@@ -13,7 +13,7 @@ class TraceStep:
     """One thing that happened, ``at`` seconds after the call reached the server."""
 
     at: float
-    kind: str  # menu, prompt, digit, timeout, invalid, info, language, outcome, hangup, error
+    kind: str  # menu, prompt, digit, timeout, invalid, info, language, outcome, hangup, error, rule
     detail: str = ""
 
 

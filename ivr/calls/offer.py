@@ -4,8 +4,9 @@ The offer: "กดหนึ่ง เพื่อให้เจ้าหน้�
 on 1 the caller's number is read back digit by digit (when the caller ID is a valid
 Thai number), 1 confirms and 2 keys another (validated: Thai fixed-line or mobile);
 a short PDPA sentence; the request is stored in Redis **before** the caller hears
-the confirmation of when to expect the call; goodbye. A number with a callback
-already pending is told so and is not booked twice.
+the confirmation of when to expect the call (in about N minutes, the next
+opening, or, when nobody is staffed, "as soon as an officer is available");
+goodbye. A number with a callback already pending is told so and is not booked twice.
 """
 
 from __future__ import annotations
@@ -164,7 +165,8 @@ class CallbackOffer:
     async def _when(
         self, call: Call, queue: str, now: float, view: WaitView, not_before: float
     ) -> None:
-        """When to expect the call: in about N minutes, or the next opening."""
+        """When to expect the call: in about N minutes, the next opening, or (no
+        estimate: nobody staffed) "as soon as an officer is available"."""
         hours = self.hours_for_queue(queue)
         if hours is not None and not_before > now + (view.estimate_s or 0.0):
             await call.play(sound("callback-next-opening"))
@@ -173,7 +175,10 @@ class CallbackOffer:
                 await call.play(sound(p))
             await call.play(sound("callback-expect-end"))
             return
-        _, minutes = round_minutes(view.estimate_s or 0.0)
+        if view.estimate_s is None:  # nobody staffed: no time can honestly be given
+            await call.play(sound("callback-expect-staffed"))
+            return
+        _, minutes = round_minutes(view.estimate_s)
         await call.play(sound("callback-expect-within"))
         for p in number_prompts(minutes):
             await call.play(sound(p))

@@ -10,8 +10,13 @@ current one) and :func:`callback_change` names one callback transition. Each
   that burst from filling the clients' queues), ``caller.state`` (waiting,
   announcing, ringing), ``caller.left`` with a
   ``reason``: ``answered`` (an agent took it), ``abandoned`` (it hung up while
-  holding a place), ``callback`` (it left with a callback booked), ``expired``
+  holding a place), ``callback`` (it left with a callback booked), ``rule`` (a
+  rule of :mod:`ivr.queues.no_agent` moved it on: overflow or goodbye), ``expired``
   (out for an announcement too long) or ``left`` when the states alone cannot say;
+* ``caller.rule`` (``rule``: ``no-agent`` or ``max-wait``, ``action``: ``callback``,
+  ``overflow`` or ``message``, ``target``: the queue of an overflow): a rule of
+  :mod:`ivr.queues.no_agent` acted for a waiting caller (published by
+  :func:`ivr.lineup.publish.rule_watcher`);
 * ``agent.state`` (with ``paused_reason``) and ``agent.removed``;
 * ``callback.requested``, ``callback.dialling``, ``callback.retry`` (back to
   pending after an attempt), ``callback.connected``, ``callback.failed``,

@@ -126,6 +126,8 @@ class LiveQueues:
             return
         if event.get("UserEvent") == model.CALLBACK_BOOKED and event.get("Uniqueid"):
             self._hints[event.get("Uniqueid")] = "callback"
+        if event.get("UserEvent") == model.RULE_LEFT and event.get("Uniqueid"):
+            self._hints[event.get("Uniqueid")] = "rule"  # overflowed, or told goodbye
         now = self.clock()
         queue = model.queue_of(event)
         if queue == "*":

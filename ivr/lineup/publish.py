@@ -1,17 +1,24 @@
 """Changes published for the live stream: callback transitions (the hook of
-:class:`ivr.store.callbacks.CallbackStore`) and supervisors' overrides, wired by
-the app."""
+:class:`ivr.store.callbacks.CallbackStore`), supervisors' overrides and the rules
+that acted for a waiting caller (:func:`rule_watcher`), wired by the app."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from ivr.callbacks.model import CallbackRequest
 from ivr.lineup.changes import Change, callback_change
 from ivr.log import fields, store_log
+from ivr.queues.no_agent import RuleDecision
 from ivr.store.events import EventStore
+from ivr.store.traces import TraceStore
+from ivr.trace import CallTrace, TraceStep
 
-__all__ = ["callback_publisher", "callback_watchers", "change_publisher"]
+__all__ = ["callback_publisher", "callback_watchers", "change_publisher", "rule_watcher"]
+
+#: Tries to add a rule's step to the call's trace (half a second apart).
+TRACE_TRIES = 6
 
 
 def callback_publisher(events: EventStore) -> Callable[[CallbackRequest], Awaitable[None]]:
@@ -48,3 +55,40 @@ def change_publisher(events: EventStore) -> Callable[[Change], Awaitable[None]]:
         await events.publish([change.to_dict()])
 
     return publish
+
+
+def rule_watcher(
+    events: EventStore, traces: TraceStore
+) -> Callable[[str, str, RuleDecision], Awaitable[None]]:
+    """``on_rule`` of the waiting route: the rule that acted goes into the call's
+    trace (a ``rule`` step: "no-agent callback", "max-wait overflow operator") and
+    on the stream as ``caller.rule`` {uniqueid, rule, action, target}. Best effort:
+    the caller is never kept waiting by either."""
+
+    tracing: set[asyncio.Task[None]] = set()
+
+    async def trace(uid: str, queue: str, detail: str) -> None:
+        # the hotline route's trace may still be on its way to Redis: a few tries
+        for _ in range(TRACE_TRIES):
+            if await traces.add_step(uid, "rule", detail):
+                return
+            await asyncio.sleep(0.5)
+        # no trace of the menus (the caller came through the fallback): one of its own
+        trace = CallTrace(uid, hotline="", outcome="queue", target=queue)
+        trace.steps.append(TraceStep(0.0, "rule", detail))
+        if not await traces.save(trace):
+            store_log.warning("rule not traced yet", extra=fields(call=uid, rule=detail))
+
+    async def tell(uid: str, queue: str, decision: RuleDecision) -> None:
+        detail = f"{decision.rule} {decision.action} {decision.target}".strip()
+        task = asyncio.create_task(trace(uid, queue, detail))  # beside the call
+        tracing.add(task)
+        task.add_done_callback(tracing.discard)
+        data = {"uniqueid": uid, "rule": decision.rule, "action": decision.action,
+                "target": decision.target}  # fmt: skip
+        try:
+            await events.publish([Change("caller.rule", queue, data).to_dict()])
+        except Exception as e:  # the stream being away never disturbs the call
+            store_log.warning("rule not published", extra=fields(call=uid, error=str(e)))
+
+    return tell

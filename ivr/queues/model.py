@@ -275,12 +275,14 @@ def _hangup(state: QueueState, event: Event, now: float, _wrapup: float) -> None
 
 #: The UserEvent the dialplan sends when a waiting caller leaves with a callback booked.
 CALLBACK_BOOKED = "IvrCallbackBooked"
+#: The UserEvent the dialplan sends when a rule moved a caller on (overflow, message).
+RULE_LEFT = "IvrRuleLeft"
 
 
 def _user_event(state: QueueState, event: Event, now: float, _wrapup: float) -> None:
     """A caller who left the line with a callback booked is not an abandon: the
-    callback now holds the place."""
-    if event.get("UserEvent") != CALLBACK_BOOKED:
+    callback now holds the place; nor one that a rule moved on (ivr.queues.no_agent)."""
+    if event.get("UserEvent") not in (CALLBACK_BOOKED, RULE_LEFT):
         return
     caller = _remove_caller(state, event.get("Uniqueid"))
     if caller is not None:

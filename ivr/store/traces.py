@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 
 from ivr.log import fields, store_log
 from ivr.store import keys
-from ivr.trace import CallTrace
+from ivr.trace import CallTrace, TraceStep
 
 #: Traces kept in memory while Redis is away, at most (the oldest go first, counted).
 BACKLOG_MAX = 10_000
@@ -81,6 +81,19 @@ class TraceStore:
                 pipe.zadd(keys.TRACES_BY_TIME, {trace.uniqueid: trace.started_at})
             pipe.zremrangebyscore(keys.TRACES_BY_TIME, "-inf", time.time() - self.ttl_s)
             await pipe.execute()
+
+    async def add_step(self, uniqueid: str, kind: str, detail: str) -> bool:
+        """Add a step to a call's saved trace (a later route of the same call, such
+        as a rule acting while it waits); best effort: False when not added."""
+        try:
+            trace = await self.get(uniqueid)
+            if trace is None:
+                return False
+            trace.steps.append(TraceStep(round(time.time() - trace.started_at, 3), kind, detail))
+            await self._write([trace])
+        except (RedisError, OSError):
+            return False
+        return True
 
     async def get(self, uniqueid: str) -> CallTrace | None:
         raw = await self.redis.get(keys.trace(uniqueid))

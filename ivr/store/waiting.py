@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
@@ -31,21 +31,35 @@ ANNOUNCED_TTL_S = 24 * 3600
 
 @dataclass
 class Memory:
-    """What this caller was last told and how many offers were made (kept in Redis)."""
+    """What this caller was last told, how many offers were made, and what the
+    rules of :mod:`ivr.queues.no_agent` did (kept in Redis)."""
 
     last: LastAnnouncement | None = None
     offers: int = 0
+    acted: list[str] = field(default_factory=list)  # "<queue>:<rule>" that acted
+    entered: dict[str, float] = field(default_factory=dict)  # queue -> when entered
+    left: list[str] = field(default_factory=list)  # queues left by an overflow
+
+    def acted_in(self, queue: str) -> set[str]:
+        """The rules that acted for this caller in ``queue``."""
+        return {a.partition(":")[2] for a in self.acted if a.partition(":")[0] == queue}
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"last": self.last.to_dict() if self.last else None, "offers": self.offers}
-        )
+        d = asdict(self)
+        d["last"] = self.last.to_dict() if self.last else None
+        return json.dumps(d)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Memory:
         d: dict[str, Any] = json.loads(raw)
         last = d.get("last")
-        return cls(LastAnnouncement.from_dict(last) if last else None, int(d.get("offers", 0)))
+        return cls(
+            LastAnnouncement.from_dict(last) if last else None,
+            int(d.get("offers", 0)),
+            [str(a) for a in d.get("acted", [])],
+            {str(k): float(v) for k, v in d.get("entered", {}).items()},
+            [str(q) for q in d.get("left", [])],
+        )
 
 
 @dataclass(frozen=True)

@@ -50,12 +50,17 @@ def hotlines_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(base_settings: Settings, hotlines_dir: Path, tmp_path: Path) -> Settings:
+    """The sandbox's settings for one test. The sandbox's SIP agents are not
+    registered (nobody staffed): callers wait as they did before the rules of
+    ivr.queues.no_agent (``no_agent = "wait"``), except in the tests of those
+    rules (test_no_agent_sandbox.py), which set their own."""
     return replace(
         base_settings,
         dialplans_dir=hotlines_dir,
         run_dir=tmp_path / "run",
         http_port=0,
         shutdown_grace_s=5,
+        no_agent="wait",
     )
 
 

@@ -484,6 +484,18 @@ def test_state_round_trips_through_json_after_replay() -> None:
     assert any(a.caller_uniqueid for a in again.agents.values())
 
 
+def test_a_caller_moved_on_by_a_rule_is_not_an_abandon() -> None:
+    st = QueueState(QUEUE)
+    caller = {"Queue": QUEUE, "Uniqueid": "ov.1", "Channel": "Local/s@sim-caller-1;1"}
+    apply(st, parse_event({**caller, "Event": "QueueCallerJoin", "Position": "1"}), 1.0)
+    apply(st, parse_event({**caller, "Event": "QueueCallerLeave", "Position": "1"}), 4.0)
+    moved = {**caller, "Event": "UserEvent", "UserEvent": model.RULE_LEFT}
+    apply(st, parse_event(moved), 5.0)  # the dialplan's overflow (or goodbye)
+    assert st.callers == {}
+    apply(st, parse_event({**caller, "Event": "Hangup"}), 9.0)
+    assert st.abandoned == 0
+
+
 def test_a_caller_leaving_with_a_callback_booked_is_not_an_abandon() -> None:
     st = QueueState(QUEUE)
     caller = {"Queue": QUEUE, "Uniqueid": "cb.1", "Channel": "Local/s@sim-caller-1;1"}

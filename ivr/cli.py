@@ -1,4 +1,4 @@
-"""The ``ivr`` command: serve, check, reload, call, calls, audit, prompts, sandbox."""
+"""The ``ivr`` command: serve, check, reload, call, calls, audit, prompts, history, sandbox."""
 
 from __future__ import annotations
 
@@ -164,12 +164,35 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         elif args.action == "status":
             st = sb.status()
             print("\n".join(st.lines()))
-            return 0 if st.asterisk_running and st.redis_running else 3
+            return 0 if st.asterisk_running and st.redis_running and st.postgres != "down" else 3
         elif args.action == "cli":
             print(sb.cli(" ".join(args.words)), end="")
     except SandboxError as e:
         print(f"sandbox: {e}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """``ivr history purge``: replace numbers past ``[history] keep_numbers_days``."""
+    import asyncpg
+
+    from ivr.history.jobs import purge_now
+
+    s = _settings(args)
+    if not s.history_dsn:
+        print("history is off: set [history] dsn in the settings", file=sys.stderr)
+        return 2
+    try:
+        counts = asyncio.run(
+            purge_now(s.history_dsn, s.history_number_key, s.history_keep_numbers_days)
+        )
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+        print(f"history: PostgreSQL: {e} — is it running? (ivr sandbox up)", file=sys.stderr)
+        return 1
+    how = "hashed" if s.history_number_key else "removed (no [history] number_key)"
+    for table, n in counts.items():
+        print(f"{table}: {n} numbers older than {s.history_keep_numbers_days:g} days {how}")
     return 0
 
 
@@ -221,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     s2.set_defaults(func=cmd_prompts)
 
     add_token_commands(sub)
+
+    sp = sub.add_parser("history", help="call history in PostgreSQL")
+    hsub = sp.add_subparsers(dest="action", required=True)
+    hsub.add_parser("purge", help="replace phone numbers past their retention by hashes")
+    sp.set_defaults(func=cmd_history)
 
     sp = sub.add_parser("sandbox", help="the local Asterisk sandbox and Redis")
     ssub = sp.add_subparsers(dest="action", required=True)

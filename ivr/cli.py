@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from ivr.cli_history import add_history_commands
 from ivr.cli_tokens import add_token_commands
 from ivr.config import ConfigError, Settings, load_settings
 from ivr.problems import AdminError, Problem
@@ -173,27 +174,17 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_history(args: argparse.Namespace) -> int:
-    """``ivr history purge``: replace numbers past ``[history] keep_numbers_days``."""
-    import asyncpg
-
-    from ivr.history.jobs import purge_now
-
-    s = _settings(args)
-    if not s.history_dsn:
-        print("history is off: set [history] dsn in the settings", file=sys.stderr)
-        return 2
-    try:
-        counts = asyncio.run(
-            purge_now(s.history_dsn, s.history_number_key, s.history_keep_numbers_days)
-        )
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
-        print(f"history: PostgreSQL: {e} — is it running? (ivr sandbox up)", file=sys.stderr)
-        return 1
-    how = "hashed" if s.history_number_key else "removed (no [history] number_key)"
-    for table, n in counts.items():
-        print(f"{table}: {n} numbers older than {s.history_keep_numbers_days:g} days {how}")
-    return 0
+def _add_sandbox_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sp = sub.add_parser("sandbox", help="the local Asterisk sandbox, Redis and PostgreSQL")
+    ssub = sp.add_subparsers(dest="action", required=True)
+    up = ssub.add_parser("up")
+    up.add_argument("--print-started", action="store_true", help=argparse.SUPPRESS)
+    down = ssub.add_parser("down")
+    down.add_argument("--only", default="", help=argparse.SUPPRESS)
+    ssub.add_parser("status")
+    cli = ssub.add_parser("cli", help="run an Asterisk CLI command")
+    cli.add_argument("words", nargs="+")
+    sp.set_defaults(func=cmd_sandbox)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -244,22 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     s2.set_defaults(func=cmd_prompts)
 
     add_token_commands(sub)
+    add_history_commands(sub)
 
-    sp = sub.add_parser("history", help="call history in PostgreSQL")
-    hsub = sp.add_subparsers(dest="action", required=True)
-    hsub.add_parser("purge", help="replace phone numbers past their retention by hashes")
-    sp.set_defaults(func=cmd_history)
-
-    sp = sub.add_parser("sandbox", help="the local Asterisk sandbox and Redis")
-    ssub = sp.add_subparsers(dest="action", required=True)
-    up = ssub.add_parser("up")
-    up.add_argument("--print-started", action="store_true", help=argparse.SUPPRESS)
-    down = ssub.add_parser("down")
-    down.add_argument("--only", default="", help=argparse.SUPPRESS)
-    ssub.add_parser("status")
-    cli = ssub.add_parser("cli", help="run an Asterisk CLI command")
-    cli.add_argument("words", nargs="+")
-    sp.set_defaults(func=cmd_sandbox)
+    _add_sandbox_commands(sub)
     return p
 
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
@@ -21,10 +22,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from ivr.api.health import Health, add_health
-from ivr.config import load_settings
+from ivr.app import HotlineApp
+from ivr.config import Settings, load_settings
 from ivr.history import retention, schema
 from ivr.history.sink import OUTBOX, HistorySink
+from ivr.sandbox.pbx import Sandbox
 from ivr.store.lease import LeaderLease
+from tests.integration.conftest import SimCaller
 from tests.until import until
 
 pytestmark = pytest.mark.postgres
@@ -206,3 +210,39 @@ async def test_purge_replaces_old_numbers_by_keyed_hashes(dsn: str, db: Any) -> 
     assert got["new"]["number"] == "0822222222" and got["new"]["number_hash"] is None
     assert await db.fetchval("SELECT number FROM callbacks") is None
     assert await retention.purge(db, "k", 90, now) == {"calls": 0, "callbacks": 0}
+
+
+@pytest.fixture
+async def history_app(sandbox: Sandbox, settings: Settings, dsn: str) -> AsyncIterator[HotlineApp]:
+    a = HotlineApp(replace(settings, history_dsn=dsn))
+    await a.start()
+    try:
+        yield a
+    finally:
+        await a.stop()
+
+
+@pytest.mark.sandbox
+async def test_a_call_through_the_server_is_in_history(
+    history_app: HotlineApp, call: SimCaller, db: Any
+) -> None:
+    c = await call("1111", "2", caller="0812345678")
+    assert c.trace is not None and c.uniqueid
+
+    async def row() -> Any:
+        return await db.fetchrow("SELECT * FROM calls WHERE uniqueid = $1", c.uniqueid)
+
+    found = await until(row, within=20, what="the call's row in history")
+    assert (found["hotline"], found["menu_path"], found["queue"]) == (
+        "1111",
+        ["main", "2"],
+        "complaint",
+    )
+    assert found["number"] == "0812345678" and found["arrived_at"] is not None
+
+    async def left() -> Any:
+        r = await row()
+        return r["outcome"] == "abandoned" and r["ended_at"] is not None and r
+
+    gone = await until(left, within=20, what="the queue's abandon in the call's row")
+    assert gone["wait_s"] is not None

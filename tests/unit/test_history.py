@@ -18,6 +18,7 @@ from ivr.history.rows import (
     rows_of,
     upsert_sql,
 )
+from ivr.sandbox import postgres_server
 from ivr.trace import CallTrace
 
 
@@ -139,3 +140,10 @@ def test_retention_hashes_with_the_key_or_removes_without_one() -> None:
     assert "< $1" in retention.select_old("calls") and "number IS NOT NULL" in (
         retention.select_old("callbacks")
     )
+
+
+def test_the_sandbox_runs_postgres_only_for_a_loopback_dsn() -> None:
+    assert postgres_server.address("postgresql://ivr@127.0.0.1:5433/ivr") == ("127.0.0.1", 5433)
+    assert postgres_server.wanted("postgresql://ivr@127.0.0.1:5433/ivr")
+    assert not postgres_server.wanted("")  # history off
+    assert not postgres_server.wanted("postgresql://ivr@db.agency.go.th/ivr")

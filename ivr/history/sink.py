@@ -51,10 +51,12 @@ return 1
 """
 
 
-def _away(e: BaseException) -> bool:
-    """PostgreSQL is away (not a record it refuses)."""
+def _refused(e: BaseException) -> bool:
+    """PostgreSQL (or asyncpg, before sending it) refuses a record: PostgreSQL is not away."""
+    if isinstance(e, ValueError | TypeError):  # asyncpg's own DataError is a ValueError
+        return True
     state = str(getattr(e, "sqlstate", "") or "")
-    return not isinstance(e, asyncpg.PostgresError) or state[:2] in _AWAY_STATES
+    return isinstance(e, asyncpg.PostgresError) and state[:2] not in _AWAY_STATES
 
 
 class HistorySink:
@@ -82,6 +84,7 @@ class HistorySink:
         self.written = 0
         self.refused = 0
         self.database = False
+        self._warned = False
 
     # -- the calls' side: never waits, never raises ---------------------------------
     def record(self, kind: str, key: str, data: dict[str, Any]) -> None:
@@ -109,7 +112,11 @@ class HistorySink:
                     await self._open()
                 busy = await self.drain_once()
                 backoff = 0.2
-            except (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+            except Exception as e:  # Redis or PostgreSQL away, or a bug: never stop writing
+                if not isinstance(e, RedisError | OSError | asyncpg.PostgresError) and not (
+                    isinstance(e, asyncpg.InterfaceError)
+                ):
+                    store_log.exception("history writer failed: trying again")
                 await self._lost(e)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -123,7 +130,15 @@ class HistorySink:
                         pass
 
     async def _open(self) -> None:
-        conn = await self._connect(self.dsn)
+        try:
+            conn = await self._connect(self.dsn)
+        except Exception as e:
+            if not self._warned:  # once per outage, not at every try
+                self._warned = True
+                store_log.warning(
+                    "history database not reachable: records wait", extra=fields(error=str(e))
+                )
+            raise
         try:
             applied = await schema.apply(conn)
         except BaseException:
@@ -133,10 +148,12 @@ class HistorySink:
             store_log.info("history schema migrated", extra=fields(applied=applied))
         self._conn = conn
         self.database = True
+        self._warned = False
         store_log.info("history database connected")
 
     async def _lost(self, e: BaseException) -> None:
         if self.database:
+            self._warned = True
             store_log.warning("history database away: records wait", extra=fields(error=str(e)))
         self.database = False
         conn, self._conn = self._conn, None
@@ -164,8 +181,8 @@ class HistorySink:
             async with self._conn.transaction():
                 for item in raw:
                     await self._write(item)
-        except asyncpg.PostgresError as e:
-            if _away(e):
+        except Exception as e:
+            if not _refused(e):
                 raise
             await self._one_by_one(raw)  # one record refused: write the others alone
         await self._done(keys=[OUTBOX], args=raw)
@@ -190,8 +207,8 @@ class HistorySink:
             try:
                 async with self._conn.transaction():
                     await self._write(item)
-            except asyncpg.PostgresError as e:
-                if _away(e):
+            except Exception as e:
+                if not _refused(e):
                     raise
                 self.refused += 1
                 store_log.warning("history record refused", extra=fields(error=str(e)))

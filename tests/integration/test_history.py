@@ -109,7 +109,8 @@ async def test_records_are_written_once_and_meet_in_one_row(
         attempt = {"attempt": 1, "at": 1100.0, "result": "no-answer"}
         sink.record("callback", "cb1", {"queue": "q", "attempts": 1, "attempt_rows": [attempt]})
         sink.record("weather", "x", {})  # refused, never in the way of the others
-        await until(lambda: sink.written == 5, what="five records written")
+        sink.record("call", "1.2", {"wait_s": "long"})  # refused by PostgreSQL's types
+        await until(lambda: sink.written == 6, what="six records written")
     assert await redis_clean.llen(OUTBOX) == 0
     rows = await db.fetch("SELECT * FROM calls")
     assert len(rows) == 1
@@ -122,7 +123,7 @@ async def test_records_are_written_once_and_meet_in_one_row(
     )
     assert call["wait_s"] == 12.0 and call["number"] == "0812345678"
     assert await db.fetchval("SELECT count(*) FROM callback_attempts") == 1
-    assert sink.refused == 1
+    assert sink.refused == 2
 
 
 async def relay(port: int, target: tuple[str, int]) -> asyncio.Server:

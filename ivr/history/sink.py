@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ivr.history import schema
-from ivr.history.rows import rows_of, upsert_sql
+from ivr.history.rows import Row, rows_of, upsert_sql
 from ivr.log import fields, store_log
 from ivr.store.lease import LeaderLease
 
@@ -177,36 +177,40 @@ class HistorySink:
         raw: list[bytes | str] = await self.redis.lrange(OUTBOX, 0, self.batch - 1)
         if not raw:
             return False
+        records = [r for r in (self._parse(item) for item in raw) if r is not None]
         try:
             async with self._conn.transaction():
-                for item in raw:
-                    await self._write(item)
+                for rows in records:
+                    await self._write(rows)
         except Exception as e:
             if not _refused(e):
                 raise
-            await self._one_by_one(raw)  # one record refused: write the others alone
+            await self._one_by_one(records)  # one record refused: write the others alone
         await self._done(keys=[OUTBOX], args=raw)
         self.written += len(raw)
         return True
 
-    async def _write(self, item: bytes | str) -> None:
+    def _parse(self, item: bytes | str) -> list[Row] | None:
+        """The rows of one record from the outbox; None (counted) when it is refused."""
         try:
             rec = json.loads(item)
-            rows = rows_of(rec["kind"], rec["key"], rec["data"])
+            return rows_of(rec["kind"], rec["key"], rec["data"])
         except (ValueError, KeyError, TypeError) as e:
             self.refused += 1
             store_log.warning("history record refused", extra=fields(error=str(e)))
-            return
+            return None
+
+    async def _write(self, rows: list[Row]) -> None:
         for row in rows:
             await self._conn.execute(
                 upsert_sql(row.table, row.columns), *(row.values[c] for c in row.columns)
             )
 
-    async def _one_by_one(self, raw: list[bytes | str]) -> None:
-        for item in raw:
+    async def _one_by_one(self, records: list[list[Row]]) -> None:
+        for rows in records:
             try:
                 async with self._conn.transaction():
-                    await self._write(item)
+                    await self._write(rows)
             except Exception as e:
                 if not _refused(e):
                     raise

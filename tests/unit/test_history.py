@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import pytest
+from redis.asyncio import Redis
 
 from ivr.ami.events import AgentComplete, AgentConnect, QueueCallerAbandon
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.config import Settings
 from ivr.history import retention, schema
+from ivr.history.feed import HistoryFeed
 from ivr.history.rows import (
     action_key,
     attempts_of,
@@ -18,6 +22,7 @@ from ivr.history.rows import (
     rows_of,
     upsert_sql,
 )
+from ivr.history.sink import HistorySink
 from ivr.sandbox import postgres_server
 from ivr.trace import CallTrace
 
@@ -147,3 +152,37 @@ def test_the_sandbox_runs_postgres_only_for_a_loopback_dsn() -> None:
     assert postgres_server.wanted("postgresql://ivr@127.0.0.1:5433/ivr")
     assert not postgres_server.wanted("")  # history off
     assert not postgres_server.wanted("postgresql://ivr@db.agency.go.th/ivr")
+
+
+class RecordingSink:
+    def __init__(self) -> None:
+        self.records: list[tuple[str, str, dict[str, Any]]] = []
+
+    def record(self, kind: str, key: str, data: dict[str, Any]) -> None:
+        self.records.append((kind, key, data))
+
+
+async def test_the_feed_records_traces_events_callbacks_and_actions() -> None:
+    sink = RecordingSink()
+    feed = HistoryFeed(cast(HistorySink, sink), Settings(), clock=lambda: 5.0)
+    t = CallTrace(uniqueid="1.1", hotline="1111")
+    t.finish("goodbye")
+    feed.on_trace(t, "0812345678")
+    feed.on_trace(CallTrace(uniqueid="", hotline="1111"), "")  # no uniqueid: no row
+    feed.on_event(QueueCallerAbandon(uniqueid="1.1", queue="q", hold_time=3))
+    feed.on_event(AgentConnect(uniqueid="", queue="q"))  # no caller channel: nothing
+    req = CallbackRequest(id="cb1", queue="q", hotline="1111", number="0812345678",
+                          arrived_at=1.0, requested_at=2.0)  # fmt: skip
+    await feed.on_callback(req)
+    feed.on_action({"at": 1.0, "action": "pause"})
+    assert [(k, key) for k, key, _ in sink.records] == [
+        ("call", "1.1"),
+        ("call", "1.1"),
+        ("callback", "cb1"),
+        ("action", action_key({"at": 1.0, "action": "pause"})),
+    ]
+    assert sink.records[1][2]["ended_at"] == 5.0
+
+
+def test_history_is_off_without_a_dsn() -> None:
+    assert HistoryFeed.for_settings(Settings(), cast(Redis, None), "i1") is None

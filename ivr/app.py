@@ -34,6 +34,7 @@ from ivr.calls.hotline import HotlineRoute
 from ivr.calls.offer import CallbackOffer
 from ivr.calls.waiting import WaitingRoute, WaitSettings
 from ivr.config import Settings, queue_settings, unknown_queue_tables
+from ivr.history.feed import HistoryFeed
 from ivr.hotlines import HotlineRegistry, ReloadResult
 from ivr.lineup.dispatcher import CallbackDispatcher
 from ivr.lineup.figure_feed import FigureFeed
@@ -47,6 +48,7 @@ from ivr.lineup.view import new_caller_estimate
 from ivr.log import fields, server_log
 from ivr.queues.figures import Targets
 from ivr.queues.state import QueueState
+from ivr.store.audit import AuditLog
 from ivr.store.callbacks import CallbackStore
 from ivr.store.client import redis_client
 from ivr.store.events import EventStore
@@ -94,8 +96,9 @@ class HotlineApp:
         self.registry = HotlineRegistry(s.hotlines_dir, s.prompts_dir)
         self.redis: Redis = redis_client(s.redis_url)
         self.traces = TraceStore(self.redis, s.trace_ttl_s)
-        self.saver = TraceSaver(self.traces)
         self.instance_id = s.instance_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.history = HistoryFeed.for_settings(s, self.redis, self.instance_id)  # off: None
+        self.saver = TraceSaver(self.traces, self.history.on_trace if self.history else None)
         self.ami = AmiClient(
             host=s.ami_host,
             port=s.ami_port,
@@ -171,12 +174,10 @@ class HotlineApp:
             lease=lease,
             figures=feed,
         )
-        callbacks = CallbackStore(
-            self.redis,
-            on_change=callback_watchers(
-                callback_publisher(self.events), self.figures.record_callback
-            ),
-        )
+        watchers = [callback_publisher(self.events), self.figures.record_callback]
+        if self.history is not None:
+            watchers.append(self.history.on_callback)
+        callbacks = CallbackStore(self.redis, on_change=callback_watchers(*watchers))
         return live, callbacks, StreamHub(self.events)
 
     # -- what the parts ask of each other -------------------------------------------
@@ -220,6 +221,7 @@ class HotlineApp:
             resource(stop=self.ami.close),
             resource(self.live.start, self.live.close),  # before the AMI: resync after login
             resource(self.figures.start, self.figures.close),
+            *(self.history.parts(self.ami) if self.history else []),
             resource(self.members.start, self.members.close),  # before the AMI: FullyBooted
             resource(self._connect_ami),
             resource(stop=self.dispatcher.close),
@@ -289,6 +291,7 @@ class HotlineApp:
                 ami_connected=lambda: self.ami.connected,
                 traces_pending=lambda: self.traces.pending,
                 hotline_versions=lambda: {i: h.version for i, h in self.registry.hotlines.items()},
+                history=self.history.sink.status if self.history else None,
             ),
         )
         add_page(app)
@@ -311,6 +314,9 @@ class HotlineApp:
                 hotlines=lambda: self.registry.hotlines,
                 catalogue=lambda: self.registry.catalogue,
                 overrides=self.overrides,
+                audit=AuditLog(self.redis, on_write=self.history.on_action)
+                if self.history
+                else None,
             ),
         )
         return app

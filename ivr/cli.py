@@ -1,4 +1,4 @@
-"""The ``ivr`` command: serve, check, reload, call, calls, audit, prompts, sandbox."""
+"""The ``ivr`` command: serve, check, reload, call, calls, audit, prompts, history, sandbox."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from ivr.cli_history import add_history_commands
 from ivr.cli_tokens import add_token_commands
 from ivr.config import ConfigError, Settings, load_settings
 from ivr.problems import AdminError, Problem
@@ -164,13 +165,26 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         elif args.action == "status":
             st = sb.status()
             print("\n".join(st.lines()))
-            return 0 if st.asterisk_running and st.redis_running else 3
+            return 0 if st.asterisk_running and st.redis_running and st.postgres != "down" else 3
         elif args.action == "cli":
             print(sb.cli(" ".join(args.words)), end="")
     except SandboxError as e:
         print(f"sandbox: {e}", file=sys.stderr)
         return 1
     return 0
+
+
+def _add_sandbox_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sp = sub.add_parser("sandbox", help="the local Asterisk sandbox, Redis and PostgreSQL")
+    ssub = sp.add_subparsers(dest="action", required=True)
+    up = ssub.add_parser("up")
+    up.add_argument("--print-started", action="store_true", help=argparse.SUPPRESS)
+    down = ssub.add_parser("down")
+    down.add_argument("--only", default="", help=argparse.SUPPRESS)
+    ssub.add_parser("status")
+    cli = ssub.add_parser("cli", help="run an Asterisk CLI command")
+    cli.add_argument("words", nargs="+")
+    sp.set_defaults(func=cmd_sandbox)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -221,17 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     s2.set_defaults(func=cmd_prompts)
 
     add_token_commands(sub)
+    add_history_commands(sub)
 
-    sp = sub.add_parser("sandbox", help="the local Asterisk sandbox and Redis")
-    ssub = sp.add_subparsers(dest="action", required=True)
-    up = ssub.add_parser("up")
-    up.add_argument("--print-started", action="store_true", help=argparse.SUPPRESS)
-    down = ssub.add_parser("down")
-    down.add_argument("--only", default="", help=argparse.SUPPRESS)
-    ssub.add_parser("status")
-    cli = ssub.add_parser("cli", help="run an Asterisk CLI command")
-    cli.add_argument("words", nargs="+")
-    sp.set_defaults(func=cmd_sandbox)
+    _add_sandbox_commands(sub)
     return p
 
 

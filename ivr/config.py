@@ -110,6 +110,11 @@ class Settings:
     callback_reserve_agent: bool = True  # pause the agent while the citizen is rung
     callback_caller_id: str = ""  # shown to the citizen; empty: the hotline number
     instance_id: str = ""  # empty: host name and process id
+    # [history] (ivr.history): PostgreSQL; an empty dsn keeps history off
+    history_dsn: str = field(default="", repr=False)
+    history_keep_numbers_days: float = 90.0  # then replaced by a keyed hash (PDPA)
+    history_number_key: str = field(default="", repr=False)  # HMAC key; empty: removed
+    history_outbox_max: int = 100_000  # records waiting for PostgreSQL, oldest dropped
     # Sandbox PBX
     sandbox_root: Path = Path("/var/cache/ivr-sandbox/root")
     sip_port: int = 5060

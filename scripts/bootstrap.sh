@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(debootstrap redis-server sip-tester espeak-ng sox ca-certificates "$@")
+DEB_PACKAGES=(debootstrap redis-server postgresql sip-tester espeak-ng sox ca-certificates "$@")
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,6 +20,8 @@ fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
   systemctl stop redis-server || true
 fi
+# Likewise Debian's postgresql package may start a cluster on 5432; the sandbox runs
+# its own on 5433 (ivr.sandbox.postgres_server) and leaves that one alone.
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

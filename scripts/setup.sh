@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The first README command: set everything up on a fresh Debian 12 machine and run
-# the server with the local Asterisk sandbox and Redis.
+# the server with the local Asterisk sandbox, Redis and PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh

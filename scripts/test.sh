@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The second README command: lint, type-check and run every test. Starts the
-# Asterisk sandbox and Redis it needs, and stops what it started.
+# Asterisk sandbox, Redis and PostgreSQL it needs, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the wallboard's browser test: headless Chromium, its WebDriver, and a Thai font

@@ -2,12 +2,14 @@
 
 200 with Redis reachable, 503 without it; the JSON body says what the instance
 sees: its FastAGI counters, the AMI connection, Redis, traces kept in memory
-while Redis was away, and the version of each hotline loaded.
+while Redis was away, the version of each hotline loaded, and history records
+waiting for PostgreSQL (``history``: waiting, dropped, written; PostgreSQL being
+away never makes the instance unfit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,8 @@ class Health:
     ami_connected: Callable[[], bool]
     traces_pending: Callable[[], int]
     hotline_versions: Callable[[], Mapping[str, str]]  # hotline id -> menu version
+    # history records waiting for PostgreSQL, dropped and written (None: history off)
+    history: Callable[[], Awaitable[Mapping[str, Any]]] | None = None
 
 
 HEALTH = web.AppKey("health", Health)
@@ -46,6 +50,7 @@ async def healthz(request: web.Request) -> web.Response:
         "redis": redis_ok,
         "traces_waiting_for_redis": health.traces_pending(),
         "hotlines": dict(sorted(health.hotline_versions().items())),
+        "history": dict(await health.history()) if health.history else {"enabled": False},
     }
     status = 200 if redis_ok else 503
     return web.json_response(body, status=status)

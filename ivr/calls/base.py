@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -59,13 +60,18 @@ class CallSession:
 class TraceSaver:
     """Writes finished traces in the background and knows which writes are running."""
 
-    def __init__(self, traces: TraceStore) -> None:
+    def __init__(
+        self, traces: TraceStore, on_saved: Callable[[CallTrace, str], None] | None = None
+    ) -> None:
         self.traces = traces
+        self.on_saved = on_saved  # told each finished trace and the caller's number (history)
         self.saving: set[asyncio.Task[bool]] = set()
 
-    def save(self, trace: CallTrace) -> None:
+    def save(self, trace: CallTrace, number: str = "") -> None:
         trace.close()
         call_log.info("call ended", extra=fields(trace=trace.to_dict()))
+        if self.on_saved is not None:
+            self.on_saved(trace, number)
         # saved beside the call, not in its way: Asterisk goes on with the dialplan now
         task = asyncio.create_task(self.traces.save(trace))
         self.saving.add(task)
@@ -109,7 +115,7 @@ class CallController:
             raise
         finally:
             if session.trace is not None and self.saver is not None:
-                self.saver.save(session.trace)
+                self.saver.save(session.trace, call.info.caller_id)
 
     @staticmethod
     async def set_error(call: Call, value: str | None) -> None:

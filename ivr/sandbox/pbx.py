@@ -2,9 +2,11 @@
 
 ``ivr sandbox up`` builds the root when missing (cached, about 450 MB), writes the
 project's Asterisk configuration and dialplans into it, installs the prompts and
-starts Asterisk and Redis on loopback. Everything here is I/O by nature. Redis's
-start and stop are in :mod:`ivr.sandbox.redis_server`, the helpers both use (commands,
-ports, :class:`SandboxError`) in :mod:`ivr.sandbox.procs`.
+starts Asterisk, Redis and (with ``[history] dsn`` on loopback) PostgreSQL.
+Everything here is I/O by nature. Redis's start and stop are in
+:mod:`ivr.sandbox.redis_server`, PostgreSQL's in :mod:`ivr.sandbox.postgres_server`,
+the helpers they share (commands, ports, :class:`SandboxError`) in
+:mod:`ivr.sandbox.procs`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.config import PROJECT_ROOT, Settings
-from ivr.sandbox import redis_server
+from ivr.sandbox import postgres_server, redis_server
 from ivr.sandbox.procs import SandboxError, port_open, run
 from ivr.sandbox.timing import (
     TimingTest,
@@ -49,6 +51,7 @@ class Status:
     ami_listening: bool
     sip_port: int
     timing: str = ""  # the timing module in use and how well it keeps time
+    postgres: str = "off"  # up, down, or off (no [history] dsn on loopback)
 
     def lines(self) -> list[str]:
         def ok(b: bool) -> str:
@@ -61,6 +64,7 @@ class Status:
             f"ami       {ok(self.ami_listening)}",
             f"sip       udp 127.0.0.1:{self.sip_port}",
             f"redis     {ok(self.redis_running)}",
+            f"postgres  {self.postgres}",
         ]
 
 
@@ -289,6 +293,16 @@ class Sandbox:
         """Stop the sandbox's Redis (see :func:`ivr.sandbox.redis_server.stop`)."""
         redis_server.stop(self.s.redis_url, self.s.run_dir)
 
+    # -- PostgreSQL (ivr.sandbox.postgres_server) ---------------------------------
+    @property
+    def postgres_data(self) -> Path:
+        return self.root.parent / "postgres" / "data"
+
+    def postgres_state(self) -> str:
+        if not postgres_server.wanted(self.s.history_dsn):
+            return "off"
+        return "up" if port_open(*postgres_server.address(self.s.history_dsn)) else "down"
+
     # -- whole sandbox ---------------------------------------------------------------
     def up(self) -> list[str]:
         """Bring everything up; return what was started now (not already running)."""
@@ -300,6 +314,11 @@ class Sandbox:
         if not port_open(host, port):
             self.start_redis()
             started.append("redis")
+        if self.postgres_state() == "down":
+            postgres_server.start(self.s.history_dsn, self.postgres_data)
+            started.append("postgres")
+        elif self.postgres_state() == "up":
+            postgres_server.start(self.s.history_dsn, self.postgres_data)  # role and database
         if self.asterisk_pid() is None:
             self.start_asterisk()
             started.append("asterisk")
@@ -313,6 +332,8 @@ class Sandbox:
             self.stop_asterisk()
         if only is None or "redis" in only:
             self.stop_redis()
+        if (only is None or "postgres" in only) and postgres_server.wanted(self.s.history_dsn):
+            postgres_server.stop(self.s.history_dsn, self.postgres_data)
 
     def status(self) -> Status:
         version = timing = ""
@@ -331,4 +352,5 @@ class Sandbox:
             ami_listening=port_open("127.0.0.1", self.s.ami_port),
             sip_port=self.s.sip_port,
             timing=timing,
+            postgres=self.postgres_state(),
         )

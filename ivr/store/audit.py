@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -65,9 +66,15 @@ class AuditEntry:
 class AuditLog:
     """Redis repository of audit entries (key :data:`ivr.store.keys.AUDIT`)."""
 
-    def __init__(self, redis: Redis, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        max_entries: int = MAX_ENTRIES,
+        on_write: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.redis = redis
         self.max_entries = max_entries
+        self.on_write = on_write  # told each entry as written (history)
 
     async def write(self, entry: AuditEntry) -> None:
         d = entry.to_dict()
@@ -78,6 +85,8 @@ class AuditLog:
             pipe.lpush(keys.AUDIT, body)
             pipe.ltrim(keys.AUDIT, 0, self.max_entries - 1)
             await pipe.execute()
+        if self.on_write is not None:
+            self.on_write(d)
 
     async def recent(self, limit: int = 50) -> list[AuditEntry]:
         """The newest ``limit`` entries, newest first."""

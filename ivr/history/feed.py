@@ -1,0 +1,106 @@
+"""What feeds history, wired by the app when ``[history] dsn`` is set: each call's
+trace as it is saved, the queues' AMI events (answered, abandoned, agent, wait and
+talk time), each callback transition and each supervisor action; and the parts of
+the server's life it adds (the writer, the AMI subscription, the daily purge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from redis.asyncio import Redis
+
+from ivr.ami.client import AmiClient
+from ivr.ami.events import AnyEvent
+from ivr.callbacks.model import CallbackRequest
+from ivr.config import Settings
+from ivr.history.jobs import purge_daily
+from ivr.history.rows import (
+    action_data,
+    action_key,
+    call_from_event,
+    call_from_trace,
+    callback_data,
+)
+from ivr.history.sink import HistorySink
+from ivr.log import store_log
+from ivr.store.lease import LeaderLease
+from ivr.tasks import cancel_and_wait
+from ivr.trace import CallTrace
+
+__all__ = ["HistoryFeed"]
+
+
+class HistoryFeed:
+    def __init__(
+        self, sink: HistorySink, settings: Settings, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.sink = sink
+        self.settings = settings
+        self.clock = clock
+
+    @classmethod
+    def for_settings(cls, s: Settings, redis: Redis, instance_id: str) -> HistoryFeed | None:
+        """The feed of ``s``, or None when history is off (no ``[history] dsn``)."""
+        if not s.history_dsn:
+            return None
+        lease = LeaderLease(redis, "history", instance_id, ttl_s=10.0)
+        return cls(HistorySink(redis, s.history_dsn, lease, s.history_outbox_max), s)
+
+    # -- the hooks ------------------------------------------------------------------
+    def on_trace(self, trace: CallTrace, number: str) -> None:
+        if trace.uniqueid:
+            self.sink.record("call", trace.uniqueid, call_from_trace(trace, number))
+
+    def on_event(self, event: AnyEvent) -> None:
+        found = call_from_event(event, self.clock())
+        if found is not None and found[0]:
+            self.sink.record("call", found[0], found[1])
+
+    async def on_callback(self, req: CallbackRequest) -> None:
+        self.sink.record("callback", req.id, callback_data(req))
+
+    def on_action(self, entry: dict[str, Any]) -> None:
+        self.sink.record("action", action_key(entry), action_data(entry))
+
+    # -- the server's life --------------------------------------------------------------
+    def parts(self, ami: AmiClient) -> list[AbstractAsyncContextManager[None]]:
+        s = self.settings
+        return [
+            self._running(self.sink.run, "history writer", self.sink.close),
+            self._running(
+                lambda: purge_daily(
+                    s.history_dsn, s.history_number_key, s.history_keep_numbers_days
+                ),
+                "history purge",
+            ),
+            self._subscribed(ami),
+        ]
+
+    @contextlib.asynccontextmanager
+    async def _subscribed(self, ami: AmiClient) -> AsyncIterator[None]:
+        unsubscribe = ami.subscribe("*", self.on_event)
+        try:
+            yield
+        finally:
+            unsubscribe()
+
+    @staticmethod
+    @contextlib.asynccontextmanager
+    async def _running(
+        run: Callable[[], Coroutine[Any, Any, None]],
+        what: str,
+        after: Callable[[], Coroutine[Any, Any, None]] | None = None,
+    ) -> AsyncIterator[None]:
+        task: asyncio.Task[None] = asyncio.create_task(run())
+        try:
+            yield
+        finally:
+            await cancel_and_wait([task], log=store_log, what=what)
+            if after is not None:
+                await after()

@@ -33,7 +33,8 @@ from ivr.calls.callback import CallbackAnswerRoute
 from ivr.calls.hotline import HotlineRoute
 from ivr.calls.offer import CallbackOffer
 from ivr.calls.waiting import WaitingRoute, WaitSettings
-from ivr.config import Settings, queue_settings, unknown_queue_tables
+from ivr.config import Settings, queue_settings
+from ivr.config_checks import unknown_queue_tables
 from ivr.history.feed import HistoryFeed
 from ivr.hotlines import HotlineRegistry, ReloadResult
 from ivr.lineup.dispatcher import CallbackDispatcher

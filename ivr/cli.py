@@ -31,7 +31,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from ivr.config import queue_table_problems
+    from ivr.config_checks import queue_table_problems
     from ivr.hotlines import prompt_sets
     from ivr.menus.loader import check_all, load_all
     from ivr.speech.catalogue import load_catalogue

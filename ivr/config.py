@@ -12,7 +12,6 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -273,13 +272,13 @@ def _flatten(data: Mapping[str, Any], text: str) -> dict[str, tuple[Any, int]]:
                     continue  # a [queues.<name>] table: see _queue_overrides
                 plain = key in ("paths", "server", "queues", "callbacks")
                 name = k2 if plain else f"{key}_{k2}"
-                flat[name] = (v2, _line(text, k2, key))
+                flat[name] = (v2, line_of(text, k2, key))
         else:
-            flat[key] = (val, _line(text, key, None))
+            flat[key] = (val, line_of(text, key, None))
     return flat
 
 
-def _line(text: str, key: str | None, table: str | None) -> int:
+def line_of(text: str, key: str | None, table: str | None) -> int:
     """The line of ``key`` as written in ``[table]`` (top level: None), or of the
     ``[table]`` header itself when ``key`` is None; 0 when not found."""
     current: str | None = None
@@ -310,7 +309,7 @@ def _queue_overrides(
             continue
         one: dict[str, float | int | str] = {}
         for key, val in table.items():
-            at = Problem(str(cfg_path), _line(text, key, f"queues.{name}"), f"[queues.{name}]: ")
+            at = Problem(str(cfg_path), line_of(text, key, f"queues.{name}"), f"[queues.{name}]: ")
             if key not in PER_QUEUE_SETTINGS:
                 problems.append(
                     replace(
@@ -353,52 +352,3 @@ def queue_settings(settings: Settings, queue: str, kind: type[QueueSettings]) ->
     """A dataclass of per-queue settings for ``queue`` (its field names are setting
     names): each from the ``[queues.<queue>]`` table, else the global value."""
     return kind(**{f.name: queue_setting(settings, queue, f.name) for f in fields(kind)})
-
-
-def queue_table_problems(settings: Settings, queues: AbstractSet[str]) -> list[Problem]:
-    """A problem for each ``[queues.<name>]`` table naming no queue of any hotline
-    (a typo there would otherwise be ignored in silence)."""
-    out: list[Problem] = []
-    try:
-        text = Path(settings.source).read_text(encoding="utf-8") if settings.source else ""
-    except OSError:
-        text = ""
-    out += _overflow_problems(settings, queues, text)
-    for name in sorted(settings.queue_overrides):
-        if name in queues:
-            continue
-        out.append(
-            Problem(
-                settings.source,
-                _line(text, None, f"queues.{name}"),
-                f"[queues.{name}] names no queue of any hotline",
-                f"use one of {', '.join(sorted(queues)) or '(none)'}, or remove the table",
-            )
-        )
-    return out
-
-
-def _overflow_problems(settings: Settings, queues: AbstractSet[str], text: str) -> list[Problem]:
-    """A problem for each ``no_agent = "overflow:<queue>"`` naming no queue, or its own."""
-    out: list[Problem] = []
-    for queue in sorted(queues):
-        policy = str(queue_setting(settings, queue, "no_agent"))
-        target = policy.removeprefix("overflow:")
-        if policy == target or (target in queues and target != queue):
-            continue
-        own = "no_agent" in settings.queue_overrides.get(queue, {})
-        out.append(
-            Problem(
-                settings.source,
-                _line(text, "no_agent", f"queues.{queue}" if own else "queues"),
-                f"queue {queue}: no_agent overflows to {target!r}, "
-                + ("itself" if target == queue else "which is no queue of any hotline"),
-                f"use one of {', '.join(sorted(queues - {queue})) or '(none)'}",
-            )
-        )
-    return out
-
-
-def unknown_queue_tables(settings: Settings, queues: AbstractSet[str]) -> list[str]:
-    """:func:`queue_table_problems`, each rendered as ``file:line: problem — fix``."""
-    return [str(p) for p in queue_table_problems(settings, queues)]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ivr.config import ConfigError, load_settings, queue_setting, unknown_queue_tables
+from ivr.config import ConfigError, load_settings, queue_setting
+from ivr.config_checks import unknown_queue_tables
 
 
 def write(tmp_path: Path, text: str) -> Path:

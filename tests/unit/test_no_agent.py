@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ivr.callbacks.model import CallbackRequest
-from ivr.config import ConfigError, load_settings, queue_setting, unknown_queue_tables
+from ivr.config import ConfigError, load_settings, queue_setting
+from ivr.config_checks import unknown_queue_tables
 from ivr.lineup.dispatch_policy import choose
 from ivr.queues.no_agent import NoAgentPolicy, RuleDecision, decide, parse_policy, staffed
 from ivr.queues.state import Agent, AgentState, QueueState

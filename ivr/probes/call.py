@@ -87,7 +87,8 @@ async def _originate(
         cfg.context,
         "s",
         variables={"__IVR_PROBE": "1", "__IVR_PROBE_ID": watch.probe_id},
-        caller_id=cfg.caller_id or None,
+        # the name carries the probe id back in through a trunk ([from-public])
+        caller_id=f'"{watch.probe_id}" <{cfg.caller_id}>' if cfg.caller_id else None,
         timeout_ms=int(cfg.ring_timeout_s * 1000),
         action_id=watch.action_id,
     )

@@ -26,12 +26,12 @@ from ivr.log import call_log, fields
 from ivr.menus.engine import MenuEngine
 from ivr.menus.overrides import NO_OVERRIDES, CallOverrides
 from ivr.privacy import mask_phone
+from ivr.probes.model import GREETING_VARIABLE
 from ivr.store.overrides import OverrideStore
 from ivr.trace import CallTrace
 
 __all__ = ["HotlineRoute"]
 
-GREETING_VARIABLE = "IVR_PROBE_GREETING"
 _PROBE_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 
 

@@ -89,8 +89,9 @@ class ProbeWatch:
     def decided(self, now: float, greeting_timeout_s: float) -> bool:
         """True once the outcome is known: greeting or fallback seen, never answered,
         hung up, or answered ``greeting_timeout_s`` ago without a greeting."""
-        if self.greeting_at is not None or self.fallback_at is not None:
-            return self.answered_at is not None or self.refused or now - self.started > 2.0
+        seen = [t for t in (self.greeting_at, self.fallback_at) if t is not None]
+        if seen:  # the OriginateResponse (the channel to hang up) follows at once
+            return self.answered_at is not None or self.refused or now - min(seen) > 2.0
         if self.refused or self.hung_up:
             return True
         return self.answered_at is not None and now - self.answered_at >= greeting_timeout_s

@@ -165,3 +165,11 @@ def test_a_probe_call_never_counts_in_the_figures() -> None:
     assert increment(parse_event(join), Targets(), 0.0) is not None
     probe = parse_event({**join, "ChanVariable": "IVR_PROBE=1"})
     assert increment(probe, Targets(), 0.0) is None
+
+
+def test_the_greeting_before_the_answer_waits_for_the_channel_to_hang_up() -> None:
+    w = watch_of((101.0, varset("IVR_PROBE_GREETING")))
+    assert not w.decided(101.5, 10.0)  # the OriginateResponse names the channel
+    w.feed(answered(), 101.6)
+    assert w.decided(101.6, 10.0) and w.channel == CHAN
+    assert classify(w)[0] == "ok"

@@ -15,7 +15,6 @@ from redis.exceptions import RedisError
 
 from ivr.ami.client import AmiClient, AmiError
 from ivr.config import Settings
-from ivr.probes.alerts import Alerter
 from ivr.probes.call import ProbeConfig
 from ivr.probes.model import ProbeResult
 from ivr.probes.service import ProbeService
@@ -57,7 +56,7 @@ async def run_probe_cli(settings: Settings, args: argparse.Namespace) -> int:
         service = ProbeService(
             ami,
             probe_config(settings),
-            Alerter(0),
+            None,  # no alert from here: the exit status is cron's alert
             store=ProbeStore(redis, settings.probe_keep),
             publish=lambda ev: EventStore(redis).publish([ev]),
         )

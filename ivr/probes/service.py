@@ -47,7 +47,7 @@ class ProbeService:
         self,
         ami: AmiClient,
         cfg: ProbeConfig,
-        alerter: Alerter,
+        alerter: Alerter | None,
         *,
         store: ProbeStore | None = None,
         publish: Callable[[dict[str, Any]], Awaitable[object]] | None = None,
@@ -66,9 +66,10 @@ class ProbeService:
         """Probe ``target`` once and tell everyone who keeps or shows the result."""
         result = await self._prober(target)
         data = result.to_dict()
-        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-            ("alert", lambda: self.alerter.observe(result)),
-        ]
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = []
+        if self.alerter is not None:
+            alerter = self.alerter
+            steps.append(("alert", lambda: alerter.observe(result)))
         if self.store is not None:
             store = self.store
             steps.append(("store", lambda: store.add(data)))

@@ -4,6 +4,8 @@ tests/integration/test_probe_webhook.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from ivr.probes.model import AlertState, ProbeResult, ProbeWatch, alert_step, cl
 from ivr.probes.service import ProbeService, due_targets
 from ivr.probes.settings import ProbeTarget, probe_targets
 from ivr.queues.figures import Targets, increment
+from tests.until import until
 
 ACTION, PID, CHAN = "probe-abc", "abc", "Local/1111@from-public-0001;1"
 
@@ -173,3 +176,24 @@ def test_the_greeting_before_the_answer_waits_for_the_channel_to_hang_up() -> No
     w.feed(answered(), 101.6)
     assert w.decided(101.6, 10.0) and w.channel == CHAN
     assert classify(w)[0] == "ok"
+
+
+async def test_the_scheduler_probes_each_due_hotline_once_per_interval() -> None:
+    probed: list[str] = []
+
+    async def prober(t: ProbeTarget) -> ProbeResult:
+        probed.append(t.hotline)
+        return result("ok", t.hotline)
+
+    service = ProbeService(None, ProbeConfig(), None, prober=prober)  # type: ignore[arg-type]
+    targets = [ProbeTarget("1111", "1111", 3600), ProbeTarget("1555", "1555", 0)]
+    task = asyncio.create_task(service.run(lambda: targets, tick_s=0.01))
+    try:
+        await until(lambda: probed, within=5, what="the first probe")
+        for _ in range(5):  # a few more ticks: nothing else is due
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert probed == ["1111"]

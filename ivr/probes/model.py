@@ -51,6 +51,11 @@ GREETING_VARIABLE = "IVR_PROBE_GREETING"  # set by the hotline route (ivr.calls.
 FALLBACK_VARIABLE = "IVR_PROBE_FALLBACK"  # set by the dialplan's fallback
 
 
+# Asterisk's Originate failure reasons (the AST_CONTROL_* the call ended with)
+_REASONS = {0: "no route or refused", 1: "hung up before answering", 3: "rang out",
+            5: "busy", 8: "congestion"}  # fmt: skip
+
+
 @dataclass
 class ProbeWatch:
     """The events of one probe call, as they arrive (times in monotonic seconds)."""
@@ -76,7 +81,8 @@ class ProbeWatch:
                 self.answered_at = self.answered_at or now
             else:
                 self.refused = True
-                self.reason = f"originate failed (reason {event.reason})"
+                why = _REASONS.get(event.reason or 0, "failed")
+                self.reason = f"{why} (originate reason {event.reason})"
         elif isinstance(event, Hangup):
             if self.channel and event.channel == self.channel:
                 self.hung_up = True

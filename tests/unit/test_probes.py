@@ -71,7 +71,7 @@ def test_never_answered() -> None:
     refused = ev(Event="OriginateResponse", ActionID=ACTION, Response="Failure", Reason="1")
     w = watch_of((100.2, refused))
     assert w.decided(100.2, 10.0)
-    assert classify(w) == ("not_answered", None, "originate failed (reason 1)")
+    assert classify(w) == ("not_answered", None, "hung up before answering (originate reason 1)")
 
 
 def test_events_of_other_calls_are_ignored() -> None:

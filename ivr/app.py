@@ -47,6 +47,10 @@ from ivr.lineup.ports import DispatcherConfig
 from ivr.lineup.publish import callback_publisher, callback_watchers, rule_watcher
 from ivr.lineup.view import new_caller_estimate
 from ivr.log import fields, server_log
+from ivr.probes.alerts import Alerter
+from ivr.probes.command import probe_config
+from ivr.probes.service import ProbeService
+from ivr.probes.settings import ProbeTarget, probe_targets
 from ivr.queues.figures import Targets
 from ivr.queues.state import QueueState
 from ivr.store.audit import AuditLog
@@ -57,6 +61,7 @@ from ivr.store.figures import FigureStore
 from ivr.store.lease import LeaderLease
 from ivr.store.members import MemberStore
 from ivr.store.overrides import OverrideStore
+from ivr.store.probes import ProbeStore
 from ivr.store.tokens import TokenStore
 from ivr.store.traces import TraceStore
 from ivr.store.waiting import WaitingStore
@@ -115,6 +120,7 @@ class HotlineApp:
         )
         self.live, self.callbacks, self.stream = self._live_parts()
         self.dispatcher = self._dispatcher()
+        self.probes = self._probes()
         waiting = WaitingRoute(
             WaitingStore(self.redis),
             self.live.queues,
@@ -160,6 +166,29 @@ class HotlineApp:
             ),
             self.instance_id,
         )
+
+    def _probes(self) -> ProbeService:
+        """The reachability probes: kept, streamed, alerted on; ``on_result`` is the
+        history's hook (None until it is wired)."""
+        s = self.settings
+        probe_targets(s)  # a mistake in [probe.hotlines] stops the start, naming it
+        return ProbeService(
+            self.ami,
+            probe_config(s),
+            Alerter(s.probe_alert_after, s.probe_webhook_url, s.probe_webhook_timeout_s),
+            store=ProbeStore(self.redis, s.probe_keep),
+            publish=lambda event: self.events.publish([event]),
+        )
+
+    def probe_targets(self) -> list[ProbeTarget]:
+        return probe_targets(self.settings)
+
+    async def _probe_forever(self) -> None:
+        """The probe scheduler, when some hotline has an interval (else nothing)."""
+        if not any(t.interval_s > 0 for t in self.probe_targets()):
+            return
+        lease = LeaderLease(self.redis, "probes", self.instance_id, ttl_s=30.0)
+        await self.probes.run(self.probe_targets, lease)
 
     def _live_parts(self) -> tuple[LiveQueues, CallbackStore, StreamHub]:
         """The live queues (with today's figures) and the callbacks, all publishing their
@@ -229,6 +258,7 @@ class HotlineApp:
             resource(stop=self._last_traces),
             background(self.traces.flush_forever, "trace writer"),
             background(self.dispatcher.run, "callback dispatcher"),
+            background(self._probe_forever, "probe scheduler"),
             resource(self.agi.start, lambda: self.agi.close(grace)),
             resource(self._serving),
         ]
@@ -318,6 +348,10 @@ class HotlineApp:
                 audit=AuditLog(self.redis, on_write=self.history.on_action)
                 if self.history
                 else None,
+                probes=self.probes.store,
+                probe_hotlines=lambda: sorted(
+                    set(self.settings.probe_hotlines) | set(self.registry.hotlines)
+                ),
             ),
         )
         return app

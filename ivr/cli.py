@@ -1,4 +1,5 @@
-"""The ``ivr`` command: serve, check, reload, call, calls, audit, prompts, history, sandbox."""
+"""The ``ivr`` command: serve, check, reload, call, probe, calls, audit, prompts, history,
+sandbox."""
 
 from __future__ import annotations
 
@@ -80,6 +81,12 @@ def cmd_call(args: argparse.Namespace) -> int:
     from ivr.sandbox.simcall import run_sim_call_cli
 
     return asyncio.run(run_sim_call_cli(_settings(args), args))
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from ivr.probes.command import run_probe_cli
+
+    return asyncio.run(run_probe_cli(_settings(args), args))
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
@@ -187,6 +194,29 @@ def _add_sandbox_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     sp.set_defaults(func=cmd_sandbox)
 
 
+def _add_call_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sp = sub.add_parser("call", help="place a simulated call through the AMI")
+    sp.add_argument("number", help="hotline number, e.g. 1111")
+    sp.add_argument("--press", default="", help="digits to press in turn (h = hang up)")
+    sp.add_argument("--delay", type=float, default=0.8,
+                    help="seconds into each prompt before pressing")  # fmt: skip
+    sp.add_argument("--listen", action="store_true",
+                    help="press only after each menu prompt has played to its end")  # fmt: skip
+    sp.add_argument("--timeout", type=float, default=180.0)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_call)
+
+    _add_probe_command(sub)
+
+
+def _add_probe_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sp = sub.add_parser("probe", help="test call to each published number; exit 1 on a failure")
+    sp.add_argument("hotlines", nargs="*", metavar="HOTLINE",
+                    help="hotline ids (default: every one in [probe.hotlines])")  # fmt: skip
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_probe)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ivr", description="Thai hotline application server")
     p.add_argument("--config", help="settings file (default $IVR_CONFIG or the sandbox's)")
@@ -203,16 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("reload", help="ask the running server to reload hotline files")
     sp.set_defaults(func=cmd_reload)
 
-    sp = sub.add_parser("call", help="place a simulated call through the AMI")
-    sp.add_argument("number", help="hotline number, e.g. 1111")
-    sp.add_argument("--press", default="", help="digits to press in turn (h = hang up)")
-    sp.add_argument("--delay", type=float, default=0.8,
-                    help="seconds into each prompt before pressing")  # fmt: skip
-    sp.add_argument("--listen", action="store_true",
-                    help="press only after each menu prompt has played to its end")  # fmt: skip
-    sp.add_argument("--timeout", type=float, default=180.0)
-    sp.add_argument("--json", action="store_true")
-    sp.set_defaults(func=cmd_call)
+    _add_call_command(sub)
 
     sp = sub.add_parser("calls", help="recent calls and the path each took")
     sp.add_argument("--json", action="store_true")

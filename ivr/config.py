@@ -114,6 +114,18 @@ class Settings:
     history_keep_numbers_days: float = 90.0  # then replaced by a keyed hash (PDPA)
     history_number_key: str = field(default="", repr=False)  # HMAC key; empty: removed
     history_outbox_max: int = 100_000  # records waiting for PostgreSQL, oldest dropped
+    # Reachability probes (ivr.probes), in [probe]; the hotlines in [probe.hotlines]
+    probe_dial_template: str = "PJSIP/{number}@pstn"
+    probe_context: str = "ivr-probe"  # what the probe's own end runs once answered
+    probe_caller_id: str = ""
+    probe_interval_s: float = 0.0  # the scheduler in `ivr serve`; 0: off
+    probe_ring_timeout_s: float = 20.0
+    probe_greeting_timeout_s: float = 10.0
+    probe_alert_after: int = 3  # failures in a row before the alert goes out
+    probe_webhook_url: str = ""  # POSTed a JSON body on alert and on clear
+    probe_webhook_timeout_s: float = 5.0
+    probe_keep: int = 50  # results kept per hotline
+    probe_hotlines: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # Sandbox PBX
     sandbox_root: Path = Path("/var/cache/ivr-sandbox/root")
     sip_port: int = 5060
@@ -150,11 +162,27 @@ def _coerce(value: Any, current: Any) -> Any:
     if isinstance(current, Path):
         p = Path(str(value))
         return p if p.is_absolute() else PROJECT_ROOT / p
+    if isinstance(current, Mapping):
+        return _table(value)
     if isinstance(current, tuple):
         if isinstance(value, str):
             return tuple(v.strip() for v in value.split(",") if v.strip())
         return tuple(str(v) for v in value)
     return str(value)
+
+
+def _table(value: Any) -> dict[str, dict[str, Any]]:
+    """A table of tables: ``{"1111": {"number": "1111"}}``; a bare value per key, or a
+    list or comma-separated string of keys, is accepted too."""
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, list):
+        return {str(v): {} for v in value}
+    if not isinstance(value, dict):
+        raise TypeError("expected a table")
+    return {
+        str(k): dict(v) if isinstance(v, dict) else {"number": str(v)} for k, v in value.items()
+    }
 
 
 def _coerced(

@@ -6,7 +6,8 @@ Its middlewares (errors as JSON, bearer tokens) cover every path under the
 prefix, unknown ones included, and nothing outside it; only ``GET /api/openapi.json``
 (the API's description) needs no token. Without an ``ami`` the agent actions
 answer 503 (listening to a call: without a ``spy_ami``); the audit log and the
-overrides default to the tokens' Redis; without ``hotlines`` no hotline is known.
+overrides and the probes' results default to the tokens' Redis; without ``hotlines``
+no hotline is known (the probes' hotlines: ``probe_hotlines``, else those).
 Overrides changed are published
 on the stream's events when there is a stream. ``hotline_queues`` (each hotline's
 queues, from the hotline registry) is what a token limited to some hotlines
@@ -33,6 +34,8 @@ from ivr.api.hotlines import routes as hotline_routes
 from ivr.api.me import routes as me_routes
 from ivr.api.openapi import OPENAPI_ROUTE
 from ivr.api.openapi import routes as openapi_routes
+from ivr.api.probes import PROBE_DEPS, ProbeDeps
+from ivr.api.probes import routes as probe_routes
 from ivr.api.queues import (
     QUEUE_DEPS,
     Estimator,
@@ -54,6 +57,7 @@ from ivr.store.audit import AuditLog
 from ivr.store.callbacks import CallbackStore
 from ivr.store.members import MemberStore
 from ivr.store.overrides import OverrideStore
+from ivr.store.probes import ProbeStore
 from ivr.store.tokens import TokenStore
 
 API_PREFIX = "/api"
@@ -79,6 +83,8 @@ def build_api(
     hotlines: Callable[[], Mapping[str, Hotline]] | None = None,
     catalogue: Callable[[], Catalogue | None] | None = None,
     overrides: OverrideStore | None = None,
+    probes: ProbeStore | None = None,
+    probe_hotlines: Callable[[], Sequence[str]] | None = None,
 ) -> web.Application:
     auth = auth_middleware(tokens, public=(OPENAPI_ROUTE,))
     api = web.Application(middlewares=[error_middleware, auth])
@@ -96,6 +102,10 @@ def build_api(
     api[SPY_DEPS] = SpyDeps(spy_ami, queues, tuple(supervisor_phones))
     api[AUDIT_LOG] = audit if audit is not None else AuditLog(tokens.redis)
     api[HOTLINE_QUEUES] = hotline_queues if hotline_queues is not None else dict
+    api[PROBE_DEPS] = ProbeDeps(
+        probes if probes is not None else ProbeStore(tokens.redis),
+        probe_hotlines or (lambda: sorted(hotline_deps.hotlines())),
+    )
     api.add_routes(queue_routes)
     api.add_routes(action_routes)
     api.add_routes(callback_action_routes)
@@ -103,6 +113,7 @@ def build_api(
     api.add_routes(audit_routes)
     api.add_routes(me_routes)
     api.add_routes(hotline_routes)
+    api.add_routes(probe_routes)
     api.add_routes(openapi_routes)
     if stream is not None:
         add_stream(api, stream, tokens)

@@ -7,9 +7,16 @@ menus, and the call's trace is saved beside the call.
 The supervisors' overrides (closed or open now, a closed queue, an emergency
 announcement: :mod:`ivr.menus.overrides`) are read once, as the call starts.
 With Redis away the call goes on with the file alone (logged): never dead air.
+
+A reachability probe (``ivr probe``: the dialplan passes its ``IVR_PROBE_ID`` as
+the second argument) is told its greeting starts (``IVR_PROBE_GREETING`` set to
+the probe's id: a ``VarSet`` event)
+and keeps no trace: probes never count among the calls.
 """
 
 from __future__ import annotations
+
+import re
 
 from redis.exceptions import RedisError
 
@@ -19,10 +26,13 @@ from ivr.log import call_log, fields
 from ivr.menus.engine import MenuEngine
 from ivr.menus.overrides import NO_OVERRIDES, CallOverrides
 from ivr.privacy import mask_phone
+from ivr.probes.model import GREETING_VARIABLE
 from ivr.store.overrides import OverrideStore
 from ivr.trace import CallTrace
 
 __all__ = ["HotlineRoute"]
+
+_PROBE_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 
 
 class HotlineRoute(CallController):
@@ -47,15 +57,20 @@ class HotlineRoute(CallController):
             )
             await self.set_error(session.call, "unknown-hotline")
             return
-        session.trace = CallTrace(
+        trace = CallTrace(
             uniqueid=info.uniqueid,
             hotline=hotline.id,
             channel=info.channel,
             caller=mask_phone(info.caller_id),
             menu_version=hotline.version,
         )
+        probe_id = session.args[1]
+        if _PROBE_ID.fullmatch(probe_id):  # a probe: told, and no trace kept
+            await session.call.set_variable(GREETING_VARIABLE, probe_id)
+        else:
+            session.trace = trace
         overrides = await self.read_overrides(hotline.id, info.uniqueid)
-        await MenuEngine(hotline).run(session.call, session.trace, overrides)
+        await MenuEngine(hotline).run(session.call, trace, overrides)
 
     async def read_overrides(self, hotline: str, uniqueid: str) -> CallOverrides:
         """The overrides in force, or none when Redis cannot say (the file alone then)."""

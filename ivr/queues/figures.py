@@ -111,6 +111,12 @@ def _counts(event: AnyEvent, targets: Targets, wait: float | None) -> dict[str, 
     return None
 
 
+def is_probe(event: AnyEvent) -> bool:
+    """A reachability probe's call (``IVR_PROBE=1``, shown in every channel event by
+    ``channelvars = IVR_PROBE`` in manager.conf): it never counts."""
+    return event.get("ChanVariable").replace(" ", "") == "IVR_PROBE=1"
+
+
 def increment(
     event: AnyEvent, targets: Targets, now: float, arrived_at: float | None = None
 ) -> Increment | None:
@@ -120,7 +126,7 @@ def increment(
     caller's original arrival in the line, when known."""
     if not isinstance(event, QueueCallerJoin | AgentConnect | QueueCallerAbandon | AgentComplete):
         return None
-    if not event.queue or not event.uniqueid:
+    if not event.queue or not event.uniqueid or is_probe(event):
         return None
     at = event.timestamp if event.timestamp is not None else now
     reported = event.hold_time if isinstance(event, AgentConnect | QueueCallerAbandon) else None

@@ -100,3 +100,11 @@ QUEUE_OVERRIDES = PREFIX + "override:queues"  # hash: queue -> mode ("closed", "
 
 def hotline_override(hotline: str) -> str:
     return HOTLINE_OVERRIDE.format(hotline=hotline)
+
+
+# Reachability probes (ivr.store.probes): the last results of a hotline, newest first
+PROBES = PREFIX + "probes:{hotline}"
+
+
+def probes(hotline: str) -> str:
+    return PROBES.format(hotline=hotline)

@@ -25,6 +25,7 @@ const state = {
   reasons: [],
   queues: new Map(),
   hotlines: null, // null: the server has no hotline API; the panel stays hidden
+  probes: {}, // hotline id -> its last reachability probe (GET /api/probes, probe.result)
   skew: 0, // server clock minus this browser's, in seconds
 };
 let stream = null;
@@ -99,6 +100,7 @@ function logout(reason) {
   state.token = null;
   state.me = null;
   state.hotlines = null;
+  state.probes = {};
   state.reasons = [];
   sessionStorage.removeItem(TOKEN_KEY);
   state.queues.clear();
@@ -150,6 +152,13 @@ async function loadHotlines() {
     state.hotlines = (await api("GET", "/api/hotlines")).hotlines;
   } catch {
     state.hotlines = null; // 404 (no hotline API on this server) or refused: no panel
+  }
+  try {
+    for (const p of (await api("GET", "/api/probes?limit=1")).probes) {
+      if (p.last) state.probes[p.hotline] = p.last;
+    }
+  } catch {
+    // no probes on this server: no badge
   }
   scheduleRender();
 }
@@ -234,6 +243,8 @@ function onEvent(name, body) {
     applySnapshot(body);
   } else if (HANDLERS[name] && body.queue) {
     HANDLERS[name](queueOf(body.queue), body.data || {});
+  } else if (name === "probe.result" && body.data?.hotline) {
+    state.probes[body.data.hotline] = body.data;
   } else if (name.startsWith("hotline.") || name.startsWith("emergency.")) {
     loadHotlinesSoon();
   }
@@ -502,6 +513,18 @@ function overrideNote(override) {
   return h("span", { class: "override" }, t(`override_${override}`));
 }
 
+// The last reachability probe of a hotline: a small badge (ok, or what failed).
+function probeBadge(id) {
+  const p = state.probes[id];
+  if (!p) return null;
+  const secs = p.answer_s == null ? "" : ` · ${t("probe_answer", { s: p.answer_s.toFixed(1) })}`;
+  return h(
+    "span",
+    { class: `badge probe ${p.ok ? "ok" : "bad"}`, dataset: { outcome: p.outcome }, title: `${t("probe_at")} ${formatClock(new Date(p.at * 1000))}` },
+    `${t(`probe_${p.outcome}`)}${secs}`,
+  );
+}
+
 function hotlineCard(hl) {
   const em = hl.emergency;
   const actions = canAct()
@@ -520,6 +543,7 @@ function hotlineCard(hl) {
     h("h2", {}, hl.name || hl.id),
     h("span", { class: `badge ${hl.open ? "ok" : "bad"}` }, hl.open ? t("open") : t("closed")),
     overrideNote(hl.override),
+    probeBadge(hl.id),
     h("p", { class: "hl-emergency" }, em ? `${t("emergency")}: ${em.text || em.prompt}` : t("no_emergency")),
     actions,
   );

@@ -168,9 +168,9 @@ class HotlineApp:
         )
 
     def _probes(self) -> ProbeService:
-        """The reachability probes: kept, streamed, alerted on; ``on_result`` is the
-        history's hook (None until it is wired)."""
-        s = self.settings
+        """The reachability probes: kept, streamed, alerted on, and kept in the
+        history when there is one."""
+        s, history = self.settings, self.history
         probe_targets(s)  # a mistake in [probe.hotlines] stops the start, naming it
         return ProbeService(
             self.ami,
@@ -178,6 +178,7 @@ class HotlineApp:
             Alerter(s.probe_alert_after, s.probe_webhook_url, s.probe_webhook_timeout_s),
             store=ProbeStore(self.redis, s.probe_keep),
             publish=lambda event: self.events.publish([event]),
+            on_result=(lambda r: history.on_probe(r.to_dict())) if history else None,
         )
 
     def probe_targets(self) -> list[ProbeTarget]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -26,6 +26,7 @@ from ivr.history.rows import (
     call_from_event,
     call_from_trace,
     callback_data,
+    probe_data,
 )
 from ivr.history.sink import HistorySink
 from ivr.log import store_log
@@ -64,6 +65,10 @@ class HistoryFeed:
 
     async def on_callback(self, req: CallbackRequest) -> None:
         self.sink.record("callback", req.id, callback_data(req))
+
+    async def on_probe(self, result: Mapping[str, Any]) -> None:
+        """A probe's result (``ProbeResult.to_dict()``), kept with the calls."""
+        self.sink.record("probe", str(result.get("id", "")), probe_data(result))
 
     def on_action(self, entry: dict[str, Any]) -> None:
         self.sink.record("action", action_key(entry), action_data(entry))

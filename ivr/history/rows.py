@@ -34,6 +34,7 @@ __all__ = [
     "call_from_event",
     "call_from_trace",
     "callback_data",
+    "probe_data",
     "rows_of",
     "upsert_sql",
 ]
@@ -241,6 +242,19 @@ def callback_data(req: CallbackRequest) -> dict[str, Any]:
         "last_result": req.last_result,
         "number": req.number,
         "attempt_rows": attempts,
+    }
+
+
+def probe_data(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A probe's record from its result as the API shows it (``ProbeResult.to_dict``):
+    when, which hotline, ok or not, the outcome, the time to answer, and the rest."""
+    return {
+        "hotline": result.get("hotline", ""),
+        "at": result.get("at"),
+        "ok": bool(result.get("ok")),
+        "result": result.get("outcome", ""),
+        "answer_s": result.get("answer_s"),
+        "detail": dict(result),
     }
 
 

@@ -186,3 +186,31 @@ async def test_the_feed_records_traces_events_callbacks_and_actions() -> None:
 
 def test_history_is_off_without_a_dsn() -> None:
     assert HistoryFeed.for_settings(Settings(), cast(Redis, None), "i1") is None
+
+
+def test_a_probe_result_is_one_row_of_probes() -> None:
+    from ivr.history.rows import probe_data
+    from ivr.probes.model import ProbeResult
+
+    result = ProbeResult(
+        id="p1",
+        hotline="1111",
+        published="1111",
+        outcome="fallback",
+        answer_s=0.4,
+        at=1_795_928_400.0,
+        duration_s=10.5,
+        detail="no greeting within 10 s",
+    )
+    [row] = rows_of("probe", "p1", probe_data(result.to_dict()))
+    assert row.table == "probes"
+    v = row.values
+    assert (v["id"], v["hotline"], v["ok"], v["result"], v["answer_s"]) == (
+        "p1",
+        "1111",
+        False,
+        "fallback",
+        0.4,
+    )
+    assert v["at"] == datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
+    assert '"detail": "no greeting within 10 s"' in v["detail"]

@@ -42,13 +42,22 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 async def empty_queue(ami: AmiClient, redis: Redis) -> AsyncIterator[list[str]]:
-    """The sandbox's SIP agents paused, nobody waiting; members added here go away."""
+    """Every member of the queue paused (the sandbox's SIP agents, and any member an
+    earlier test left), nobody waiting; members added here go away, and the members
+    paused here are unpaused after."""
     await redis.flushdb()
     reply = await ami.action("QueueStatus", Queue=QUEUE)
-    for entry in reply if isinstance(reply, list) else []:
+    entries = reply if isinstance(reply, list) else []
+    for entry in entries:
         if entry.get("Event") == "QueueEntry":
             await ami.action("Hangup", Channel=entry["Channel"])
-    for a in PJSIP_AGENTS:
+    members = {
+        e.get("Location", "") or e.get("Interface", "")
+        for e in entries
+        if e.get("Event") == "QueueMember" and e.get("Paused") != "1"
+    } | set(PJSIP_AGENTS)
+    members.discard("")
+    for a in sorted(members):
         await ami.action("QueuePause", Interface=a, Queue=QUEUE, Paused="true")
     await ami.action("Setvar", Variable="IVR_QUEUE_INTERVAL", Value="2")
     added: list[str] = []
@@ -57,7 +66,7 @@ async def empty_queue(ami: AmiClient, redis: Redis) -> AsyncIterator[list[str]]:
     finally:
         for member in added:
             await ami.action("QueueRemove", Queue=QUEUE, Interface=member)
-        for a in PJSIP_AGENTS:
+        for a in sorted(members):
             await ami.action("QueuePause", Interface=a, Queue=QUEUE, Paused="false")
         await ami.action("Setvar", Variable="IVR_QUEUE_INTERVAL", Value="30")
         await redis.flushdb()

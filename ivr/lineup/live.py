@@ -81,6 +81,7 @@ class LiveQueues:
         self._hints: dict[str, str] = {}  # uniqueid -> why it left, when the event says
         self._lease_checked = -float("inf")
         self._wake = asyncio.Event()  # an AMI event changed a queue: flush now
+        self._held: list[AnyEvent] | None = None  # events met while a QueueStatus is read
 
     async def start(self) -> None:
         self._unsubscribe = self.ami.subscribe("*", self._on_event)
@@ -99,14 +100,26 @@ class LiveQueues:
 
     # -- the model ------------------------------------------------------------------
     async def resync(self) -> None:
-        """Rebuild every queue from ``QueueStatus`` (after each AMI login)."""
+        """Rebuild every queue from ``QueueStatus`` (after each AMI login).
+
+        The events that arrive while the reply is read are held, then applied in
+        order on top of it: a pause made while the snapshot was on its way would
+        otherwise be overwritten by the snapshot taken before it (an agent on a
+        break seen as available). Applying an event the snapshot already holds
+        changes nothing, so holding them all is safe.
+        """
+        self._held = []
         try:
             reply = await self.ami.action("QueueStatus", as_list=True)
         except AmiError as e:
             ami_log.warning("queue resync failed", extra=fields(error=str(e)))
             return
+        finally:
+            held, self._held = self._held, None
         rows = reply if isinstance(reply, list) else [reply]
         self.states = resync(rows, self.clock(), self.states)
+        for event in held:
+            self._on_event(event)
         for name, st in self.states.items():  # first sight (a start): a baseline, not news
             self._published.setdefault(name, QueueState.from_dict(st.to_dict()))
         self.resyncs += 1
@@ -123,6 +136,9 @@ class LiveQueues:
 
     def _on_event(self, event: AnyEvent) -> None:
         if event.name not in model.HANDLERS:
+            return
+        if self._held is not None:
+            self._held.append(event)
             return
         if event.get("UserEvent") == model.CALLBACK_BOOKED and event.get("Uniqueid"):
             self._hints[event.get("Uniqueid")] = "callback"

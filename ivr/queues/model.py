@@ -228,9 +228,10 @@ def _agent_complete(state: QueueState, event: Event, now: float, wrapup_s: float
         return
     if event.talk_time is not None:
         _push(state.handle_times, float(event.talk_time) + wrapup_s)
-    if not event.interface:
+    # a member removed during the call is gone: its call ending does not bring it back
+    agent = state.agents.get(event.interface) if event.interface else None
+    if agent is None:
         return
-    agent = _agent(state, event.interface, event.member_name, now)
     agent.calls_taken += 1
     agent.caller_uniqueid = ""
     agent.channel = ""

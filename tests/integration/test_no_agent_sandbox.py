@@ -116,7 +116,9 @@ async def test_nobody_staffed_callback_booked_then_dialled_once_an_agent_is_staf
     # nobody staffed: not dialled; an agent is staffed: dialled
     ticks = nobody_app.dispatcher.ticks
     await until(lambda: nobody_app.dispatcher.ticks >= ticks + 2, what="two dispatcher ticks")
-    assert [r.status for r in await store.pending(QUEUE)] == [CallbackStatus.PENDING]
+    agents = {a.interface: (str(a.state), a.paused_reason) for a in
+              nobody_app.live.states[QUEUE].agents.values()}  # fmt: skip
+    assert [r.status for r in await store.pending(QUEUE)] == [CallbackStatus.PENDING], agents
     citizen = asyncio.ensure_future(
         ami.wait_event(
             lambda e: (

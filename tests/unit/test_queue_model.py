@@ -513,3 +513,18 @@ def test_a_caller_leaving_with_a_callback_booked_is_not_an_abandon() -> None:
     apply(st, parse_event({**other, "Event": "QueueCallerJoin", "Position": "1"}), 10.0)
     apply(st, parse_event({**other, "Event": "Hangup"}), 12.0)
     assert st.abandoned == 1
+
+
+def test_a_member_removed_during_its_call_does_not_come_back_when_the_call_ends() -> None:
+    # QueueRemove while the agent talks; AgentComplete follows when the call ends
+    st = QueueState(QUEUE)
+    base = {"Queue": QUEUE, "Interface": SIM, "MemberName": "sim1"}
+    apply(st, parse_event({**base, "Event": "QueueMemberAdded", "Status": "1", "Paused": "0"}), 1)
+    apply(st, parse_event({**base, "Event": "QueueCallerJoin", "Uniqueid": "u.1"}), 2)
+    apply(st, parse_event({**base, "Event": "AgentConnect", "Uniqueid": "u.1"}), 3)
+    apply(st, parse_event({**base, "Event": "QueueMemberRemoved"}), 4)
+    apply(
+        st, parse_event({**base, "Event": "AgentComplete", "Uniqueid": "u.1", "TalkTime": "5"}), 8
+    )
+    assert st.agents == {}
+    assert st.handle_times == [5.0]  # the call still counts

@@ -21,3 +21,4 @@ CREATE TABLE staffing (
     PRIMARY KEY (queue, at)
 );
 CREATE INDEX staffing_at ON staffing (at);
+CREATE INDEX probes_at ON probes (at);  -- a day of every hotline's probes

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from ivr.reports.labels import mmss
+from ivr.reports.labels import mmss, number
 
 __all__ = ["Chart", "Series", "day_charts", "half_hour_charts", "plot"]
 
@@ -217,7 +217,7 @@ def half_hour_charts(
         return [h.get(key) for h in slots]
 
     sl = float(targets.get("service_level_target", 0.8))
-    sl_s = targets.get("service_level_s", 30)
+    sl_s = number(targets.get("service_level_s", 30))
     calls = [
         Series("สายที่เข้าคิว", col("offered"), BLUE),
         Series("รับสาย", col("answered"), GREEN),

@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from ivr.reports.charts import Chart
-from ivr.reports.labels import FOOTNOTES, cell
+from ivr.reports.labels import FOOTNOTES, cell, number
 
 __all__ = ["chart", "e", "footnotes", "page", "table", "transposed"]
 
@@ -117,8 +117,8 @@ def chart(c: Chart, caption: str = "") -> str:
 def footnotes(targets: Mapping[str, Any]) -> str:
     """The definitions of the figures, short (the README's "Reports: definitions" has
     them in full), and the targets this report was measured against."""
-    sl_s = targets.get("service_level_s", 30)
-    short = targets.get("short_abandon_s", 5)
+    sl_s = number(targets.get("service_level_s", 30))
+    short = number(targets.get("short_abandon_s", 5))
     items = "".join(f"<dt>{e(term)}</dt><dd>{e(text)}</dd>" for term, text in FOOTNOTES)
     return (
         "<footer><h3>นิยามของตัวเลข</h3>"

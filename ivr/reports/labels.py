@@ -20,6 +20,7 @@ __all__ = [
     "cell",
     "count",
     "mmss",
+    "number",
     "percent",
     "weekday",
 ]
@@ -122,6 +123,11 @@ def mmss(value: Any) -> str:
     h, rest = divmod(total, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def number(value: Any) -> str:
+    """A setting as written ("30", "2.5"), not as the float it was read into ("30.0")."""
+    return f"{float(value):g}"
 
 
 def cell(kind: str, value: Any) -> str:

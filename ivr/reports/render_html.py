@@ -18,7 +18,7 @@ from typing import Any
 from ivr.reports.charts import day_charts, half_hour_charts
 from ivr.reports.dates import thai_date
 from ivr.reports.html_parts import chart, e, footnotes, page, table, transposed
-from ivr.reports.labels import CALLS, FIG, MENU, STAFFING, cell, count, mmss, weekday
+from ivr.reports.labels import CALLS, FIG, MENU, STAFFING, cell, count, mmss, number, weekday
 
 __all__ = ["daily_html", "monthly_html"]
 
@@ -58,8 +58,8 @@ def _targets(report: Mapping[str, Any]) -> str:
     t = report.get("targets", {})
     sl = float(t.get("service_level_target", 0.8))
     return (
-        f"เป้าหมาย: รับสายภายใน {e(t.get('service_level_s', 30))} วินาที "
-        f"ไม่น้อยกว่า {sl * 100:.0f}% · วางสายภายใน {e(t.get('short_abandon_s', 5))} "
+        f"เป้าหมาย: รับสายภายใน {e(number(t.get('service_level_s', 30)))} วินาที "
+        f"ไม่น้อยกว่า {sl * 100:.0f}% · วางสายภายใน {e(number(t.get('short_abandon_s', 5)))} "
         "วินาทีไม่นับเป็นวางสาย · เวลาประเทศไทย"
     )
 

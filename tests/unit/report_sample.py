@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-TARGETS = {"service_level_s": 30, "service_level_target": 0.8, "short_abandon_s": 5}
+TARGETS = {"service_level_s": 30.0, "service_level_target": 0.8, "short_abandon_s": 5.0}
 NASTY = "<script>alert('x')</script>"
 
 # arrivals of the busy queue per half hour from 08:00 (slot 16) to 16:30 (slot 33)

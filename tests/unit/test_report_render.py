@@ -109,6 +109,7 @@ def test_daily_html_is_thai_first_with_the_figures() -> None:
         "Reports: definitions",
     ):
         assert text in page, text
+    assert "30.0" not in page  # settings as written
     assert "<svg" in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
 
 

@@ -26,6 +26,7 @@ from ivr.ami.client import AmiClient
 from ivr.api.app import API_PREFIX, build_api
 from ivr.api.health import Health, add_health
 from ivr.api.page import add_page
+from ivr.api.reports import report_deps
 from ivr.api.stream import StreamHub
 from ivr.callbacks.model import CallbackRequest
 from ivr.calls.base import TraceSaver
@@ -127,7 +128,9 @@ class HotlineApp:
             self.callbacks.pending,
             CallbackOffer(self.callbacks, self.registry.hours_for_queue),
             self.wait_settings,
-            on_rule=rule_watcher(self.events, self.traces),
+            on_rule=rule_watcher(
+                self.events, self.traces, self.history.on_rule if self.history else None
+            ),
         )
         self.agi = AgiServer(
             routes={
@@ -252,7 +255,7 @@ class HotlineApp:
             resource(stop=self.ami.close),
             resource(self.live.start, self.live.close),  # before the AMI: resync after login
             resource(self.figures.start, self.figures.close),
-            *(self.history.parts(self.ami) if self.history else []),
+            *(self.history.parts(self.ami, self.live.queues) if self.history else []),
             resource(self.members.start, self.members.close),  # before the AMI: FullyBooted
             resource(self._connect_ami),
             resource(stop=self.dispatcher.close),
@@ -353,6 +356,7 @@ class HotlineApp:
                 probe_hotlines=lambda: sorted(
                     set(self.settings.probe_hotlines) | set(self.registry.hotlines)
                 ),
+                reports=report_deps(self.settings, lambda: self.registry.hotlines),
             ),
         )
         return app

@@ -12,7 +12,6 @@ from ivr.ami.client import AmiClient
 from ivr.app import HotlineApp
 from ivr.config import Settings
 from ivr.sandbox.pbx import Sandbox
-from ivr.sandbox.simcall import SimCall
 from ivr.store.traces import TraceStore
 from tests.integration.conftest import SimCaller
 
@@ -37,32 +36,32 @@ QUICK = (
 )
 
 
-@pytest.mark.parametrize(
-    ("press", "queue", "topic", "path"),
-    [
-        ("2", "complaint", "complaint", ["main", "2"]),
-        ("0", "operator", "operator", ["main", "0"]),
-        ("31", "complaint", "track-complaint", ["main", "3", "track", "1"]),
-        ("3*2", "complaint", "complaint", ["main", "3", "track", "*", "main", "2"]),
-        ("12", "complaint", "complaint", ["main", "1", "2"]),
-    ],
-)
-async def test_digits_reach_the_expected_queue(
-    app: HotlineApp, call: SimCaller, press: str, queue: str, topic: str, path: list[str]
-) -> None:
-    c: SimCall = await call("1111", press)
-    assert c.trace is not None
-    assert c.trace.outcome == "queue"
-    assert c.trace.target == queue
-    assert c.trace.topic == topic
-    assert c.trace.path == path
-    assert c.queue == queue  # Asterisk itself put the caller in that queue
-    heard = [h.removeprefix("ivr/") for h in c.prompts_started()]
-    menu_part = heard[: len(c.trace.prompts)]
-    assert menu_part == c.trace.prompts  # the trace says what the caller heard
-    assert menu_part[0] == "greeting-1111"
-    assert menu_part[-1] in ("transfer-to-queue", "transfer-to-operator")
-    assert heard[len(menu_part)] == "queue-position"  # then the place in line
+#: digits pressed -> the queue, the topic and the path the trace must show
+DIGITS = [
+    ("2", "complaint", "complaint", ["main", "2"]),
+    ("0", "operator", "operator", ["main", "0"]),
+    ("31", "complaint", "track-complaint", ["main", "3", "track", "1"]),
+    ("3*2", "complaint", "complaint", ["main", "3", "track", "*", "main", "2"]),
+    ("12", "complaint", "complaint", ["main", "1", "2"]),
+]
+
+
+async def test_digits_reach_the_expected_queue(app: HotlineApp, call: SimCaller) -> None:
+    # the five callers at once (each its own channel, trace and queue entry)
+    calls = await asyncio.gather(
+        *(call("1111", press, caller=f"08123450{i:02d}") for i, (press, *_) in enumerate(DIGITS))
+    )
+    for c, (press, queue, topic, path) in zip(calls, DIGITS, strict=True):
+        assert c.trace is not None, press
+        assert (c.trace.outcome, c.trace.target, c.trace.topic) == ("queue", queue, topic), press
+        assert c.trace.path == path, press
+        assert c.queue == queue, press  # Asterisk itself put the caller in that queue
+        heard = [h.removeprefix("ivr/") for h in c.prompts_started()]
+        menu_part = heard[: len(c.trace.prompts)]
+        assert menu_part == c.trace.prompts, press  # the trace says what the caller heard
+        assert menu_part[0] == "greeting-1111", press
+        assert menu_part[-1] in ("transfer-to-queue", "transfer-to-operator"), press
+        assert heard[len(menu_part)] == "queue-position", press  # then the place in line
 
 
 async def test_information_page_plays_then_returns_to_menu(
@@ -144,22 +143,25 @@ async def test_english_menu(app: HotlineApp, call: SimCaller) -> None:
     assert c.trace.target == "complaint"
 
 
-@pytest.mark.parametrize("press", ["h", "3h", "1h", "7h", "2h"])
 async def test_hang_up_at_any_step_still_leaves_a_trace(
-    app: HotlineApp, call: SimCaller, traces: TraceStore, press: str
+    app: HotlineApp, call: SimCaller, traces: TraceStore
 ) -> None:
-    c = await call("1111", press)
-    assert c.trace is not None, "the trace must be saved even when the caller hangs up"
-    t = c.trace
-    if press == "2h":
-        # the hand-off was already decided; a hang-up then keeps the outcome
-        assert t.outcome in ("queue", "hangup")
-    else:
-        assert t.outcome == "hangup"
-        assert t.steps[-1].kind == "outcome"
-    assert t.ended_at is not None
-    saved = await traces.get(c.uniqueid)
-    assert saved is not None and saved.outcome == t.outcome
+    presses = ["h", "3h", "1h", "7h", "2h"]  # at the greeting, in a submenu, an info page…
+    calls = await asyncio.gather(
+        *(call("1111", press, caller=f"08123451{i:02d}") for i, press in enumerate(presses))
+    )
+    for c, press in zip(calls, presses, strict=True):
+        assert c.trace is not None, f"{press}: the trace must be saved when the caller hangs up"
+        t = c.trace
+        if press == "2h":
+            # the hand-off was already decided; a hang-up then keeps the outcome
+            assert t.outcome in ("queue", "hangup")
+        else:
+            assert t.outcome == "hangup", press
+            assert t.steps[-1].kind == "outcome", press
+        assert t.ended_at is not None, press
+        saved = await traces.get(c.uniqueid)
+        assert saved is not None and saved.outcome == t.outcome, press
     # the server is unharmed: the next caller gets through
     again = await call("1111", "2")
     assert again.queue == "complaint"

@@ -39,9 +39,10 @@ from schemathesis.specs.openapi.checks import (
 
 from ivr.api.app import API_PREFIX, build_api
 from ivr.api.openapi import openapi_spec
+from ivr.api.reports import report_deps
 from ivr.api.stream import StreamHub
 from ivr.callbacks.model import CallbackRequest
-from ivr.config import load_settings
+from ivr.config import Settings, load_settings
 from ivr.menus.loader import load_hotline
 from ivr.queues.figures import Figures, Targets
 from ivr.queues.state import Agent, AgentState, Caller, QueueState
@@ -50,9 +51,10 @@ from ivr.store.callbacks import CallbackStore
 from ivr.store.events import EventStore
 from ivr.store.tokens import ROLES, TokenStore
 from tests.api_routes import routes_of, served_routes
+from tests.integration.test_reports import seeded_database
 from tests.unit.shipped import HOTLINES, PROMPTS
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 CALLER_NUMBER = "0812345678"
 CALLBACK_NUMBER = "0898765432"
@@ -130,6 +132,8 @@ class _Running:
         # the shipped 1111 and 1555, so that the hotline operations answer 200 too
         lines = {i: load_hotline(HOTLINES / f"{i}.yaml", PROMPTS) for i in ("1111", "1555")}
         catalogue = load_catalogue(HOTLINES.parents[1] / "prompts")
+        # the reports over a history with a day in it (2569-11-29), so that they answer 200
+        history = Settings(history_dsn=await seeded_database("ivr_test_conformance"))
         api = build_api(
             tokens=tokens,
             callbacks=callbacks,
@@ -139,6 +143,7 @@ class _Running:
             hotlines=lambda: lines,
             catalogue=lambda: catalogue,
             hotline_queues=lambda: {i: sorted(h.queues) for i, h in lines.items()},
+            reports=report_deps(history, lambda: lines),
         )
         root = web.Application()
         root.add_subapp(API_PREFIX, api)

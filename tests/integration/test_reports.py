@@ -56,19 +56,20 @@ RECORDS: list[tuple[str, str, dict[str, Any]]] = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-async def dsn() -> str:
+async def seeded_database(name: str) -> str:
+    """A database ``name`` of the sandbox's PostgreSQL, made anew with the history's
+    schema and :data:`RECORDS` written as the history writer writes them; its dsn."""
     base = load_settings().history_dsn or "postgresql://ivr@127.0.0.1:5433/ivr"
     try:
         admin = await asyncpg.connect(_db(base, "postgres"), timeout=5)
     except (OSError, asyncpg.PostgresError) as e:  # pragma: no cover - said clearly
         pytest.fail(f"no PostgreSQL for {base} ({e}) — run `ivr sandbox up`")
     try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {TEST_DB}")
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {name}")
     finally:
         await admin.close()
-    dsn = _db(base, TEST_DB)
+    dsn = _db(base, name)
     conn = await asyncpg.connect(dsn)
     try:
         await schema.apply(conn)
@@ -80,6 +81,11 @@ async def dsn() -> str:
     finally:
         await conn.close()
     return dsn
+
+
+@pytest.fixture
+async def dsn() -> str:
+    return await seeded_database(TEST_DB)
 
 
 async def test_a_day_and_a_month_read_back_from_postgres(dsn: str) -> None:

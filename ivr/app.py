@@ -127,7 +127,9 @@ class HotlineApp:
             self.callbacks.pending,
             CallbackOffer(self.callbacks, self.registry.hours_for_queue),
             self.wait_settings,
-            on_rule=rule_watcher(self.events, self.traces),
+            on_rule=rule_watcher(
+                self.events, self.traces, self.history.on_rule if self.history else None
+            ),
         )
         self.agi = AgiServer(
             routes={
@@ -252,7 +254,7 @@ class HotlineApp:
             resource(stop=self.ami.close),
             resource(self.live.start, self.live.close),  # before the AMI: resync after login
             resource(self.figures.start, self.figures.close),
-            *(self.history.parts(self.ami) if self.history else []),
+            *(self.history.parts(self.ami, self.live.queues) if self.history else []),
             resource(self.members.start, self.members.close),  # before the AMI: FullyBooted
             resource(self._connect_ami),
             resource(stop=self.dispatcher.close),

@@ -27,8 +27,10 @@ from ivr.history.rows import (
     call_from_trace,
     callback_data,
     probe_data,
+    rule_data,
 )
 from ivr.history.sink import HistorySink
+from ivr.history.staffing import QueuesNow, sample_forever
 from ivr.log import store_log
 from ivr.store.lease import LeaderLease
 from ivr.tasks import cancel_and_wait
@@ -70,12 +72,29 @@ class HistoryFeed:
         """A probe's result (``ProbeResult.to_dict()``), kept with the calls."""
         self.sink.record("probe", str(result.get("id", "")), probe_data(result))
 
+    def on_rule(self, uniqueid: str, rule: str, action: str) -> None:
+        """A rule acted for a waiting caller (no-agent, max-wait); the first one stays."""
+        if uniqueid:
+            self.sink.record("call", uniqueid, rule_data(rule, action))
+
     def on_action(self, entry: dict[str, Any]) -> None:
         self.sink.record("action", action_key(entry), action_data(entry))
 
     # -- the server's life --------------------------------------------------------------
-    def parts(self, ami: AmiClient) -> list[AbstractAsyncContextManager[None]]:
+    def parts(
+        self, ami: AmiClient, queues: QueuesNow | None = None
+    ) -> list[AbstractAsyncContextManager[None]]:
+        """The writer, the daily purge, the AMI subscription and, given the live
+        queues, the staffing samples (by the history lease holder)."""
         s = self.settings
+        sampling: list[AbstractAsyncContextManager[None]] = []
+        if queues is not None:
+            sampling.append(
+                self._running(
+                    lambda: sample_forever(self.sink, self.sink.lease, queues, self.clock),
+                    "staffing samples",
+                )
+            )
         return [
             self._running(self.sink.run, "history writer", self.sink.close),
             self._running(
@@ -85,6 +104,7 @@ class HistoryFeed:
                 "history purge",
             ),
             self._subscribed(ami),
+            *sampling,  # stops first
         ]
 
     @contextlib.asynccontextmanager

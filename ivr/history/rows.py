@@ -34,8 +34,12 @@ __all__ = [
     "call_from_event",
     "call_from_trace",
     "callback_data",
+    "menu_events",
     "probe_data",
     "rows_of",
+    "rule_data",
+    "self_service",
+    "staffing_data",
     "upsert_sql",
 ]
 
@@ -56,7 +60,7 @@ _CALLS = _table(
     "calls",
     "uniqueid",
     "uniqueid hotline menu_path queue topic arrived_at answered_at ended_at outcome agent "
-    "wait_s talk_s number language probe",
+    "wait_s talk_s number language probe rule rule_action self_service menu_events",
     "arrived_at answered_at ended_at",
 )
 _CALLBACKS = _table(
@@ -76,7 +80,9 @@ _ACTIONS = _table(
     "id at token_id token_name action queue agent callback result detail",
     "at",
 )
-_TABLES = {t.name: t for t in (_CALLS, _CALLBACKS, _ATTEMPTS, _PROBES, _ACTIONS)}
+_STAFFING = _table("staffing", "queue at", "queue at staffed available paused", "at")
+_TABLES = {t.name: t for t in (_CALLS, _CALLBACKS, _ATTEMPTS, _PROBES, _ACTIONS, _STAFFING)}
+_JSON = {"probes": "detail", "calls": "menu_events"}
 
 #: record kind -> its table (a callback also fills callback_attempts)
 KINDS: Mapping[str, Table] = {
@@ -84,6 +90,7 @@ KINDS: Mapping[str, Table] = {
     "callback": _CALLBACKS,
     "probe": _PROBES,
     "action": _ACTIONS,
+    "staffing": _STAFFING,  # key "<queue>@<at>"; the row's key is the data's queue and at
 }
 
 
@@ -110,8 +117,9 @@ def _row(table: Table, key_values: Mapping[str, Any], data: Mapping[str, Any]) -
     values.update(key_values)
     for name in table.times & values.keys():
         values[name] = _when(values[name])
-    if table is _PROBES and "detail" in values:
-        values["detail"] = json.dumps(values["detail"], ensure_ascii=False, default=str)
+    as_json = _JSON.get(table.name)
+    if as_json in values and values[as_json] is not None:
+        values[as_json] = json.dumps(values[as_json], ensure_ascii=False, default=str)
     return Row(table.name, values)
 
 
@@ -122,7 +130,11 @@ def rows_of(kind: str, key: str, data: Mapping[str, Any]) -> list[Row]:
         raise ValueError(f"unknown history kind {kind!r}: use one of {', '.join(KINDS)}")
     if not key:
         raise ValueError(f"history record {kind!r} without a key")
-    rows = [_row(table, {table.key[0]: key}, data)]
+    key_values = {table.key[0]: key} if len(table.key) == 1 else {}
+    missing = [k for k in table.key if k not in key_values and data.get(k) in (None, "")]
+    if missing:
+        raise ValueError(f"history record {kind!r} {key!r} without {', '.join(missing)}")
+    rows = [_row(table, key_values, data)]
     if kind == "callback":
         for a in data.get("attempt_rows", ()):
             rows.append(_row(_ATTEMPTS, {"callback_id": key, "attempt": int(a["attempt"])}, a))
@@ -137,7 +149,7 @@ def upsert_sql(table_name: str, columns: Sequence[str]) -> str:
         raise ValueError(f"{table_name}: unknown columns {sorted(unknown)}")
     marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
     updates = [_set(table_name, c) for c in columns if c not in table.key]
-    if table_name != "callback_attempts":
+    if table_name not in ("callback_attempts", "staffing"):
         updates.append("updated_at = now()")
     action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
     return (
@@ -155,6 +167,13 @@ def _set(table_name: str, column: str) -> str:
         return (
             f"outcome = CASE WHEN calls.outcome IN {_FINAL} AND EXCLUDED.outcome NOT IN "
             f"{_FINAL} THEN calls.outcome ELSE EXCLUDED.outcome END"
+        )
+    if table_name == "calls" and column == "rule":
+        return "rule = COALESCE(calls.rule, EXCLUDED.rule)"  # the first rule that acted
+    if table_name == "calls" and column == "rule_action":
+        return (
+            "rule_action = CASE WHEN calls.rule IS NULL THEN EXCLUDED.rule_action "
+            "ELSE calls.rule_action END"
         )
     return f"{column} = EXCLUDED.{column}"
 
@@ -175,12 +194,40 @@ def call_from_trace(trace: CallTrace, number: str = "") -> dict[str, Any]:
         data["ended_at"] = trace.ended_at  # in a queue, the call ends later (AMI events)
     if trace.outcome == "queue" and trace.target:
         data["queue"] = trace.target
+    data["self_service"] = self_service(trace)
+    data["menu_events"] = menu_events(trace)
     language = next((s.detail for s in reversed(trace.steps) if s.kind == "language"), "")
     if language:
         data["language"] = language
     if number:
         data["number"] = number
     return data
+
+
+def self_service(trace: CallTrace) -> bool:
+    """IVR self-service: the caller heard an information page and the call ended in
+    the menus (goodbye or hang-up), without a queue or a transfer."""
+    heard = any(s.kind == "info" for s in trace.steps)
+    return heard and (trace.outcome or "hangup") in ("goodbye", "hangup")
+
+
+def menu_events(trace: CallTrace) -> dict[str, dict[str, int]]:
+    """Per menu: how often it was entered (``visits``), left without a key
+    (``timeouts``) and answered with a key it does not know (``invalid``)."""
+    out: dict[str, dict[str, int]] = {"visits": {}, "timeouts": {}, "invalid": {}}
+    names = {"menu": "visits", "timeout": "timeouts", "invalid": "invalid"}
+    for step in trace.steps:
+        name = names.get(step.kind)
+        if name is None or not step.detail:
+            continue
+        menu = step.detail.split(" ", 1)[0]  # an invalid step is "<menu> <digit>"
+        out[name][menu] = out[name].get(menu, 0) + 1
+    return out
+
+
+def rule_data(rule: str, action: str) -> dict[str, Any]:
+    """A call's record of a rule that acted (the first one stays: see :func:`upsert_sql`)."""
+    return {"rule": rule, "rule_action": action}
 
 
 def call_from_event(event: AnyEvent, now: float) -> tuple[str, dict[str, Any]] | None:
@@ -210,6 +257,12 @@ def call_from_event(event: AnyEvent, now: float) -> tuple[str, dict[str, Any]] |
             "outcome": "abandoned",
         }
     return None
+
+
+def staffing_data(queue: str, at: float, counts: Mapping[str, int]) -> tuple[str, dict[str, Any]]:
+    """A staffing sample's record (key, data): the queue's members at ``at``."""
+    data: dict[str, Any] = {"queue": queue, "at": at, **counts}
+    return f"{queue}@{at:.0f}", data
 
 
 def attempts_of(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -58,12 +58,15 @@ def change_publisher(events: EventStore) -> Callable[[Change], Awaitable[None]]:
 
 
 def rule_watcher(
-    events: EventStore, traces: TraceStore
+    events: EventStore,
+    traces: TraceStore,
+    history: Callable[[str, str, str], None] | None = None,
 ) -> Callable[[str, str, RuleDecision], Awaitable[None]]:
     """``on_rule`` of the waiting route: the rule that acted goes into the call's
-    trace (a ``rule`` step: "no-agent callback", "max-wait overflow operator") and
-    on the stream as ``caller.rule`` {uniqueid, rule, action, target}. Best effort:
-    the caller is never kept waiting by either."""
+    trace (a ``rule`` step: "no-agent callback", "max-wait overflow operator"), on
+    the stream as ``caller.rule`` {uniqueid, rule, action, target} and, when there
+    is one, into the history (``history(uniqueid, rule, action)``, which never
+    waits). Best effort: the caller is never kept waiting by any of them."""
 
     tracing: set[asyncio.Task[None]] = set()
 
@@ -81,6 +84,8 @@ def rule_watcher(
 
     async def tell(uid: str, queue: str, decision: RuleDecision) -> None:
         detail = f"{decision.rule} {decision.action} {decision.target}".strip()
+        if history is not None:
+            history(uid, decision.rule, decision.action)
         task = asyncio.create_task(trace(uid, queue, detail))  # beside the call
         tracing.add(task)
         task.add_done_callback(tracing.discard)

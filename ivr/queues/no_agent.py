@@ -43,6 +43,7 @@ from ivr.queues.state import AgentState, QueueState
 
 __all__ = [
     "ACTIONS",
+    "TAKING_CALLS",
     "NoAgentPolicy",
     "RuleDecision",
     "decide",
@@ -56,9 +57,11 @@ Rule = Literal["no-agent", "max-wait"]
 #: What ``no_agent`` may say (``overflow`` is written ``overflow:<queue>``).
 ACTIONS: Final = ("callback", "overflow:<queue>", "message", "wait")
 
-_TAKING_CALLS: Final = frozenset(
+#: The members counted as staffed: they take calls (see the module documentation).
+TAKING_CALLS: Final = frozenset(
     {AgentState.AVAILABLE, AgentState.RINGING, AgentState.IN_CALL, AgentState.WRAPUP}
 )
+_TAKING_CALLS: Final = TAKING_CALLS
 
 
 @dataclass(frozen=True)

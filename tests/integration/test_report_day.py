@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,23 +23,27 @@ from redis.asyncio import Redis
 
 from ivr.ami.client import AmiClient, AmiError
 from ivr.app import HotlineApp
-from ivr.config import Settings, load_settings
+from ivr.config import PROJECT_ROOT, Settings, load_settings
 from ivr.probes.settings import ProbeTarget
+from ivr.reports.build import daily_report
 from ivr.sandbox.pbx import Sandbox
 from ivr.store.callbacks import CallbackStore
 from tests.integration.conftest import SimCaller
 from tests.integration.day_sim import (
     AGENTS,
     CALLBACK_AGENTS,
+    LONG_ABANDON,
     QUEUES,
     SHORT_S,
     SL_S,
     Day,
     Placed,
+    expected_hotline,
     pause,
 )
 from tests.integration.test_history import _with
 from tests.integration.test_menu_calls import QUICK, edit_hotline
+from tests.until import until
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.postgres]
 
@@ -168,3 +173,66 @@ async def history_complete(db: Any, placed: Placed) -> bool:
 
 def bangkok_today() -> datetime.date:
     return datetime.datetime.now(BANGKOK).date()
+
+
+def write_out(report: dict[str, Any]) -> None:
+    """The report as JSON in var/reports/ for a person to open (HTML and PDF once
+    rendered)."""
+    out = PROJECT_ROOT / "var" / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(report, ensure_ascii=False, indent=1)
+    (out / f"report-day-{report['date']}.json").write_text(text, encoding="utf-8")
+
+
+COUNTED = ("offered", "answered", "answered_within_sl", "abandoned", "short_abandoned",
+           "callbacks_requested", "callbacks_connected", "callbacks_failed",
+           "no_agent", "max_wait")  # fmt: skip
+
+
+def counted(fig: dict[str, Any]) -> dict[str, Any]:
+    return {k: fig[k] for k in COUNTED}
+
+
+def check_report(report: dict[str, Any], placed: Placed) -> None:
+    """The report's figures are what the test placed, call for call."""
+    want = expected_hotline(placed)
+    lines = {h["hotline"]: h for h in report["hotlines"]}
+    hotline = lines.pop("1111")
+    for other in lines.values():  # the other hotline files: nothing placed there
+        assert other["calls"]["arrived"] == 0 and other["totals"]["offered"] == 0
+    queues = {q["queue"]: q for q in hotline["queues"]}
+    assert sorted(queues) == sorted(QUEUES)
+    for name, fig in want["queues"].items():
+        assert counted(queues[name]["totals"]) == fig, name
+        slots = queues[name]["half_hours"]
+        assert sum(s["offered"] for s in slots) == fig["offered"], f"{name}: half hours"
+    assert counted(hotline["totals"]) == want["totals"]
+    complaint = queues["complaint"]["totals"]
+    late, on_time = placed.count("late"), placed.count("on_time")
+    assert complaint["service_level"] == round(on_time / (late + on_time + LONG_ABANDON), 4)
+    assert complaint["longest_wait_s"] >= SL_S + 2 and complaint["aht_s"] is not None
+    assert hotline["calls"] == {
+        "arrived": want["arrived"], "self_service": want["self_service"],
+        "queued": want["queued"], "transferred": 0, "closed": 0,
+        "hangup_in_menu": placed.count("hangup_in_menu"), "error": 0,
+    }  # fmt: skip
+    menus = {m["menu"]: m for m in hotline["menus"]}
+    assert menus["main"] == {"menu": "main", "visits": want["arrived"], **want["main"]}
+    assert menus["track"] == {"menu": "track", "visits": 1, "timeouts": 0, "wrong_keys": 0}
+    assert hotline["probes"]["count"] == 1 and hotline["probes"]["ok"] == 1
+
+
+async def test_a_simulated_day_is_reported_call_for_call(
+    history_app: HotlineApp, ami: AmiClient, call: SimCaller, redis: Redis, dsn: str
+) -> None:
+    day = bangkok_today()
+    placed = await place_day(history_app, ami, call, redis)
+    db = await asyncpg.connect(dsn)
+    try:
+        await until(lambda: history_complete(db, placed), 30, "every call's row complete")
+    finally:
+        await db.close()
+    assert bangkok_today() == day, "the day changed in Bangkok during the test: run it again"
+    report = await daily_report(dsn, day, history_app.settings)
+    write_out(report)
+    check_report(report, placed)

@@ -26,6 +26,7 @@ from ivr.ami.client import AmiClient
 from ivr.api.app import API_PREFIX, build_api
 from ivr.api.health import Health, add_health
 from ivr.api.page import add_page
+from ivr.api.reports import report_deps
 from ivr.api.stream import StreamHub
 from ivr.callbacks.model import CallbackRequest
 from ivr.calls.base import TraceSaver
@@ -355,6 +356,7 @@ class HotlineApp:
                 probe_hotlines=lambda: sorted(
                     set(self.settings.probe_hotlines) | set(self.registry.hotlines)
                 ),
+                reports=report_deps(self.settings, lambda: self.registry.hotlines),
             ),
         )
         return app

@@ -1,5 +1,5 @@
 """The ``ivr`` command: serve, check, reload, call, probe, calls, audit, prompts, history,
-sandbox."""
+report, sandbox."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ivr.cli_history import add_history_commands
+from ivr.cli_report import add_report_commands
 from ivr.cli_tokens import add_token_commands
 from ivr.config import ConfigError, Settings, load_settings
 from ivr.problems import AdminError, Problem
@@ -257,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_token_commands(sub)
     add_history_commands(sub)
+    add_report_commands(sub)
 
     _add_sandbox_commands(sub)
     return p

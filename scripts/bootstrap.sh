@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(debootstrap redis-server postgresql sip-tester espeak-ng sox ca-certificates "$@")
+# fonts-tlwg-laksaman-otf (a Sarabun-style Thai font) and Pango: `ivr report` draws its
+# PDF with WeasyPrint, which lays out and shapes Thai through Pango and HarfBuzz.
+DEB_PACKAGES=(debootstrap redis-server postgresql sip-tester espeak-ng sox ca-certificates
+  fonts-tlwg-laksaman-otf libpango-1.0-0 libpangoft2-1.0-0 "$@")
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

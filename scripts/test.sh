@@ -3,8 +3,9 @@
 # Asterisk sandbox, Redis and PostgreSQL it needs, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# the wallboard's browser test: headless Chromium, its WebDriver, and a Thai font
-scripts/bootstrap.sh chromium chromium-driver fonts-tlwg-loma-otf
+# the wallboard's browser test: headless Chromium, its WebDriver, and a Thai font;
+# the report test turns the PDF's first page into a PNG with pdftoppm (poppler-utils)
+scripts/bootstrap.sh chromium chromium-driver fonts-tlwg-loma-otf poppler-utils
 export IVR_CONFIG=${IVR_CONFIG:-deploy/sandbox/ivr.toml}
 
 echo "== ruff"

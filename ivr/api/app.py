@@ -6,7 +6,8 @@ Its middlewares (errors as JSON, bearer tokens) cover every path under the
 prefix, unknown ones included, and nothing outside it; only ``GET /api/openapi.json``
 (the API's description) needs no token. Without an ``ami`` the agent actions
 answer 503 (listening to a call: without a ``spy_ami``); the audit log and the
-overrides and the probes' results default to the tokens' Redis; without ``hotlines``
+overrides and the probes' results default to the tokens' Redis; without ``reports``
+the reports answer 503 (history off); without ``hotlines``
 no hotline is known (the probes' hotlines: ``probe_hotlines``, else those).
 Overrides changed are published
 on the stream's events when there is a stream. ``hotline_queues`` (each hotline's
@@ -45,6 +46,8 @@ from ivr.api.queues import (
     TodayProvider,
 )
 from ivr.api.queues import routes as queue_routes
+from ivr.api.reports import REPORT_DEPS, ReportDeps
+from ivr.api.reports import routes as report_routes
 from ivr.api.scope import HOTLINE_QUEUES, HotlineQueues
 from ivr.api.spy import SPY_DEPS, SpyAmi, SpyDeps
 from ivr.api.spy import routes as spy_routes
@@ -85,6 +88,7 @@ def build_api(
     overrides: OverrideStore | None = None,
     probes: ProbeStore | None = None,
     probe_hotlines: Callable[[], Sequence[str]] | None = None,
+    reports: ReportDeps | None = None,
 ) -> web.Application:
     auth = auth_middleware(tokens, public=(OPENAPI_ROUTE,))
     api = web.Application(middlewares=[error_middleware, auth])
@@ -106,6 +110,7 @@ def build_api(
         probes if probes is not None else ProbeStore(tokens.redis),
         probe_hotlines or (lambda: sorted(hotline_deps.hotlines())),
     )
+    api[REPORT_DEPS] = reports if reports is not None else ReportDeps()
     api.add_routes(queue_routes)
     api.add_routes(action_routes)
     api.add_routes(callback_action_routes)
@@ -114,6 +119,7 @@ def build_api(
     api.add_routes(me_routes)
     api.add_routes(hotline_routes)
     api.add_routes(probe_routes)
+    api.add_routes(report_routes)
     api.add_routes(openapi_routes)
     if stream is not None:
         add_stream(api, stream, tokens)

@@ -14,6 +14,8 @@ import re
 
 __all__ = [
     "BANGKOK",
+    "DAY_EXAMPLE",
+    "MONTH_EXAMPLE",
     "SLOTS",
     "day_bounds",
     "local",

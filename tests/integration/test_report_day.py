@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +25,7 @@ from redis.asyncio import Redis
 
 from ivr.ami.client import AmiClient, AmiError
 from ivr.app import HotlineApp
+from ivr.cli_report import write_report
 from ivr.config import PROJECT_ROOT, Settings, load_settings
 from ivr.probes.settings import ProbeTarget
 from ivr.reports.build import daily_report
@@ -156,19 +159,37 @@ async def place_day(app: HotlineApp, ami: AmiClient, call: SimCaller, redis: Red
     return await Day(ami, call, pending, probe).run()
 
 
-async def history_complete(db: Any, placed: Placed) -> bool:
-    """Every placed call's row has its end, both callbacks their final state, the
-    probe its row."""
-    calls = await db.fetchval(
-        "SELECT count(*) FROM calls WHERE uniqueid = ANY($1) AND outcome IS NOT NULL "
-        "AND (outcome <> 'answered' OR talk_s IS NOT NULL)",
-        placed.all,
-    )
-    callbacks = await db.fetchval(
+async def history_missing(db: Any, placed: Placed) -> list[str]:
+    """What the history still lacks: placed calls without their end (an answered
+    call's talk time), callbacks without their final state, the probe's row."""
+    done = {
+        r["uniqueid"]
+        for r in await db.fetch(
+            "SELECT uniqueid FROM calls WHERE uniqueid = ANY($1) AND outcome IS NOT NULL "
+            "AND (outcome <> 'answered' OR talk_s IS NOT NULL)",
+            placed.all,
+        )
+    }
+    missing = [f"{kind} {u}" for kind, ids in placed.kinds.items() for u in ids if u not in done]
+    final = await db.fetchval(
         "SELECT count(*) FROM callbacks WHERE status IN ('connected', 'failed')"
     )
-    probes = await db.fetchval("SELECT count(*) FROM probes WHERE id = $1", placed.probe_id)
-    return bool(calls == len(placed.all) and callbacks == 2 and probes == 1)
+    if final != 2:
+        missing.append(f"callbacks: {final} of 2 final")
+    if not await db.fetchval("SELECT count(*) FROM probes WHERE id = $1", placed.probe_id):
+        missing.append("the probe's row")
+    return missing
+
+
+async def history_complete(db: Any, placed: Placed, within: float = 30) -> None:
+    async def complete() -> bool:
+        return not await history_missing(db, placed)
+
+    try:
+        await until(complete, within, "every call's row complete")
+    except AssertionError as e:
+        rows = [dict(r) for r in await db.fetch("SELECT * FROM calls ORDER BY arrived_at")]
+        raise AssertionError(f"{e}; missing {await history_missing(db, placed)}; {rows}") from e
 
 
 def bangkok_today() -> datetime.date:
@@ -176,12 +197,23 @@ def bangkok_today() -> datetime.date:
 
 
 def write_out(report: dict[str, Any]) -> None:
-    """The report as JSON in var/reports/ for a person to open (HTML and PDF once
-    rendered)."""
+    """The report for a person to open: JSON, HTML, PDF and CSV in var/reports/ (as
+    ``ivr report`` writes them), the PDF's first page in var/screenshots/."""
     out = PROJECT_ROOT / "var" / "reports"
-    out.mkdir(parents=True, exist_ok=True)
+    stem = f"report-day-{report['date']}"
+    written = write_report(report, out, stem, ["html", "pdf", "csv"])
     text = json.dumps(report, ensure_ascii=False, indent=1)
-    (out / f"report-day-{report['date']}.json").write_text(text, encoding="utf-8")
+    (out / f"{stem}.json").write_text(text, encoding="utf-8")
+    shots = PROJECT_ROOT / "var" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    pdftoppm = shutil.which("pdftoppm")
+    assert pdftoppm, "pdftoppm is missing: apt-get install poppler-utils (scripts/bootstrap.sh)"
+    [pdf] = [p for p in written if p.suffix == ".pdf"]
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile",
+         str(pdf), str(shots / "report-day")],
+        check=True, timeout=60,
+    )  # fmt: skip
 
 
 COUNTED = ("offered", "answered", "answered_within_sl", "abandoned", "short_abandoned",
@@ -229,7 +261,7 @@ async def test_a_simulated_day_is_reported_call_for_call(
     placed = await place_day(history_app, ami, call, redis)
     db = await asyncpg.connect(dsn)
     try:
-        await until(lambda: history_complete(db, placed), 30, "every call's row complete")
+        await history_complete(db, placed)
     finally:
         await db.close()
     assert bangkok_today() == day, "the day changed in Bangkok during the test: run it again"

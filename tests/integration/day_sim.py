@@ -50,6 +50,7 @@ class Placed:
 
     kinds: dict[str, list[str]] = field(default_factory=dict)
     probe_id: str = ""
+    events: list[tuple[str, str]] = field(default_factory=list)  # (event, uniqueid) of queues
 
     def add(self, kind: str, c: SimCall) -> SimCall:
         self.kinds.setdefault(kind, []).append(c.uniqueid)
@@ -169,7 +170,20 @@ class Day:
         finally:
             stop()
 
+    def _watch(self, e: AnyEvent) -> None:
+        """The queue events that end a call's row in history, as the test sees them
+        (told when a row never completes)."""
+        if e.name in ("AgentConnect", "AgentComplete", "QueueCallerAbandon"):
+            self.placed.events.append((e.name, e.get("Uniqueid")))
+
     async def run(self) -> Placed:
+        stop = self.ami.subscribe("*", self._watch)
+        try:
+            return await self._run()
+        finally:
+            stop()
+
+    async def _run(self) -> Placed:
         menus = [
             *(self.menu("self_service", "1h") for _ in range(SELF_SERVICE)),
             *(self.menu("timeouts", "") for _ in range(TIMEOUTS)),

@@ -14,7 +14,7 @@ from ivr.queues.figures import Targets
 from ivr.reports.counting import Fig, seen
 from ivr.reports.dates import SLOTS, slot_start
 from ivr.reports.erlang import agents_needed
-from ivr.reports.rows import CallbackRow, CallRow, HotlineInfo, ProbeRow, StaffingRow
+from ivr.reports.rows import CallbackRow, CallRow, HotlineInfo, MenuEvents, ProbeRow, StaffingRow
 
 __all__ = ["UNKNOWN", "Book", "day_number", "slot_number"]
 
@@ -37,6 +37,18 @@ def day_number(day: dt.date) -> int:
     return (day - _EPOCH).days
 
 
+def _menus(menus: dict[str, dict[str, int]], events: MenuEvents) -> None:
+    for name, out in _MENU_KINDS:
+        per = events.get(name)
+        if not per:
+            continue
+        for menu, n in per.items():
+            counts = menus.get(menu)
+            if counts is None:
+                counts = menus[menu] = {"visits": 0, "timeouts": 0, "wrong_keys": 0}
+            counts[out] += int(n)
+
+
 def _call_kind(c: CallRow) -> str | None:
     """Which of the hotline's call counts (besides ``arrived``) a call adds to."""
     if c.self_service:
@@ -48,9 +60,14 @@ def _call_kind(c: CallRow) -> str | None:
 
 
 class QueueTally:
+    """A queue's half hours (daily reports); its day is their total."""
+
     def __init__(self) -> None:
-        self.totals = Fig()
-        self.slots: dict[int, Fig] = {}  # half hour (daily) or day number (monthly)
+        self.slots: dict[int, Fig] = {}
+
+    @property
+    def totals(self) -> Fig:
+        return Fig.total(self.slots.values())
 
     def at(self, slot: int) -> Fig:
         fig = self.slots.get(slot)
@@ -60,9 +77,11 @@ class QueueTally:
 
 
 class HotlineTally:
+    """A hotline's calls, menus, probes and queues (daily) or days (monthly)."""
+
     def __init__(self, info: HotlineInfo) -> None:
         self.info = info
-        self.totals = Fig()
+        self.unqueued = Fig()  # callbacks that name no queue
         self.days: dict[int, Fig] = {}
         self.calls = dict.fromkeys(_CALL_KINDS, 0)
         self.menus: dict[str, dict[str, int]] = {}
@@ -75,6 +94,10 @@ class HotlineTally:
             tally = self.queues[name] = QueueTally()
         return tally
 
+    def totals(self, monthly: bool) -> Fig:
+        parts = self.days.values() if monthly else (q.totals for q in self.queues.values())
+        return Fig.total(parts).merge(self.unqueued)
+
     def day(self, n: int) -> Fig:
         fig = self.days.get(n)
         if fig is None:
@@ -83,7 +106,16 @@ class HotlineTally:
 
 
 class Book:
-    def __init__(self, hotlines: Mapping[str, HotlineInfo], targets: Callable[[str], Targets]):
+    """Filled call by call; a daily book counts per queue and half hour, a monthly
+    one per hotline and day (totals are sums of those)."""
+
+    def __init__(
+        self,
+        hotlines: Mapping[str, HotlineInfo],
+        targets: Callable[[str], Targets],
+        monthly: bool = False,
+    ) -> None:
+        self.monthly = monthly
         self.hotlines = {h: HotlineTally(info) for h, info in hotlines.items()}
         self.owner = {q: h for h, info in sorted(hotlines.items()) for q in reversed(info.queues)}
         self._targets = targets
@@ -114,26 +146,20 @@ class Book:
         kind = _call_kind(c)
         if kind is not None:
             h.calls[kind] += 1
-        for name, out in _MENU_KINDS:
-            for menu, n in ((c.menu_events or {}).get(name) or {}).items():
-                counts = h.menus.get(menu)
-                if counts is None:
-                    counts = h.menus[menu] = {"visits": 0, "timeouts": 0, "wrong_keys": 0}
-                counts[out] += int(n)
+        if c.menu_events:
+            _menus(h.menus, c.menu_events)
         if c.queue:
             s = seen(c, self.target(c.queue))
-            q = h.queue(c.queue)
-            for fig in (h.totals, h.day(day), q.totals, q.at(slot)):
-                fig.add(s)
+            (h.day(day) if self.monthly else h.queue(c.queue).at(slot)).add(s)
 
     def callback(self, cb: CallbackRow, day: int, slot: int) -> None:
         h = self.hotline(cb.hotline, cb.queue)
-        figs = [h.totals, h.day(day)]
-        if cb.queue:
-            q = h.queue(cb.queue)
-            figs += [q.totals, q.at(slot)]
-        for fig in figs:
-            fig.add_callback(cb)
+        if self.monthly:
+            h.day(day).add_callback(cb)
+        elif cb.queue:
+            h.queue(cb.queue).at(slot).add_callback(cb)
+        else:
+            h.unqueued.add_callback(cb)
 
     def probe(self, p: ProbeRow) -> None:
         self.hotline(p.hotline, None).probes.append(p)
@@ -151,7 +177,7 @@ class Book:
         return {
             "hotline": hotline,
             "name": h.info.name,
-            "totals": h.totals.to_dict(),
+            "totals": h.totals(monthly=False).to_dict(),
             "calls": dict(h.calls),
             "menus": [{"menu": m, **h.menus[m]} for m in sorted(h.menus)],
             "probes": _probes(h.probes),
@@ -163,7 +189,8 @@ class Book:
         the rows of the report's staffing table."""
         t = self.target(name)
         staff = self.staff.get(name, {})
-        day_aht = q.totals.aht_s
+        totals = q.totals
+        day_aht = totals.aht_s
         half_hours, staffing = [], []
         for slot in range(SLOTS):
             fig = q.slots.get(slot) or Fig()
@@ -179,7 +206,7 @@ class Book:
                 staffing.append({"start": start, "arrivals": fig.arrivals,
                                  "aht_s": aht if fig.arrivals else None,
                                  "needed": needed, "staffed": staffed})  # fmt: skip
-        return {"queue": name, "totals": q.totals.to_dict(), "half_hours": half_hours,
+        return {"queue": name, "totals": totals.to_dict(), "half_hours": half_hours,
                 "_staffing": staffing}  # fmt: skip
 
     def monthly_hotline(self, hotline: str, days: list[dt.date]) -> dict[str, Any]:
@@ -188,8 +215,8 @@ class Book:
         for day in days:
             fig = h.days.get(day_number(day)) or Fig()
             out_days.append({"date": day.isoformat(), **fig.to_dict()})
-        return {"hotline": hotline, "name": h.info.name, "totals": h.totals.to_dict(),
-                "days": out_days}  # fmt: skip
+        return {"hotline": hotline, "name": h.info.name,
+                "totals": h.totals(monthly=True).to_dict(), "days": out_days}  # fmt: skip
 
 
 def _needed(arrivals: int, aht_s: float | None, t: Targets) -> int | None:

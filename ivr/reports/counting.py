@@ -32,6 +32,7 @@ Seconds are rounded to 0.1 s, shares to 4 decimals.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,13 @@ FIG_KEYS = (
     "service_level", "abandon_rate", "asa_s", "longest_wait_s", "aht_s",
     "callbacks_requested", "callbacks_connected", "callbacks_failed", "callback_time_s",
     "no_agent", "max_wait",
+)  # fmt: skip
+
+
+_SUMMED = (
+    "offered", "answered", "within", "abandoned", "short", "answered_waits", "talk_n",
+    "wait_total", "talk_total", "callbacks_requested", "callbacks_connected",
+    "callbacks_failed", "no_agent", "max_wait",
 )  # fmt: skip
 
 
@@ -123,6 +131,22 @@ class Fig:
                 self.talk_total += s.talk_s
         if s.wait_s is not None and (self.longest is None or s.wait_s > self.longest):
             self.longest = s.wait_s
+
+    def merge(self, other: Fig) -> Fig:
+        """Add ``other``'s figures to these (a day from its half hours); self."""
+        for name in _SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.callback_times.extend(other.callback_times)
+        if other.longest is not None and (self.longest is None or other.longest > self.longest):
+            self.longest = other.longest
+        return self
+
+    @classmethod
+    def total(cls, figs: Iterable[Fig]) -> Fig:
+        out = cls()
+        for fig in figs:
+            out.merge(fig)
+        return out
 
     def add_callback(self, cb: CallbackRow) -> None:
         self.callbacks_requested += 1

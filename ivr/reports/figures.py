@@ -120,7 +120,7 @@ def monthly_figures(
 ) -> dict[str, Any]:
     """The monthly report: each hotline's month and each of its days, side by side."""
     days = _days(year, month)
-    book = Book(hotlines, targets)
+    book = Book(hotlines, targets, monthly=True)
     first = day_number(days[0])
     _fill(book, history, first, first + len(days) - 1)
     return {

@@ -7,7 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["CallRow", "CallbackRow", "History", "HotlineInfo", "ProbeRow", "StaffingRow"]
+__all__ = [
+    "CallRow",
+    "CallbackRow",
+    "History",
+    "HotlineInfo",
+    "MenuEvents",
+    "ProbeRow",
+    "StaffingRow",
+]
 
 MenuEvents = Mapping[str, Mapping[str, int]]
 

@@ -3,6 +3,7 @@ the first rule that acted, and the staffing samples."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -12,7 +13,11 @@ from ivr.history.feed import HistoryFeed
 from ivr.history.rows import call_from_trace, rows_of, staffing_data, upsert_sql
 from ivr.history.sink import HistorySink
 from ivr.history.staffing import counts, sample_once
+from ivr.lineup.publish import rule_watcher
+from ivr.queues.no_agent import RuleDecision
 from ivr.queues.state import Agent, AgentState, QueueState
+from ivr.store.events import EventStore
+from ivr.store.traces import TraceStore
 from ivr.trace import CallTrace
 
 
@@ -111,3 +116,28 @@ async def test_a_sample_is_taken_at_the_minute() -> None:
 def test_the_reports_migration_follows_the_first() -> None:
     names = [m.name for m in schema.shipped()]
     assert names[:2] == ["001_history.sql", "002_reports.sql"]
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.published: list[Any] = []
+
+    async def publish(self, changes: list[Any]) -> None:
+        self.published.extend(changes)
+
+
+class _Traces:
+    async def add_step(self, uid: str, kind: str, detail: str) -> bool:
+        return True
+
+
+async def test_the_waiting_routes_rule_reaches_the_history() -> None:
+    told: list[tuple[str, str, str]] = []
+    watch = rule_watcher(
+        cast(EventStore, _Events()),
+        cast(TraceStore, _Traces()),
+        lambda uid, rule, action: told.append((uid, rule, action)),
+    )
+    await watch("1.1", "complaint", RuleDecision("no-agent", "overflow", "operator"))
+    await asyncio.sleep(0)  # the trace step, beside the call
+    assert told == [("1.1", "no-agent", "overflow")]

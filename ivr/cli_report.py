@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,23 +82,46 @@ def _hotlines(settings: Settings) -> dict[str, HotlineInfo] | None:
         return None
 
 
-async def _build(args: argparse.Namespace, dsn: str, settings: Settings) -> dict[str, Any]:
-    hotlines = _hotlines(settings)
+@dataclass(frozen=True)
+class _Asked:
+    """The report asked for: a day, else a (year, month)."""
+
+    day: dt.date | None
+    month: tuple[int, int]
+
+    @property
+    def stem(self) -> str:
+        if self.day:
+            return f"report-{self.day.isoformat()}"
+        return f"report-{self.month[0]:04d}-{self.month[1]:02d}"
+
+    @property
+    def title(self) -> str:
+        if self.day:
+            return f"รายงานประจำวันที่ {thai_date(self.day)}"
+        return f"รายงานประจำเดือน {thai_month(*self.month)}"
+
+
+def _asked(args: argparse.Namespace) -> _Asked:
+    """ValueError with an example for a date or month not understood."""
     if args.date:
-        return await daily_report(dsn, args.day, settings, hotlines)
-    year, month = args.year_month
+        day = parse_day(args.date)
+        return _Asked(day, (day.year, day.month))
+    return _Asked(None, parse_month(args.month))
+
+
+async def _build(asked: _Asked, dsn: str, settings: Settings) -> dict[str, Any]:
+    hotlines = _hotlines(settings)
+    if asked.day:
+        return await daily_report(dsn, asked.day, settings, hotlines)
+    year, month = asked.month
     return await monthly_report(dsn, year, month, settings, hotlines)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     try:
         formats = parse_formats(args.format)
-        if args.date:
-            args.day = parse_day(args.date)
-            stem, title = f"report-{args.day.isoformat()}", thai_date(args.day)
-        else:
-            args.year_month = year, month = parse_month(args.month)
-            stem, title = f"report-{year:04d}-{month:02d}", thai_month(year, month)
+        asked = _asked(args)
     except ValueError as e:
         print(f"report: {e}", file=sys.stderr)
         return 2
@@ -109,8 +134,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         return 1
     try:
-        report = asyncio.run(_build(args, settings.history_dsn, settings))
-        written = write_report(report, Path(args.out), stem, formats)
+        report = asyncio.run(_build(asked, settings.history_dsn, settings))
+        written = write_report(report, Path(args.out), asked.stem, formats)
     except (ReportUnavailable, PdfUnavailable) as e:
         print(f"report: {e}", file=sys.stderr)
         return 1
@@ -118,7 +143,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"report: เขียนไฟล์ไม่ได้ (cannot write the files): {e} — try --out DIR",
               file=sys.stderr)  # fmt: skip
         return 1
-    print(f"รายงาน{'ประจำวันที่' if args.date else 'ประจำเดือน'} {title}:", file=sys.stderr)
+    print(f"{asked.title}:", file=sys.stderr)
     for path in written:
         print(path)
     return 0

@@ -42,7 +42,11 @@ HALF_HOURS: list[tuple[str, str, str]] = [
     *[f for f in FIG if f[0] in ("abandon_rate", "asa_s", "longest_wait_s", "aht_s")],
     *[f for f in FIG if f[0] in ("callbacks_requested", "no_agent", "max_wait")],
 ]
-DAYS_FIGS = [("offered", "สายที่เข้าคิว", "n"), ("service_level", "ระดับบริการ", "rate")]
+DAYS_FIGS = [
+    ("offered", "สายที่เข้าคิว", "n"),
+    ("service_level", "ระดับบริการ", "rate"),
+    ("abandon_rate", "อัตราวางสาย", "rate"),
+]
 
 
 def _generated(report: Mapping[str, Any]) -> str:
@@ -157,7 +161,7 @@ def daily_html(report: Mapping[str, Any]) -> str:
 
 def _days_table(hotlines: Sequence[Mapping[str, Any]]) -> str:
     """Day by day, each hotline's calls and service level side by side."""
-    head = "".join(f'<th colspan="2">{e(_hotline_title(h))}</th>' for h in hotlines)
+    head = "".join(f'<th colspan="{len(DAYS_FIGS)}">{e(_hotline_title(h))}</th>' for h in hotlines)
     sub = "".join(f"<th>{e(label)}</th>" for _ in hotlines for _, label, _ in DAYS_FIGS)
     by_hotline = [{str(d["date"]): d for d in h.get("days", [])} for h in hotlines]
     dates = sorted({d for days in by_hotline for d in days})

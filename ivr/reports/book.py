@@ -16,7 +16,7 @@ from ivr.reports.dates import SLOTS, slot_start
 from ivr.reports.erlang import agents_needed
 from ivr.reports.rows import CallbackRow, CallRow, HotlineInfo, MenuEvents, ProbeRow, StaffingRow
 
-__all__ = ["UNKNOWN", "Book", "day_number", "slot_number"]
+__all__ = ["UNKNOWN", "Book", "day_number", "slot_number", "targets_dict"]
 
 UNKNOWN = "unknown"  # the hotline of a call that names none and whose queue no file has
 UNKNOWN_NAME = "ไม่ทราบสายด่วน (unknown hotline)"
@@ -25,6 +25,15 @@ _EPOCH = dt.date(1970, 1, 1)
 _CALL_KINDS = ("arrived", "self_service", "queued", "transferred", "closed",
                "hangup_in_menu", "error")  # fmt: skip
 _MENU_KINDS = (("visits", "visits"), ("timeouts", "timeouts"), ("invalid", "wrong_keys"))
+
+
+def targets_dict(t: Targets) -> dict[str, Any]:
+    """A queue's (or the defaults') targets as the report writes them."""
+    return {
+        "service_level_s": t.service_level_s,
+        "service_level_target": t.service_level_target,
+        "short_abandon_s": t.short_abandon_s,
+    }
 
 
 def slot_number(at: dt.datetime) -> tuple[int, int]:
@@ -114,8 +123,10 @@ class Book:
         hotlines: Mapping[str, HotlineInfo],
         targets: Callable[[str], Targets],
         monthly: bool = False,
+        defaults: Targets | None = None,
     ) -> None:
         self.monthly = monthly
+        self.defaults = defaults or Targets()
         self.hotlines = {h: HotlineTally(info) for h, info in hotlines.items()}
         self.owner = {q: h for h, info in sorted(hotlines.items()) for q in reversed(info.queues)}
         self._targets = targets
@@ -150,7 +161,8 @@ class Book:
             _menus(h.menus, c.menu_events)
         if c.queue:
             s = seen(c, self.target(c.queue))
-            (h.day(day) if self.monthly else h.queue(c.queue).at(slot)).add(s)
+            tally = h.queue(c.queue)  # a monthly book keeps it for the queue's targets
+            (h.day(day) if self.monthly else tally.at(slot)).add(s)
 
     def callback(self, cb: CallbackRow, day: int, slot: int) -> None:
         h = self.hotline(cb.hotline, cb.queue)
@@ -206,8 +218,8 @@ class Book:
                 staffing.append({"start": start, "arrivals": fig.arrivals,
                                  "aht_s": aht if fig.arrivals else None,
                                  "needed": needed, "staffed": staffed})  # fmt: skip
-        return {"queue": name, "totals": totals.to_dict(), "half_hours": half_hours,
-                "_staffing": staffing}  # fmt: skip
+        return {"queue": name, "targets": targets_dict(t), "totals": totals.to_dict(),
+                "half_hours": half_hours, "_staffing": staffing}  # fmt: skip
 
     def monthly_hotline(self, hotline: str, days: list[dt.date]) -> dict[str, Any]:
         h = self.hotlines[hotline]
@@ -215,8 +227,16 @@ class Book:
         for day in days:
             fig = h.days.get(day_number(day)) or Fig()
             out_days.append({"date": day.isoformat(), **fig.to_dict()})
-        return {"hotline": hotline, "name": h.info.name,
+        return {"hotline": hotline, "name": h.info.name, **self._month_targets(h),
                 "totals": h.totals(monthly=True).to_dict(), "days": out_days}  # fmt: skip
+
+    def _month_targets(self, h: HotlineTally) -> dict[str, Any]:
+        """``queue_targets``: each of the hotline's queues with its targets;
+        ``targets``: the ones they all share (the defaults without a queue), else None."""
+        per = [{"queue": q, **targets_dict(self.target(q))} for q in sorted(h.queues)]
+        shared = {self.target(q) for q in h.queues} or {self.defaults}
+        targets = targets_dict(shared.pop()) if len(shared) == 1 else None
+        return {"targets": targets, "queue_targets": per}
 
 
 def _needed(arrivals: int, aht_s: float | None, t: Targets) -> int | None:

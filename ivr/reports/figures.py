@@ -23,6 +23,12 @@ definitions"); the rest:
   arrivals (its offered callers) at its handle time (the slot's aht, else the
   queue's day) to reach the queue's service-level target (0 without arrivals, null
   without any handle time measured).
+- **targets**: the report's ``targets`` are the defaults (the global settings); each
+  daily queue entry has its own ``targets`` (its ``[queues.<name>]`` settings over
+  the defaults), the ones its figures and its ``needed`` were counted against. A
+  monthly hotline has ``queue_targets`` (each of its queues with its targets) and
+  ``targets``: the ones all its queues share (the defaults without a queue), null
+  when they differ.
 """
 
 from __future__ import annotations
@@ -32,21 +38,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ivr.queues.figures import Targets
-from ivr.reports.book import UNKNOWN, Book, day_number, slot_number
+from ivr.reports.book import UNKNOWN, Book, day_number, slot_number, targets_dict
 from ivr.reports.dates import BANGKOK, thai_date, thai_month
 from ivr.reports.rows import History, HotlineInfo
 
 __all__ = ["UNKNOWN", "daily_figures", "monthly_figures", "targets_dict"]
 
 TargetsOf = Callable[[str], Targets]
-
-
-def targets_dict(t: Targets) -> dict[str, Any]:
-    return {
-        "service_level_s": t.service_level_s,
-        "service_level_target": t.service_level_target,
-        "short_abandon_s": t.short_abandon_s,
-    }
 
 
 def _in_days(at: dt.datetime | None, first: int, last: int) -> tuple[int, int] | None:
@@ -82,7 +80,7 @@ def daily_figures(
 ) -> dict[str, Any]:
     """The daily report of the Bangkok day ``day`` (format: the module docstring and
     the README)."""
-    book = Book(hotlines, targets)
+    book = Book(hotlines, targets, defaults=defaults)
     n = day_number(day)
     _fill(book, history, n, n)
     out = [book.daily_hotline(h) for h in book.hotline_ids()]
@@ -120,7 +118,7 @@ def monthly_figures(
 ) -> dict[str, Any]:
     """The monthly report: each hotline's month and each of its days, side by side."""
     days = _days(year, month)
-    book = Book(hotlines, targets, monthly=True)
+    book = Book(hotlines, targets, monthly=True, defaults=defaults)
     first = day_number(days[0])
     _fill(book, history, first, first + len(days) - 1)
     return {

@@ -116,14 +116,15 @@ def chart(c: Chart, caption: str = "") -> str:
 
 def footnotes(targets: Mapping[str, Any]) -> str:
     """The definitions of the figures, short (the README's "Reports: definitions" has
-    them in full), and the targets this report was measured against."""
+    them in full), and the default targets (a queue with its own says them itself)."""
     sl_s = number(targets.get("service_level_s", 30))
     short = number(targets.get("short_abandon_s", 5))
     items = "".join(f"<dt>{e(term)}</dt><dd>{e(text)}</dd>" for term, text in FOOTNOTES)
     return (
         "<footer><h3>นิยามของตัวเลข</h3>"
-        f"<p>เป้าระดับบริการ: รับสายภายใน {e(sl_s)} วินาที · "
+        f"<p>เป้าระดับบริการ (ค่าเริ่มต้น): รับสายภายใน {e(sl_s)} วินาที · "
         f"วางสายเร็ว: วางภายใน {e(short)} วินาทีหลังเข้าคิว · "
+        "คิวที่ตั้งเป้าของตัวเองนับตามเป้าของคิวนั้น (แสดงไว้ที่คิว) · "
         "เวลาทั้งหมดเป็นเวลาประเทศไทย (Asia/Bangkok) · เวลาแสดงเป็น นาที:วินาที · "
         "– หมายถึงไม่มีสายให้วัด</p>"
         f"<dl>{items}</dl>"

@@ -9,9 +9,10 @@ Written for Excel and for programs alike:
   seconds; an empty cell is a figure with nothing to measure (no call answered...).
 
 Daily: ``hotlines`` (each hotline's totals, its calls by outcome and its probes),
-``queues`` (each queue's totals), ``half-hours`` (48 slots of each queue, Bangkok
+``queues`` (each queue's targets and totals), ``half-hours`` (48 slots of each queue, Bangkok
 time), ``menus`` (visits, timeouts and wrong keys per menu), ``staffing`` (agents
-needed against staffed). Monthly: ``hotlines`` (month totals) and ``days``.
+needed against staffed). Monthly: ``hotlines`` (the targets its queues share, empty
+when they differ, and the month's totals) and ``days``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ HALF_HOUR: list[Column] = [
     *FIG,
     ("staffed", "เจ้าหน้าที่ที่มีจริง", "n1"),
     ("needed", "เจ้าหน้าที่ที่ต้องการ", "n"),
+]
+# the targets a queue's figures were counted against (a monthly hotline's: empty when
+# its queues differ)
+TARGETS: list[Column] = [
+    ("targets.service_level_s", "เป้าเวลารับสาย (วินาที)", "n"),
+    ("targets.service_level_target", "เป้าระดับบริการ", "rate"),
+    ("targets.short_abandon_s", "วางสายเร็วภายใน (วินาที)", "n"),
 ]
 Table = tuple[list[Column], list[dict[str, Any]]]
 
@@ -70,14 +78,14 @@ def _daily(report: Mapping[str, Any]) -> dict[str, Table]:
         menus += [{"hotline": h["hotline"], **m} for m in h.get("menus", [])]
         for q in h.get("queues", []):
             at = {"hotline": h["hotline"], "queue": q["queue"]}
-            queues.append(at | q.get("totals", {}))
+            queues.append(at | _flat({"targets": q.get("targets") or {}}) | q.get("totals", {}))
             slots += [at | s for s in q.get("half_hours", [])]
     return {
         "hotlines": (
             [*HOTLINE, *FIG, *_prefixed("calls", CALLS), *_prefixed("probes", PROBES)],
             hotlines,
         ),
-        "queues": ([*QUEUE, *FIG], queues),
+        "queues": ([*QUEUE, *TARGETS, *FIG], queues),
         "half-hours": (HALF_HOUR, slots),
         "menus": ([("hotline", "สายด่วน", "text"), *MENU], menus),
         "staffing": (STAFFING, list(report.get("staffing", []))),
@@ -87,10 +95,11 @@ def _daily(report: Mapping[str, Any]) -> dict[str, Table]:
 def _monthly(report: Mapping[str, Any]) -> dict[str, Table]:
     totals, days = [], []
     for h in report.get("hotlines", []):
-        totals.append({"hotline": h["hotline"], "name": h.get("name")} | h.get("totals", {}))
+        ids = {"hotline": h["hotline"], "name": h.get("name")}
+        totals.append(ids | _flat({"targets": h.get("targets") or {}}) | h.get("totals", {}))
         days += [{"hotline": h["hotline"], **d} for d in h.get("days", [])]
     return {
-        "hotlines": ([*HOTLINE, *FIG], totals),
+        "hotlines": ([*HOTLINE, *TARGETS, *FIG], totals),
         "days": ([("hotline", "สายด่วน", "text"), ("date", "วันที่", "text"), *FIG], days),
     }
 

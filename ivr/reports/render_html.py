@@ -58,14 +58,49 @@ def _generated(report: Mapping[str, Any]) -> str:
     return f"สร้างเมื่อ {thai_date(at.date())} เวลา {at:%H:%M} น. · "
 
 
-def _targets(report: Mapping[str, Any]) -> str:
-    t = report.get("targets", {})
+def _goal(t: Mapping[str, Any]) -> str:
+    """``รับสายภายใน 30 วินาที ไม่น้อยกว่า 80% · วางสายภายใน 5 วินาทีไม่นับเป็นวางสาย``."""
     sl = float(t.get("service_level_target", 0.8))
     return (
-        f"เป้าหมาย: รับสายภายใน {e(number(t.get('service_level_s', 30)))} วินาที "
+        f"รับสายภายใน {e(number(t.get('service_level_s', 30)))} วินาที "
         f"ไม่น้อยกว่า {sl * 100:.0f}% · วางสายภายใน {e(number(t.get('short_abandon_s', 5)))} "
-        "วินาทีไม่นับเป็นวางสาย · เวลาประเทศไทย"
+        "วินาทีไม่นับเป็นวางสาย"
     )
+
+
+def _own(targets: Any, defaults: Mapping[str, Any]) -> bool:
+    """Whether a queue's (or hotline's) targets differ from the report's defaults."""
+    return isinstance(targets, Mapping) and any(
+        float(targets.get(k, 0)) != float(defaults.get(k, 0)) for k in defaults
+    )
+
+
+def _targets(report: Mapping[str, Any]) -> str:
+    """The header line: the default targets, and a word when some queue has its own."""
+    t = report.get("targets", {})
+    hotlines = report.get("hotlines", [])
+    per = [q.get("targets") for h in hotlines for q in h.get("queues", [])]  # daily
+    per += [q for h in hotlines for q in h.get("queue_targets", [])]  # monthly
+    note = " (ค่าเริ่มต้น; คิวที่มีเป้าหมายของตัวเองแสดงไว้ที่คิวนั้น)" if any(_own(x, t) for x in per) else ""
+    return f"เป้าหมาย: {_goal(t)}{note} · เวลาประเทศไทย"
+
+
+def _own_targets(report: Mapping[str, Any]) -> str:
+    """Monthly: the queues with targets of their own, one line each (none: "")."""
+    t = report.get("targets", {})
+    lines = [
+        f"<li>{e(_hotline_title(h))} · คิว {e(q.get('queue'))}: {_goal(q)}</li>"
+        for h in report.get("hotlines", [])
+        for q in h.get("queue_targets", [])
+        if _own(q, t)
+    ]
+    return f"<p>คิวที่มีเป้าหมายของตัวเอง:</p><ul>{''.join(lines)}</ul>" if lines else ""
+
+
+def _queue_targets(q: Mapping[str, Any], defaults: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The targets a queue's figures were counted against (the defaults if not said)."""
+    t = q.get("targets")
+    return t if isinstance(t, Mapping) else defaults
 
 
 def _hotline_title(h: Mapping[str, Any]) -> str:
@@ -88,9 +123,11 @@ def _first_page(report: Mapping[str, Any]) -> list[str]:
         "<h2>ภาพรวมรายสายด่วน</h2>",
         table(SUMMARY, [_summary_row(h) for h in hotlines]),
     ]
+    defaults = report.get("targets", {})
     for h in hotlines:
         for q in h.get("queues", []):
-            charts = half_hour_charts(q.get("half_hours", []), report.get("targets", {}))
+            targets = _queue_targets(q, defaults)
+            charts = half_hour_charts(q.get("half_hours", []), targets)
             caption = f"{_hotline_title(h)} · คิว {q['queue']}"
             out += [chart(charts[0], caption), chart(charts[3], caption)] if charts else []
     return out
@@ -106,9 +143,10 @@ def _probes(p: Mapping[str, Any] | None) -> str:
     )
 
 
-def _queue_detail(q: Mapping[str, Any], targets: Mapping[str, Any]) -> list[str]:
+def _queue_detail(q: Mapping[str, Any], defaults: Mapping[str, Any]) -> list[str]:
     slots = q.get("half_hours", [])
-    out = [f"<h3>คิว {e(q['queue'])}</h3>"]
+    targets = _queue_targets(q, defaults)
+    out = [f"<h3>คิว {e(q['queue'])}</h3>", f'<p class="meta">เป้าหมายของคิว: {_goal(targets)}</p>']
     charts = half_hour_charts(slots, targets)
     if not charts:
         return [*out, "<p>ไม่มีสายเข้าคิวนี้ในวันนี้</p>"]
@@ -187,6 +225,7 @@ def monthly_html(report: Mapping[str, Any]) -> str:
     body = [
         f"<h1>รายงานสายด่วนประจำเดือน <small>{e(report.get('month_th'))}</small></h1>",
         f'<p class="meta">{e(_generated(report))}{_targets(report)}</p>',
+        _own_targets(report),
         "<h2>สายด่วนเทียบกัน</h2>",
         transposed(FIG, side),
         *[chart(c) for c in day_charts(report)],

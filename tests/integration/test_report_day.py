@@ -263,6 +263,9 @@ def check_report(report: dict[str, Any], placed: Placed) -> None:
         slots = queues[name]["half_hours"]
         assert sum(s["offered"] for s in slots) == fig["offered"], f"{name}: half hours"
     assert counted(hotline["totals"]) == want["totals"]
+    # counted within complaint's own 6 s / 4 s, and the report says so
+    assert queues["complaint"]["targets"]["service_level_s"] == SL_S
+    assert queues["complaint"]["targets"]["short_abandon_s"] == SHORT_S
     complaint = queues["complaint"]["totals"]
     late, on_time = placed.count("late"), placed.count("on_time")
     assert complaint["service_level"] == round(on_time / (late + on_time + LONG_ABANDON), 4)

@@ -106,8 +106,13 @@ def daily() -> dict[str, Any]:
                 ],
                 "probes": {"count": 48, "ok": 47, "failed": 1, "median_answer_s": 2.4},
                 "queues": [
-                    {"queue": "complaint", "totals": busy, "half_hours": slots},
-                    {"queue": "info", "totals": fig(), "half_hours": quiet_half_hours()},
+                    {"queue": "complaint", "targets": TARGETS, "totals": busy, "half_hours": slots},
+                    {
+                        "queue": "info",
+                        "targets": TARGETS,
+                        "totals": fig(),
+                        "half_hours": quiet_half_hours(),
+                    },
                 ],
             },
             {
@@ -144,7 +149,8 @@ def monthly() -> dict[str, Any]:
         totals = fig(total("offered"), total("answered"), total("answered_within_sl"),
                      total("abandoned"), 0, (45.0, 300.0, 180.0), (30, 25, 5, 900.0),
                      (3, 12))  # fmt: skip
-        hotlines.append({"hotline": h, "name": name, "totals": totals, "days": days})
+        hotlines.append({"hotline": h, "name": name, "targets": TARGETS, "queue_targets": [],
+                         "totals": totals, "days": days})  # fmt: skip
     return {
         "kind": "monthly",
         "month": "2026-11",

@@ -162,6 +162,8 @@ def test_the_hotlines_day_uses_each_queues_targets(report: dict[str, Any]) -> No
     assert fig["asa_s"] == 21.7  # (85 + 45) / 6 = 21.67
     assert fig["aht_s"] == 82.0  # (380 + 30) / 5
     assert _queue(report, "tax")["totals"]["service_level"] == 1.0
+    assert _queue(report, "tax")["targets"]["service_level_s"] == 60  # its own
+    assert _queue(report, "complaint")["targets"] == report["targets"]  # the defaults
 
 
 def test_the_hotlines_calls_menus_and_probes(report: dict[str, Any]) -> None:
@@ -193,6 +195,8 @@ def test_the_month_puts_each_day_side_by_side() -> None:
     assert by_day["2026-11-30"]["callbacks_requested"] == 1  # cb4
     assert by_day["2026-11-01"]["offered"] == 0
     assert h["totals"]["offered"] == 11
+    assert h["targets"] is None  # complaint 30 s, tax 60 s
+    assert [x["service_level_s"] for x in h["queue_targets"]] == [30, 60]
 
 
 def test_no_handle_time_all_day_needs_nobody_can_tell() -> None:

@@ -16,15 +16,17 @@ from typing import Any
 from redis.asyncio import Redis
 
 from ivr.ami.client import AmiClient
-from ivr.ami.events import AnyEvent
+from ivr.ami.events import AgentComplete, AgentConnect, AnyEvent, Hangup
 from ivr.callbacks.model import CallbackRequest
 from ivr.config import Settings
+from ivr.history.answered import AnsweredCalls
 from ivr.history.jobs import purge_daily
 from ivr.history.rows import (
     action_data,
     action_key,
     call_from_event,
     call_from_trace,
+    call_hung_up,
     callback_data,
     probe_data,
     rule_data,
@@ -46,6 +48,7 @@ class HistoryFeed:
         self.sink = sink
         self.settings = settings
         self.clock = clock
+        self.answered = AnsweredCalls()  # ends a call Asterisk sends no AgentComplete for
 
     @classmethod
     def for_settings(cls, s: Settings, redis: Redis, instance_id: str) -> HistoryFeed | None:
@@ -61,7 +64,20 @@ class HistoryFeed:
             self.sink.record("call", trace.uniqueid, call_from_trace(trace, number))
 
     def on_event(self, event: AnyEvent) -> None:
-        found = call_from_event(event, self.clock())
+        now = self.clock()
+        if isinstance(event, Hangup):
+            call = self.answered.hung_up(event.uniqueid)
+            if call is not None:  # an answered caller (see ivr.history.answered)
+                self.sink.record("call", call.uniqueid, call_hung_up(call.at, now))
+            return
+        found = call_from_event(event, now)
+        if isinstance(event, AgentConnect):
+            self.answered.connected(event.uniqueid, now, event.dest_uniqueid)
+        elif isinstance(event, AgentComplete):
+            caller = self.answered.caller_of(event.uniqueid, event.dest_uniqueid)
+            self.answered.completed(caller, event.dest_uniqueid)
+            if found is not None and caller:
+                found = caller, found[1]
         if found is not None and found[0]:
             self.sink.record("call", found[0], found[1])
 

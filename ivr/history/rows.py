@@ -33,6 +33,7 @@ __all__ = [
     "attempts_of",
     "call_from_event",
     "call_from_trace",
+    "call_hung_up",
     "callback_data",
     "menu_events",
     "probe_data",
@@ -60,9 +61,14 @@ _CALLS = _table(
     "calls",
     "uniqueid",
     "uniqueid hotline menu_path queue topic arrived_at answered_at ended_at outcome agent "
-    "wait_s talk_s number language probe rule rule_action self_service menu_events",
-    "arrived_at answered_at ended_at",
+    "wait_s talk_s number language probe rule rule_action self_service menu_events "
+    "ended_at_if_none talk_s_if_none",
+    "arrived_at answered_at ended_at ended_at_if_none",
 )
+#: record fields that fill a column only while it is empty (NULL): an answered call's
+#: end and talk time from the caller's hang-up, which Asterisk's ``AgentComplete``
+#: (``ended_at``, ``talk_s``) replaces whether it is written before or after
+_SOFT = {"ended_at_if_none": "ended_at", "talk_s_if_none": "talk_s"}
 _CALLBACKS = _table(
     "callbacks",
     "id",
@@ -147,13 +153,16 @@ def upsert_sql(table_name: str, columns: Sequence[str]) -> str:
     unknown = set(columns) - table.columns
     if unknown:
         raise ValueError(f"{table_name}: unknown columns {sorted(unknown)}")
+    names = [_SOFT.get(c, c) for c in columns]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{table_name}: a column twice in {sorted(columns)}")
     marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
     updates = [_set(table_name, c) for c in columns if c not in table.key]
     if table_name not in ("callback_attempts", "staffing"):
         updates.append("updated_at = now()")
     action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
     return (
-        f"INSERT INTO {table_name} ({', '.join(columns)}) VALUES ({marks}) "
+        f"INSERT INTO {table_name} ({', '.join(names)}) VALUES ({marks}) "
         f"ON CONFLICT ({', '.join(table.key)}) {action}"
     )
 
@@ -162,6 +171,9 @@ _FINAL = "('answered', 'abandoned')"
 
 
 def _set(table_name: str, column: str) -> str:
+    soft = _SOFT.get(column)
+    if soft is not None:  # Asterisk's value, when the row has it, stays
+        return f"{soft} = COALESCE({table_name}.{soft}, EXCLUDED.{soft})"
     if table_name == "calls" and column == "outcome":
         # the queue's answer or abandon is the call's outcome, whatever arrives after it
         return (
@@ -257,6 +269,12 @@ def call_from_event(event: AnyEvent, now: float) -> tuple[str, dict[str, Any]] |
             "outcome": "abandoned",
         }
     return None
+
+
+def call_hung_up(answered_at: float, now: float) -> dict[str, Any]:
+    """An answered caller's record from its own ``Hangup``: its end and talk time
+    (hang-up − answered), kept only where ``AgentComplete`` gave none."""
+    return {"ended_at_if_none": now, "talk_s_if_none": round(max(0.0, now - answered_at), 3)}
 
 
 def staffing_data(queue: str, at: float, counts: Mapping[str, int]) -> tuple[str, dict[str, Any]]:

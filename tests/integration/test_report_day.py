@@ -51,6 +51,7 @@ from tests.until import until
 pytestmark = [pytest.mark.sandbox, pytest.mark.postgres]
 
 TEST_DB = "ivr_test_report_day"
+TALK_S = 5.0  # [sim-agent] in deploy/sandbox/asterisk/extensions.conf (SIM_TALK unset)
 BANGKOK = ZoneInfo("Asia/Bangkok")
 AFTER_HOURS = (
     ('"0": {queue: operator',
@@ -161,8 +162,8 @@ async def place_day(app: HotlineApp, ami: AmiClient, call: SimCaller, redis: Red
 
 #: what the report counts of each kind of call, once it is in the call's row
 COMPLETE: dict[str, Callable[[Any], bool]] = {
-    "late": lambda r: r["outcome"] == "answered",
-    "on_time": lambda r: r["outcome"] == "answered",
+    "late": lambda r: r["outcome"] == "answered" and r["talk_s"] is not None,
+    "on_time": lambda r: r["outcome"] == "answered" and r["talk_s"] is not None,
     "long_abandon": lambda r: r["outcome"] == "abandoned",
     "short_abandon": lambda r: r["outcome"] == "abandoned",
     "self_service": lambda r: r["self_service"] is True,
@@ -173,9 +174,8 @@ COMPLETE: dict[str, Callable[[Any], bool]] = {
 async def history_missing(db: Any, placed: Placed) -> list[str]:
     """What the history still lacks of what the report counts: each call's outcome
     (answered, abandoned, the rule that acted, self-service), the callbacks' final
-    states, the probe's row. Not the talk times: now and then Asterisk sends no
-    AgentComplete for a call its queue_log shows completed, and the report's aht
-    then leaves that call out."""
+    states, the probe's row, and each answered call's talk time (from AgentComplete
+    or, when Asterisk sends none, from the caller's hang-up: ivr.history.answered)."""
     rows = {
         r["uniqueid"]: r
         for r in await db.fetch("SELECT * FROM calls WHERE uniqueid = ANY($1)", placed.all)
@@ -269,7 +269,9 @@ def check_report(report: dict[str, Any], placed: Placed) -> None:
     complaint = queues["complaint"]["totals"]
     late, on_time = placed.count("late"), placed.count("on_time")
     assert complaint["service_level"] == round(on_time / (late + on_time + LONG_ABANDON), 4)
-    assert complaint["longest_wait_s"] >= SL_S + 2 and complaint["aht_s"] is not None
+    assert complaint["longest_wait_s"] >= SL_S + 2
+    # every answered call's talk time is known: the simulated agents talk TALK_S
+    assert complaint["aht_s"] is not None and abs(complaint["aht_s"] - TALK_S) <= 1
     assert hotline["calls"] == {
         "arrived": want["arrived"], "self_service": want["self_service"],
         "queued": want["queued"], "transferred": 0, "closed": 0,
@@ -289,6 +291,13 @@ async def test_a_simulated_day_is_reported_call_for_call(
     db = await asyncpg.connect(dsn)
     try:
         await history_complete(db, placed, history_app)
+        answered = placed.kinds.get("late", []) + placed.kinds.get("on_time", [])
+        talks = await db.fetch(
+            "SELECT uniqueid, talk_s, ended_at FROM calls WHERE uniqueid = ANY($1)", answered
+        )
+        assert len(talks) == len(answered)
+        for r in talks:  # Asterisk's whole seconds, or hang-up - answered
+            assert r["ended_at"] is not None and abs(r["talk_s"] - TALK_S) <= 1, dict(r)
     finally:
         await db.close()
     assert bangkok_today() == day, "the day changed in Bangkok during the test: run it again"

@@ -48,6 +48,7 @@ from ivr.lineup.ports import DispatcherConfig
 from ivr.lineup.publish import callback_publisher, callback_watchers, rule_watcher
 from ivr.lineup.view import new_caller_estimate
 from ivr.log import fields, server_log
+from ivr.metrics.serve import ServerMetrics
 from ivr.probes.alerts import Alerter
 from ivr.probes.command import probe_config
 from ivr.probes.service import ProbeService
@@ -101,11 +102,13 @@ class HotlineApp:
     def __init__(self, settings: Settings) -> None:
         s = self.settings = settings
         self.registry = HotlineRegistry(s.hotlines_dir, s.prompts_dir)
-        self.redis: Redis = redis_client(s.redis_url)
+        self.metrics = ServerMetrics(s)  # /metrics: counters, histogram, Redis errors
+        self.redis: Redis = redis_client(s.redis_url, self.metrics.redis_errors)
         self.traces = TraceStore(self.redis, s.trace_ttl_s)
         self.instance_id = s.instance_id or f"{socket.gethostname()}-{os.getpid()}"
         self.history = HistoryFeed.for_settings(s, self.redis, self.instance_id)  # off: None
-        self.saver = TraceSaver(self.traces, self.history.on_trace if self.history else None)
+        on_trace = self.history.on_trace if self.history else None
+        self.saver = TraceSaver(self.traces, self.metrics.on_trace(on_trace))
         self.ami = AmiClient(
             host=s.ami_host,
             port=s.ami_port,
@@ -142,6 +145,7 @@ class HotlineApp:
             port=s.agi_port,
             allow=s.agi_allow,
             header_timeout=s.agi_header_timeout,
+            observe=self.metrics.instruments.on_agi_command,
         )
         self._http: web.AppRunner | None = None
         self._running: contextlib.AsyncExitStack | None = None
@@ -209,6 +213,7 @@ class HotlineApp:
             figures=feed,
         )
         watchers = [callback_publisher(self.events), self.figures.record_callback]
+        watchers.append(self.metrics.instruments.on_callback)
         if self.history is not None:
             watchers.append(self.history.on_callback)
         callbacks = CallbackStore(self.redis, on_change=callback_watchers(*watchers))
@@ -329,6 +334,7 @@ class HotlineApp:
                 history=self.history.sink.status if self.history else None,
             ),
         )
+        self.metrics.serve(app, self, self.history.sink.status if self.history else None)
         add_page(app)
         app.add_subapp(
             API_PREFIX,

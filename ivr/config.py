@@ -69,6 +69,10 @@ class Settings:
     # HTTP
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # [metrics] (ivr.metrics): who may scrape GET /metrics on the HTTP port: these
+    # networks without a token (empty: loopback only), anyone with the bearer token
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    metrics_token: str = field(default="", repr=False)
     # [api] supervisor_phones: the phones a supervisor may be called on to listen to a
     # call (ivr.api.spy), as Asterisk dial strings: ["PJSIP/supervisor1"]
     api_supervisor_phones: tuple[str, ...] = ()

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from panoramisk.fast_agi import Request
@@ -104,8 +105,10 @@ class AgiCall:
         info: CallInfo | None = None,
         command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
         stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
+        observe: Callable[[str, float], None] | None = None,
     ) -> None:
         self.request = request
+        self.observe = observe  # told (command name, seconds) of each reply (/metrics)
         self.info: CallInfo = info if info is not None else call_info_from_headers(request.headers)
         self.command_timeout = command_timeout
         self.stream_timeout = stream_timeout
@@ -168,10 +171,13 @@ class AgiCall:
                 self._mark_gone("connection closed")
                 raise CallHangup(self._gone)
             try:
+                sent = time.monotonic()
                 async with asyncio.timeout(limit):
                     self._writer.write(line.encode(self._encoding) + b"\n")
                     await self._writer.drain()
                     reply = await read_reply(self._reader.readline, self._encoding)
+                if self.observe is not None:
+                    self.observe(verb, time.monotonic() - sent)
             except TimeoutError:
                 self._drop_connection(f"timeout after {limit:g} s in {verb}")
                 agi_log.warning(

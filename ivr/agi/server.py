@@ -70,6 +70,7 @@ class AgiServer:
         command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
         stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
         backlog: int = 1024,
+        observe: Callable[[str, float], None] | None = None,
     ) -> None:
         self.routes: dict[str, Route] = {k.lstrip("/"): v for k, v in routes.items()}
         self.host = host
@@ -81,6 +82,7 @@ class AgiServer:
         self.command_timeout = command_timeout
         self.stream_timeout = stream_timeout
         self.backlog = backlog
+        self.observe = observe  # each AGI command's name and seconds (/metrics)
         self.stats: dict[str, int] = {
             "accepted": 0,
             "rejected": 0,
@@ -235,6 +237,7 @@ class AgiServer:
             info=call_info_from_headers(headers),
             command_timeout=self.command_timeout,
             stream_timeout=self.stream_timeout,
+            observe=self.observe,
         )
         info = call.info
         route = self.routes.get(info.script)

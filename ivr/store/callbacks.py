@@ -252,6 +252,28 @@ class CallbackStore:
         ids = [_s(x) for x in await self.redis.zrange(keys.callbacks_pending(queue), 0, -1)]
         return [r for r in await self._get_many(ids) if r is not None and r.status in LIVE]
 
+    async def counts(self, queues: Iterable[str]) -> dict[tuple[str, str], int]:
+        """Live requests by (queue, status): ``pending`` and ``dialing`` (``/metrics``)."""
+        names = sorted(set(queues))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for q in names:
+                pipe.zcard(keys.callbacks_pending(q))
+            pipe.zrange(keys.CALLBACKS_DIALING, 0, -1)
+            *live, dialing_ids = await pipe.execute()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for rid in dialing_ids:
+                pipe.hget(keys.callback(_s(rid)), "queue")
+            dialing_queues = await pipe.execute()
+        dialing: dict[str, int] = {}
+        for queue in (_s(q) for q in dialing_queues if q is not None):
+            dialing[queue] = dialing.get(queue, 0) + 1
+        out: dict[tuple[str, str], int] = {}
+        for q, n in zip(names, live, strict=True):
+            out[(q, "dialing")] = dialing.pop(q, 0)
+            out[(q, "pending")] = max(int(n) - out[(q, "dialing")], 0)
+        out.update({(q, "dialing"): n for q, n in dialing.items()})
+        return out
+
     async def list_recent(self, queue: str | None = None, limit: int = 50) -> list[CallbackRequest]:
         """Most recently requested first, every status (finished ones for ``retention_s``)."""
         if limit <= 0:

@@ -1,0 +1,83 @@
+"""One server's metrics: its registry, the Redis error count its client keeps, and
+``/metrics`` read from the parts of the server (:class:`Served`, as
+:class:`ivr.app.HotlineApp` holds them; described here, not imported)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from ivr.agi.server import AgiServer
+from ivr.ami.client import AmiClient
+from ivr.config import Settings
+from ivr.lineup.live import LiveQueues
+from ivr.metrics.collector import LiveCollector, Sources
+from ivr.metrics.http import MetricsAccess, add_metrics
+from ivr.metrics.instruments import Instruments
+from ivr.store.callbacks import CallbackStore
+from ivr.store.client import RedisErrors
+from ivr.store.traces import TraceStore
+from ivr.trace import CallTrace
+
+__all__ = ["Served", "ServerMetrics"]
+
+
+class Served(Protocol):
+    """What ``/metrics`` reads of a running server."""
+
+    live: LiveQueues
+    agi: AgiServer
+    ami: AmiClient
+    traces: TraceStore
+    callbacks: CallbackStore
+
+    def hotline_queues(self) -> dict[str, list[str]]: ...
+
+
+class ServerMetrics:
+    """The metrics of one server (several may run in one process: tests)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.instruments = Instruments()
+        self.redis_errors = RedisErrors()
+        # a wrong address stops the start here, naming it
+        self.access = MetricsAccess.of(settings.metrics_allow, settings.metrics_token)
+
+    def on_trace(
+        self, then: Callable[[CallTrace, str], None] | None
+    ) -> Callable[[CallTrace, str], None]:
+        """``TraceSaver.on_saved``: the call counted, then ``then`` told (the history)."""
+
+        def saved(trace: CallTrace, number: str) -> None:
+            self.instruments.on_trace(trace)
+            if then is not None:
+                then(trace, number)
+
+        return saved
+
+    def sources(
+        self, served: Served, history: Callable[[], Awaitable[Mapping[str, Any]]] | None
+    ) -> Sources:
+        return Sources(
+            queues=lambda: served.live.states,
+            agi_stats=lambda: served.agi.stats,
+            ami_logins=lambda: served.ami.logins,
+            ami_connected=lambda: served.ami.connected,
+            traces_pending=lambda: served.traces.pending,
+            redis_errors=lambda: self.redis_errors.counts,
+            callbacks=served.callbacks.counts,
+            history=history,
+            queue_names=lambda: {q for qs in served.hotline_queues().values() for q in qs},
+        )
+
+    def serve(
+        self,
+        app: web.Application,
+        served: Served,
+        history: Callable[[], Awaitable[Mapping[str, Any]]] | None = None,
+    ) -> None:
+        """Serve ``GET /metrics`` on ``app`` (the server's root application)."""
+        live = LiveCollector(self.sources(served, history))
+        add_metrics(app, self.instruments.registry, live, self.access)

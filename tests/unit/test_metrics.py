@@ -4,6 +4,8 @@ the call path moves, the Redis error count, and who may scrape."""
 from __future__ import annotations
 
 import copy
+import json
+import re
 from collections.abc import Iterable, Mapping
 
 import pytest
@@ -14,6 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.config import PROJECT_ROOT
 from ivr.metrics.collector import LiveCollector, Sources
 from ivr.metrics.http import MetricsAccess, add_metrics, may_scrape, metrics
 from ivr.metrics.instruments import Instruments
@@ -196,3 +199,31 @@ async def test_the_handler_answers_the_text_format_or_403_with_the_fix() -> None
     refused = make_mocked_request("GET", "/metrics", app=app)  # peer unknown, no token
     reply = await metrics(refused)
     assert reply.status == 403 and "[metrics] allow" in (reply.text or "")
+
+
+DASHBOARD = PROJECT_ROOT / "deploy" / "grafana" / "ivr.json"
+
+
+def _queries(node: object) -> Iterable[str]:
+    """Every PromQL text in the dashboard: panel targets and variable queries."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("expr", "definition") and isinstance(value, str):
+                yield value
+            else:
+                yield from _queries(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _queries(item)
+
+
+async def test_every_metric_the_dashboard_queries_is_served() -> None:
+    inst = Instruments()  # every labelled family with one sample at least
+    inst.on_trace(CallTrace("1.1", hotline="1111"))
+    inst.on_agi_command("ANSWER", 0.01)
+    await inst.on_callback(CallbackRequest("c1", "complaint", "1111", "0812345678", NOW, NOW))
+    served = {name for name, _ in _samples(await _scrape(LiveCollector(_sources()), inst.registry))}
+    queries = list(_queries(json.loads(DASHBOARD.read_text(encoding="utf-8"))))
+    asked = {m for q in queries for m in re.findall(r"\bivr_[a-z_]+", q)}
+    assert len(queries) > 20 and len(asked) > 15
+    assert not asked - served, f"the dashboard asks for metrics nobody serves: {asked - served}"

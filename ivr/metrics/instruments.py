@@ -41,8 +41,9 @@ class Instruments:
         )
         self.callback_changes = Counter(
             "ivr_callback_changes",
-            "Callback requests entering a status (pending, dialing, connected, failed, "
-            "cancelled), by queue; each change is counted by the instance that made it",
+            "Changes of callback requests by queue and the status after the change "
+            "(pending, dialing, connected, failed, cancelled); counted by the instance "
+            "that made the change",
             ["queue", "status"],
             registry=self.registry,
         )

@@ -1,18 +1,19 @@
 """``/metrics`` on the sandbox: one citizen walks the 1111 menu into a queue and the
 counters move (calls, AGI commands), the live model shows the caller waiting while
-they wait and no more once they hang up."""
+they wait and no more once they hang up; and the Redis client counts the commands
+that fail."""
 
 from __future__ import annotations
 
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ivr.app import HotlineApp
+from ivr.store.client import RedisErrors, redis_client
 from tests.integration.conftest import SimCaller
 from tests.until import until
-
-pytestmark = pytest.mark.sandbox
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -34,6 +35,7 @@ def total(samples: Samples, name: str, **labels: str) -> float:
     return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
 
 
+@pytest.mark.sandbox
 async def test_a_call_moves_the_counters(app: HotlineApp, call: SimCaller) -> None:
     assert app._http is not None
     host, port = app._http.addresses[0][:2]
@@ -74,3 +76,16 @@ async def test_a_call_moves_the_counters(app: HotlineApp, call: SimCaller) -> No
 async def _no_caller(url: str) -> Samples | None:
     s = await scrape(url)
     return s if total(s, "ivr_queue_callers", queue="complaint") == 0 else None
+
+
+@pytest.mark.network
+async def test_a_redis_that_refuses_is_counted_once_per_command() -> None:
+    errors = RedisErrors()
+    client = redis_client("redis://127.0.0.1:1/0", errors)  # nothing listens on port 1
+    try:
+        for _ in range(2):
+            with pytest.raises(RedisConnectionError):
+                await client.ping()
+    finally:
+        await client.aclose()
+    assert errors.counts == {"connection": 2, "timeout": 0, "response": 0}

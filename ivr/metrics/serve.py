@@ -5,23 +5,41 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 from aiohttp import web
 
 from ivr.agi.server import AgiServer
 from ivr.ami.client import AmiClient
-from ivr.config import Settings
+from ivr.config import ConfigError, Settings, line_of
 from ivr.lineup.live import LiveQueues
 from ivr.metrics.collector import LiveCollector, Sources
 from ivr.metrics.http import MetricsAccess, add_metrics
 from ivr.metrics.instruments import Instruments
+from ivr.problems import Problem
 from ivr.store.callbacks import CallbackStore
 from ivr.store.client import RedisErrors
 from ivr.store.traces import TraceStore
 from ivr.trace import CallTrace
 
-__all__ = ["Served", "ServerMetrics"]
+__all__ = ["Served", "ServerMetrics", "access_of"]
+
+
+def access_of(settings: Settings) -> MetricsAccess:
+    """Who may scrape; a wrong ``[metrics] allow`` entry stops the start, naming it."""
+    try:
+        return MetricsAccess.of(settings.metrics_allow, settings.metrics_token)
+    except ValueError as e:
+        try:
+            text = Path(settings.source).read_text(encoding="utf-8") if settings.source else ""
+        except OSError:
+            text = ""
+        line = line_of(text, "allow", "metrics") if text else 0
+        fix = 'write addresses or networks, such as ["127.0.0.1/32", "10.20.0.0/24"]'
+        raise ConfigError(
+            [Problem(settings.source or "$IVR_METRICS_ALLOW", line, f"[metrics] allow: {e}", fix)]
+        ) from e
 
 
 class Served(Protocol):
@@ -42,8 +60,7 @@ class ServerMetrics:
     def __init__(self, settings: Settings) -> None:
         self.instruments = Instruments()
         self.redis_errors = RedisErrors()
-        # a wrong address stops the start here, naming it
-        self.access = MetricsAccess.of(settings.metrics_allow, settings.metrics_token)
+        self.access = access_of(settings)
 
     def on_trace(
         self, then: Callable[[CallTrace, str], None] | None

@@ -7,6 +7,7 @@ import copy
 import json
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
@@ -16,10 +17,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
-from ivr.config import PROJECT_ROOT
+from ivr.config import PROJECT_ROOT, ConfigError, load_settings
 from ivr.metrics.collector import LiveCollector, Sources
 from ivr.metrics.http import MetricsAccess, add_metrics, may_scrape, metrics
 from ivr.metrics.instruments import Instruments
+from ivr.metrics.serve import access_of
 from ivr.queues.state import Agent, AgentState, Caller, CallerState, QueueState
 from ivr.store.client import RedisErrors, _CountingRetry
 from ivr.trace import CallTrace
@@ -227,3 +229,21 @@ async def test_every_metric_the_dashboard_queries_is_served() -> None:
     asked = {m for q in queries for m in re.findall(r"\bivr_[a-z_]+", q)}
     assert len(queries) > 20 and len(asked) > 15
     assert not asked - served, f"the dashboard asks for metrics nobody serves: {asked - served}"
+
+
+def test_metrics_settings_are_read_from_their_section(tmp_path: Path) -> None:
+    cfg = tmp_path / "ivr.toml"
+    cfg.write_text('[metrics]\nallow = ["10.20.0.0/24"]\ntoken = "s3cret"\n', encoding="utf-8")
+    access = access_of(load_settings(cfg))
+    assert may_scrape(access, "10.20.0.7", "") and not may_scrape(access, "127.0.0.1", "")
+    assert may_scrape(access, "192.0.2.1", "Bearer s3cret")
+
+
+def test_a_wrong_allow_entry_stops_the_start_naming_its_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "ivr.toml"
+    cfg.write_text('[http]\nport = 8080\n\n[metrics]\nallow = ["10.20.0.300"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        access_of(load_settings(cfg))
+    (problem,) = e.value.problems
+    assert (problem.line, "[metrics] allow" in problem.message) == (5, True)
+    assert "10.20.0.0/24" in problem.fix

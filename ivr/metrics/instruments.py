@@ -6,12 +6,18 @@ servers may run in one process, as the tests do), never the global one.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 
 from ivr.callbacks.model import CallbackRequest
 from ivr.trace import CallTrace
 
 __all__ = ["AGI_BUCKETS", "Instruments"]
+
+# no ``*_created`` series beside each counter and histogram: they double what is
+# scraped and nothing here reads them (process-wide in prometheus-client)
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 AGI_BUCKETS = (
     *(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5),
@@ -39,6 +45,7 @@ class Instruments:
             buckets=AGI_BUCKETS,
             registry=self.registry,
         )
+        self._agi_by_command: dict[str, Any] = {}  # labels() without its lock, per command
         self.callback_changes = Counter(
             "ivr_callback_changes",
             "Changes of callback requests by queue and the status after the change "
@@ -54,7 +61,10 @@ class Instruments:
 
     def on_agi_command(self, command: str, seconds: float) -> None:
         """An AGI command was answered (:class:`ivr.agi.call.AgiCall` ``observe``)."""
-        self.agi_seconds.labels(command).observe(seconds)
+        child = self._agi_by_command.get(command)
+        if child is None:
+            child = self._agi_by_command[command] = self.agi_seconds.labels(command)
+        child.observe(seconds)
 
     async def on_callback(self, req: CallbackRequest) -> None:
         """A callback changed (a :class:`ivr.store.callbacks.CallbackStore` watcher)."""

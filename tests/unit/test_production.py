@@ -4,6 +4,9 @@ step with the settings they mirror (AMI user and secret, wrap-up, AGI address)."
 
 from __future__ import annotations
 
+import getpass
+import grp
+import os
 import re
 import shutil
 import subprocess
@@ -108,3 +111,27 @@ def test_systemd_unit_verifies(tmp_path: Path) -> None:
     )
     assert (run.returncode, run.stderr.strip()) == (0, "")
     assert "Restart=always" in text and "User=ivr" in text
+
+
+@pytest.mark.skipif(shutil.which("logrotate") is None, reason="logrotate is not installed")
+def test_logrotate_file_is_read_without_error(tmp_path: Path) -> None:
+    """``logrotate --debug`` (nothing rotated) of the shipped file, the log folder and
+    the ``su`` user read as a scratch folder and this test's user."""
+    (tmp_path / "log").mkdir()
+    (tmp_path / "log" / "server.log").write_text("{}\n", encoding="utf-8")
+    text = (PRODUCTION / "logrotate" / "ivr").read_text(encoding="utf-8")
+    me = f"{getpass.getuser()} {grp.getgrgid(os.getgid()).gr_name}"
+    conf = tmp_path / "ivr"
+    conf.write_text(
+        text.replace("/var/log/ivr", str(tmp_path / "log")).replace("su ivr ivr", f"su {me}"),
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        ["logrotate", "--debug", "--state", str(tmp_path / "state"), str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "error" not in (run.stdout + run.stderr).lower(), run.stderr
+    assert "su ivr ivr" in text and "copytruncate" in text

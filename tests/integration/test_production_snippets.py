@@ -8,11 +8,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+from collections.abc import AsyncIterator
+from dataclasses import replace
 
+import aiohttp
 import pytest
 
+from ivr.ami.client import AmiClient
+from ivr.app import HotlineApp
 from ivr.config import PROJECT_ROOT, Settings
 from ivr.sandbox.pbx import Sandbox
+from ivr.store.tokens import TokenStore
 
 pytestmark = pytest.mark.sandbox
 
@@ -112,6 +118,45 @@ async def test_shipped_ami_user_has_the_rights_the_server_needs_and_no_more(
         assert all(params[q]["Strategy"] == "rrmemory" for q in shipped)
     finally:
         ami.writer.close()
+
+
+@pytest.fixture
+async def least_rights_app(sandbox: Sandbox, settings: Settings) -> AsyncIterator[HotlineApp]:
+    """The server logged in to the AMI as the shipped user, on a Redis database of its own."""
+    user, secret = _shipped_user()
+    redis_url = settings.redis_url.rsplit("/", 1)[0] + "/11"
+    app = HotlineApp(replace(settings, ami_username=user, ami_secret=secret, redis_url=redis_url))
+    await app.start()
+    await app.redis.flushdb()
+    try:
+        yield app
+    finally:
+        await app.redis.flushdb()
+        await app.stop()
+
+
+async def test_server_as_the_shipped_user_acts_and_sees_the_result(
+    least_rights_app: HotlineApp, ami: AmiClient
+) -> None:
+    """A supervisor's pause through the server (write ``agent``) is seen by its live
+    model from Asterisk's own event (read ``agent``): ``settled``."""
+    app = least_rights_app
+    token, _ = await TokenStore(app.redis).create("supervisor", "production snippets")
+    assert app._http is not None
+    host, port = app._http.addresses[0][:2]
+    url = f"http://{host}:{port}/api/queues/complaint/agents/PJSIP%2Fagent2"
+    auth = {"Authorization": f"Bearer {token}"}
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{url}/pause", json={"reason": "break"}, headers=auth) as r:
+                body = await r.json()
+                assert r.status == 200, body
+            assert body["settled"] is True and body["queues"][0]["state"] == "paused", body
+            async with http.post(f"{url}/unpause", headers=auth) as r:
+                body = await r.json()
+                assert r.status == 200 and body["settled"] is True, body
+    finally:
+        await ami.action("QueuePause", Interface="PJSIP/agent2", Queue="complaint", Paused="false")
 
 
 def _queues_text() -> str:

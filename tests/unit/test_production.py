@@ -135,3 +135,22 @@ def test_logrotate_file_is_read_without_error(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "error" not in (run.stdout + run.stderr).lower(), run.stderr
     assert "su ivr ivr" in text and "copytruncate" in text
+
+
+@pytest.mark.skipif(shutil.which("systemd-sysusers") is None, reason="systemd is not installed")
+def test_sysusers_file_makes_the_units_user(tmp_path: Path) -> None:
+    """``systemd-sysusers`` into a scratch root makes the user the unit runs as,
+    without a login shell."""
+    (tmp_path / "etc").mkdir()
+    conf = PRODUCTION / "sysusers.d" / "ivr.conf"
+    run = subprocess.run(
+        ["systemd-sysusers", f"--root={tmp_path}", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    passwd = (tmp_path / "etc" / "passwd").read_text(encoding="utf-8").split(":")
+    unit = (PRODUCTION / "ivr.service").read_text(encoding="utf-8")
+    assert f"User={passwd[0]}" in unit and f"Group={passwd[0]}" in unit
+    assert passwd[5] == "/var/lib/ivr" and passwd[6].strip().endswith("nologin")

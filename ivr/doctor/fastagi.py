@@ -116,6 +116,10 @@ async def fastagi_finding(ami: AmiClient, settings: Settings) -> Finding:
     return _verdict(event, settings, stand_in, running=server is None)
 
 
+def _agi(event: AnyEvent) -> str:
+    return f"AGISTATUS={event.get('Status') or 'unknown'}"
+
+
 _CONTEXT_FIX = (
     f"make sure the hotline dialplan's [{DOCTOR_CONTEXT}] context is loaded "
     "(#include extensions_hotline.conf, `dialplan reload`)"
@@ -124,9 +128,15 @@ _CONTEXT_FIX = (
 
 def _verdict(event: AnyEvent, settings: Settings, stand_in: _StandIn, *, running: bool) -> Finding:
     answer, status = event.get("Answer"), event.get("Status")
-    who = "the running server" if running else "the doctor standing in for the server"
-    if answer in ("unknown-route", "answered"):
-        return ok("fastagi", f"Asterisk reached {who} by FastAGI (AGISTATUS={status})")
+    if answer == "unknown-route":  # whichever instance IVR_AGI leads to answered
+        return ok("fastagi", f"Asterisk reached the running server by FastAGI ({_agi(event)})")
+    if answer == "answered":
+        return ok(
+            "fastagi",
+            f"Asterisk reached this machine's AGI port by FastAGI ({_agi(event)}; no server"
+            " runs yet: the doctor answered in its place)",
+        )
+    who = "the running server" if running else "this machine's AGI port"
     if stand_in.refused:
         return fail(
             "fastagi",

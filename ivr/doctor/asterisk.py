@@ -43,10 +43,20 @@ async def asterisk_findings(
         await ami.start()
     except AmiError as e:
         return [_login_failure(settings, str(e))]
+    out: list[Finding] = []
     try:
-        return await _checks(ami, settings, needs, queues, privileges)
+        await _checks(ami, settings, needs, queues, privileges, out)
+    except AmiError as e:  # Asterisk stopped answering half-way: say so after the rest
+        out.append(
+            fail(
+                "ami",
+                f"Asterisk stopped answering during the checks: {e}",
+                "look at Asterisk's log (overloaded? restarting?), then run the doctor again",
+            )
+        )
     finally:
         await ami.close()
+    return out
 
 
 def _login_failure(settings: Settings, error: str) -> Finding:
@@ -70,9 +80,11 @@ async def _checks(
     needs: Sequence[checks.DialplanNeed],
     queues: Mapping[str, Collection[str]],
     privileges: list[str],
-) -> list[Finding]:
+    out: list[Finding],
+) -> None:
+    """Appends to ``out`` as it goes, so what was found survives an AMI failure."""
     user = settings.ami_username
-    out = [ok("ami.login", f"logged in to {ami.address} as {user}")]
+    out.append(ok("ami.login", f"logged in to {ami.address} as {user}"))
     listed = await ami.action("ListCommands", as_list=False)
     allowed = checks.parse_list_commands(listed if isinstance(listed, dict) else {})
     out += checks.write_findings(allowed, user)
@@ -97,7 +109,6 @@ async def _checks(
         out.append(await fastagi_finding(ami, settings))
     seen = checks.privilege_classes(p for p in privileges if p)
     out += checks.read_findings(read, seen, user)
-    return out
 
 
 def _cannot(check: str, action: str, klass: str, user: str) -> Finding:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 
 from ivr.config import load_settings
 from ivr.doctor.findings import exit_code, render_json, render_text
@@ -15,6 +16,7 @@ __all__ = ["add_doctor_command"]
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    logging.disable(logging.CRITICAL)  # every failure is a finding; no log lines between them
     findings = asyncio.run(run_doctor(load_settings(args.config)))
     print(render_json(findings) if args.json else render_text(findings))
     return exit_code(findings)

@@ -61,7 +61,7 @@ async def asterisk_findings(
 
 def _login_failure(settings: Settings, error: str) -> Finding:
     where = f"{settings.ami_host}:{settings.ami_port}"
-    if "failed" in error.lower() and "login" in error.lower():
+    if "AMI login to" in error:  # Asterisk answered and refused the user or secret
         fix = (
             f"set [ami] username and secret to a user of Asterisk's manager.conf"
             f" (now {settings.ami_username!r}), and let it connect from this machine (permit =)"

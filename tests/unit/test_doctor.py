@@ -9,6 +9,7 @@ from types import MappingProxyType
 from ivr.ami.events import UnknownEvent
 from ivr.config import Settings
 from ivr.doctor import checks
+from ivr.doctor.asterisk import _login_failure
 from ivr.doctor.fastagi import _StandIn, _verdict
 from ivr.doctor.findings import exit_code, fail, ok, render_json, render_text
 
@@ -141,3 +142,13 @@ def test_rendering_and_exit_code() -> None:
     body = json.loads(render_json(findings))
     assert body["ok"] is False and body["checks"][1]["fix"] == "add [x]"
     assert exit_code(findings) == 1 and exit_code(findings[:1]) == 0
+
+
+def test_a_refused_login_and_an_unreachable_ami_get_their_own_fixes() -> None:
+    s = Settings(ami_username="ivr-server")
+    refused = _login_failure(s, "AMI login to 127.0.0.1:5038 failed: Authentication failed")
+    assert "[ami] username and secret" in refused.fix and "'ivr-server'" in refused.fix
+    away = _login_failure(
+        s, "AMI at 127.0.0.1:5038: no successful login within 5s (last error: Connect call failed)"
+    )
+    assert "start Asterisk" in away.fix and "enabled = yes" in away.fix

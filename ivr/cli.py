@@ -1,5 +1,5 @@
-"""The ``ivr`` command: serve, check, reload, call, probe, calls, audit, prompts, history,
-report, sandbox."""
+"""The ``ivr`` command: serve, check, doctor, reload, call, probe, calls, audit, prompts,
+history, report, sandbox."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from ivr.cli_doctor import add_doctor_command
 from ivr.cli_history import add_history_commands
 from ivr.cli_report import add_report_commands
 from ivr.cli_tokens import add_token_commands
@@ -230,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("check", help="validate every hotline file; non-zero exit on problems")
     sp.add_argument("--no-audio", action="store_true", help="do not require prompt audio")
     sp.set_defaults(func=cmd_check)
+
+    add_doctor_command(sub)
 
     sp = sub.add_parser("reload", help="ask the running server to reload hotline files")
     sp.set_defaults(func=cmd_reload)

@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the wallboard's browser test: headless Chromium, its WebDriver, and a Thai font;
-# the report test turns the PDF's first page into a PNG with pdftoppm (poppler-utils)
-scripts/bootstrap.sh chromium chromium-driver fonts-tlwg-loma-otf poppler-utils
+# the report test turns the PDF's first page into a PNG with pdftoppm (poppler-utils);
+# deploy/production/'s unit and log rotation are checked by systemd-analyze and logrotate
+scripts/bootstrap.sh chromium chromium-driver fonts-tlwg-loma-otf poppler-utils systemd logrotate
 export IVR_CONFIG=${IVR_CONFIG:-deploy/sandbox/ivr.toml}
 
 echo "== ruff"

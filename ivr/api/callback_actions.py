@@ -76,26 +76,27 @@ async def _in_scope(request: web.Request, rid: str) -> None:
     check_queue(request, cb.queue)
 
 
-@routes.delete("/callbacks/{id}")
-async def cancel_callback(request: web.Request) -> web.Response:
+async def _transition(request: web.Request, action: str, expected: str) -> web.Response:
+    """Cancel a pending callback or retry a failed one (``expected``: the status it
+    must have), audited as ``action``."""
     rid = request.match_info["id"]
-    async with audited(request, "cancel-callback", callback=rid):
+    async with audited(request, action, callback=rid):
         require_role(request, "supervisor", "admin")
         await _in_scope(request, rid)
         by = f"token:{request[TOKEN_INFO].id}"
-        t = await request.app[QUEUE_DEPS].callbacks.cancel_pending(rid, by=by)
-        return _checked(rid, t, "pending")
+        store = request.app[QUEUE_DEPS].callbacks
+        do = store.cancel_pending if expected == "pending" else store.retry_failed
+        return _checked(rid, await do(rid, by=by), expected)
+
+
+@routes.delete("/callbacks/{id}")
+async def cancel_callback(request: web.Request) -> web.Response:
+    return await _transition(request, "cancel-callback", "pending")
 
 
 @routes.post("/callbacks/{id}/retry")
 async def retry_callback(request: web.Request) -> web.Response:
-    rid = request.match_info["id"]
-    async with audited(request, "retry-callback", callback=rid):
-        require_role(request, "supervisor", "admin")
-        await _in_scope(request, rid)
-        by = f"token:{request[TOKEN_INFO].id}"
-        t = await request.app[QUEUE_DEPS].callbacks.retry_failed(rid, by=by)
-        return _checked(rid, t, "failed")
+    return await _transition(request, "retry-callback", "failed")
 
 
 @routes.patch("/callbacks/{id}")

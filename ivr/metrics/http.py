@@ -1,8 +1,10 @@
 """``GET /metrics``: the Prometheus text format, on the server's HTTP port.
 
 Who may scrape: a peer in ``[metrics] allow`` (addresses or CIDR; loopback only by
-default) without a token, or anyone sending ``Authorization: Bearer <[metrics]
-token>`` when a token is set. Anyone else gets 403 with the fix. The API's own
+default; ``[]``: nobody) without a token, or anyone sending ``Authorization: Bearer
+<[metrics] token>`` when a token is set. Behind a reverse proxy on the same machine
+every peer is the proxy: set ``allow = []`` and a token, or keep ``/metrics`` out of
+what the proxy forwards. Anyone else gets 403 with the fix. The API's own
 tokens are not used: a Prometheus server holds one secret for every target, and a
 scrape must not depend on Redis (where the API tokens live) to report Redis away.
 """
@@ -33,7 +35,7 @@ class MetricsAccess:
 
     @classmethod
     def of(cls, allow: Sequence[str], token: str) -> MetricsAccess:
-        return cls(parse_allow(allow), token)
+        return cls(parse_allow(allow) if allow else (), token)  # []: the token only
 
 
 def may_scrape(access: MetricsAccess, peer: str | None, authorization: str) -> bool:

@@ -33,6 +33,9 @@ from ivr.sandbox.timing import (
 )
 
 TEMPLATES = PROJECT_ROOT / "deploy" / "sandbox" / "asterisk"
+# the snippets an admin #includes in production, copied as they are to ivr/ beside the
+# sandbox's configuration, which #includes them the same way
+SHIPPED = PROJECT_ROOT / "deploy" / "production" / "asterisk"
 ETC_IN_ROOT = "/etc/ivr-asterisk"
 ASTERISK_CONF = f"{ETC_IN_ROOT}/asterisk.conf"
 RUN_IN_ROOT = "/run/ivr-asterisk"
@@ -136,7 +139,11 @@ class Sandbox:
             (etc / tpl.name).write_text(text, encoding="utf-8")
         for conf in sorted(self.s.dialplans_dir.glob("*.conf")):
             shutil.copyfile(conf, etc / conf.name)
+        (etc / "ivr").mkdir(exist_ok=True)
+        for conf in sorted(SHIPPED.glob("*.conf")):
+            shutil.copyfile(conf, etc / "ivr" / conf.name)
         os.chmod(etc / "manager.conf", 0o600)
+        os.chmod(etc / "ivr" / "ivr_manager.conf", 0o600)
         for d in ("run", "var/log", "var/lib", "var/spool", "var/cache"):
             (self.root / d / "ivr-asterisk").mkdir(parents=True, exist_ok=True)
 

@@ -30,9 +30,11 @@ LAYERS: dict[str, int] = {
     # edges: Redis repositories, hotline files
     "store": 6, "hotlines": 6,
     # features over several cores, then call controllers, then HTTP
-    "lineup": 7, "history": 7, "probes": 7, "reports": 7, "calls": 8, "api": 9, "metrics": 9,
+    "lineup": 7, "history": 7, "probes": 7, "reports": 7, "doctor": 7, "calls": 8, "api": 9,
+    "metrics": 9,
     # wiring and commands
-    "app": 10, "cli_tokens": 10, "cli_history": 10, "cli_report": 10, "sandbox": 10,
+    "app": 10, "cli_tokens": 10, "cli_history": 10, "cli_report": 10, "cli_doctor": 10,
+    "sandbox": 10,
     "cli": 11, "__main__": 12,
 }  # fmt: skip
 

@@ -186,6 +186,12 @@ def test_who_may_scrape(peer: str | None, auth: str, token: str, ok: bool) -> No
     assert may_scrape(access, peer, auth) is ok
 
 
+def test_an_empty_allow_list_leaves_the_token_only() -> None:
+    access = MetricsAccess.of((), "t")  # behind a reverse proxy: every peer is loopback
+    assert not may_scrape(access, "127.0.0.1", "")
+    assert may_scrape(access, "127.0.0.1", "Bearer t")
+
+
 async def test_the_handler_answers_the_text_format_or_403_with_the_fix() -> None:
     from aiohttp import web
 

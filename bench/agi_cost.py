@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import tempfile
 from pathlib import Path
@@ -69,15 +70,17 @@ async def cost_runs(server: Server, calls: int, runs: int) -> dict[str, float]:
 
 
 async def held(server: Server, sessions: int, seconds: float) -> float:
-    """p99 think time (ms) with ``sessions`` calls held at once, each reply after 0.2-0.6 s."""
+    """p99 think time (ms) with ``sessions`` calls held at once: each prompt lasts 1-3 s
+    (a key pressed at a random moment of it), other commands are answered at once."""
     stop = asyncio.get_running_loop().time() + seconds
     think: list[float] = []
 
     async def caller(k: int) -> None:
         i = 0
+        await asyncio.sleep(random.uniform(0.0, 3.0))  # callers arrive over 3 s, not at once
         while asyncio.get_running_loop().time() < stop:
             run = await fastagi_call(
-                server.port, "hotline", ARGS, PRESS, uniqueid=f"h{k}.{i}", pace=(0.2, 0.6)
+                server.port, "hotline", ARGS, PRESS, uniqueid=f"h{k}.{i}", pace=(1.0, 3.0)
             )
             think.extend(run.think[1:])
             i += 1
@@ -147,8 +150,8 @@ def main() -> None:
     p.add_argument("--calls", type=int, default=2000, help="calls per run")
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--pyst2-calls", type=int, default=200)
-    p.add_argument("--steps", default="250,500,750,1000,1500,2000,3000")
-    p.add_argument("--seconds", type=float, default=10.0, help="per concurrency step")
+    p.add_argument("--steps", default="250,500,1000,1500,2000,3000,4000")
+    p.add_argument("--seconds", type=float, default=20.0, help="per concurrency step")
     asyncio.run(main_async(p.parse_args()))
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["CallRun", "answer", "env_block", "fastagi_call", "stdio_call"]
 
+_TIMED = ("STREAM FILE", "CONTROL STREAM FILE", "WAIT FOR DIGIT", "GET DATA")
 _QUOTED = re.compile(r'"([^"]*)"|(\S+)')
 
 
@@ -111,8 +112,8 @@ async def _converse(
         run.commands.append(command)
         run.think.append(got - sent)
         reply = answer(command, digits)
-        if pace[1] > 0:
-            await asyncio.sleep(random.uniform(*pace))
+        if pace[1] > 0 and command.upper().startswith(_TIMED):
+            await asyncio.sleep(random.uniform(*pace))  # a prompt playing, a key awaited
         await write((reply + "\n").encode())
         sent = time.perf_counter()
 

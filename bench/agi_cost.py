@@ -8,7 +8,7 @@ loop, and walks the real 1111 hotline file (the greeting heard to its end, then 
 * baseline: a bare panoramisk FastAGI handler sending the same command lines;
 * baseline: classic AGI with pyst2, a process per call over stdin and stdout.
 
-    .venv/bin/python -m bench.agi_cost [--calls 2000] [--runs 5] [--steps 250,500,1000]
+    .venv/bin/python -m bench.agi_cost [--calls 1000] [--runs 3] [--steps 250,500,1000]
 
 The servers run pinned to core 0 (the load generator to core 1); CPU seconds are the
 server process's own (``/proc/<pid>/stat``), the pyst2 children's from ``getrusage``.
@@ -147,9 +147,9 @@ async def main_async(a: argparse.Namespace) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--calls", type=int, default=2000, help="calls per run")
-    p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--pyst2-calls", type=int, default=200)
+    p.add_argument("--calls", type=int, default=1000, help="calls per run")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--pyst2-calls", type=int, default=100)
     p.add_argument("--steps", default="250,500,1000,1500,2000,3000,4000")
     p.add_argument("--seconds", type=float, default=20.0, help="per concurrency step")
     asyncio.run(main_async(p.parse_args()))

@@ -50,6 +50,8 @@ _RESULT_RE = re.compile(r"result=(?P<result>\S*)(?: (?P<tail>.*))?\Z", re.DOTALL
 _DATA_RE = re.compile(r"\((?P<data>.*)\)(?P<tail>(?: +[A-Za-z_][A-Za-z0-9_]*=\S*)*) *\Z", re.DOTALL)
 _KV_ONLY_RE = re.compile(r"(?: *[A-Za-z_][A-Za-z0-9_]*=\S*)* *\Z")
 _ENDPOS_RE = re.compile(r"(?:^|\s)endpos=(-?[0-9]+)(?=\s|\Z)")
+_ENDPOS_DIGITS = 19
+"""An ``endpos`` (a sample offset) longer than this is not a number Asterisk sends."""
 _HEADER_KEY_RE = re.compile(r"[A-Za-z0-9_]+\Z")
 _USAGE_END = "520 End of proper usage."
 
@@ -134,6 +136,8 @@ def parse_line(line: str) -> AgiReply:
     endpos: int | None = None
     em = _ENDPOS_RE.search(kv_tail)
     if em is not None:
+        if len(em.group(1).lstrip("-")) > _ENDPOS_DIGITS:
+            raise AgiProtocolError(f"AGI reply with an endpos out of range: {_shown(line)}")
         endpos = int(em.group(1))
     return AgiReply(code=code, result=result, data=data, endpos=endpos, raw=line)
 

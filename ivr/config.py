@@ -153,8 +153,8 @@ _FIXES = {bool: "write true or false", int: "write a whole number", float: "writ
 
 
 def _coerce(value: Any, current: Any) -> Any:
-    """``value`` as the type of the setting's default ``current``; ValueError or
-    TypeError when it cannot be."""
+    """``value`` as the type of the setting's default ``current``; ValueError,
+    TypeError or OverflowError (``port = inf``) when it cannot be."""
     if isinstance(current, bool):
         if isinstance(value, str):
             return value.strip().lower() in ("1", "true", "yes", "on")
@@ -196,7 +196,7 @@ def _coerced(
     added at ``at`` (its file, line and message prefix)."""
     try:
         return True, _coerce(value, current)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:
         problems.append(
             Problem(
                 at.file,

@@ -2,7 +2,8 @@
 
 ``ci`` (the default): a fixed, derandomized run of about 200 examples per test, so
 the test command is reproducible and fast. ``deep``: many more random examples,
-for a longer hunt — ``IVR_FUZZ=deep .venv/bin/pytest tests/unit -k fuzz``.
+for a longer hunt: ``.venv/bin/pytest tests/unit -k fuzz --hypothesis-profile=deep``
+(or ``IVR_FUZZ=deep``). Registered by tests/unit/conftest.py.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "deep",
-    max_examples=20_000,
+    max_examples=5_000,
     derandomize=False,
     deadline=2000,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

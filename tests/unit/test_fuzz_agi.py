@@ -12,7 +12,6 @@ import asyncio
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import tests.unit.fuzzing  # noqa: F401  (the hypothesis profiles)
 from ivr.agi.replies import (
     AgiProtocolError,
     ReplyAssembler,

@@ -14,7 +14,6 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import tests.unit.fuzzing  # noqa: F401  (the hypothesis profiles)
 from ivr.ami.events import AmiEvent, UnknownEvent, known_event_names, parse_event
 from ivr.ami.panoramisk_fixes import FixedProtocol, plain
 

@@ -241,7 +241,13 @@ def load_settings(path: str | Path | None = None) -> Settings:
 
 def _read_file(cfg_path: Path, known: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
     """The settings written in the file; its problems (sorted by line) go to ``problems``."""
-    text = cfg_path.read_text(encoding="utf-8")
+    raw = cfg_path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        problems.append(Problem(str(cfg_path), line, "not UTF-8 text", "save the file as UTF-8"))
+        return {}
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

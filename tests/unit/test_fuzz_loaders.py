@@ -20,7 +20,6 @@ import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import tests.unit.fuzzing  # noqa: F401  (the hypothesis profiles)
 from ivr.config import ConfigError, load_settings
 from ivr.menus.loader import MenuError, load_hotline
 from ivr.problems import AdminError
@@ -316,6 +315,16 @@ def test_a_settings_file_with_mangled_lines_loads_or_says_why(text: str) -> None
 @given(st.text(max_size=200))
 def test_any_text_as_settings_loads_or_says_why(text: str) -> None:
     _load_settings(text)
+
+
+@given(st.binary(max_size=100))
+@example(b"\xdc")
+def test_any_bytes_as_settings_load_or_say_why(raw: bytes) -> None:
+    path = _write("fuzz.toml", raw)
+    try:
+        load_settings(path)
+    except ConfigError as err:
+        _assert_clear(err, path, raw.decode("utf-8", errors="replace"))
 
 
 def test_the_sandbox_settings_still_load() -> None:

@@ -8,10 +8,12 @@ stream that ends); valid input parses to what it says.
 from __future__ import annotations
 
 import asyncio
+import re
 
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from ivr.agi import replies
 from ivr.agi.replies import (
     AgiProtocolError,
     ReplyAssembler,
@@ -37,6 +39,8 @@ _ANY_LINE = st.one_of(_LINES, st.text(max_size=60))
 
 @given(_ANY_LINE)
 @example("200 result=1 endpos=" + "9" * 5000)
+@example("200 result=1 " + "a=" * 40 + " (")  # hung: exponential backtracking
+@example("200 result=1 (" + ") a=b" * 20_000 + " !")  # hung: quadratic backtracking
 def test_parse_line_returns_a_reply_or_a_protocol_error(line: str) -> None:
     try:
         reply = parse_line(line)
@@ -143,3 +147,23 @@ def _unquote(inner: str) -> str:
             raise AssertionError(f"unescaped quote in {inner!r}")
         out.append(next(chars) if c == "\\" else c)
     return "".join(out)
+
+
+# The regular expressions parse_line used before it read "(data) key=value…" in one
+# pass: the oracle for short lines, where their backtracking does not matter.
+_OLD_DATA = re.compile(
+    r"\((?P<data>.*)\)(?P<tail>(?: +[A-Za-z_][A-Za-z0-9_]*=\S*)*) *\Z", re.DOTALL
+)
+_OLD_KV_ONLY = re.compile(r"(?: *[A-Za-z_][A-Za-z0-9_]*=\S*)* *\Z")
+_TAILS = st.lists(
+    st.sampled_from(["(", ")", " ", "  ", "a=", "b", "=", "endpos=3", "x)", "(y", "\t", "\n", "é"]),
+    max_size=10,
+).map("".join)
+
+
+@given(_TAILS)
+def test_the_one_pass_reading_of_the_data_agrees_with_the_old_regex(tail: str) -> None:
+    m = _OLD_DATA.match(tail)
+    assert replies._data_and_kv(tail) == (None if m is None else (m["data"], m["tail"].rstrip(" ")))
+    kv_only = all(not t or replies._KV_TOKEN_RE.fullmatch(t) for t in tail.split(" "))
+    assert kv_only == bool(_OLD_KV_ONLY.match(tail))

@@ -239,6 +239,9 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return replace(base, **values, source=str(cfg_path))
 
 
+_FLAT = "settings are flat values and lists, in [section] tables"
+
+
 def _read_file(cfg_path: Path, known: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
     """The settings written in the file; its problems (sorted by line) go to ``problems``."""
     raw = cfg_path.read_bytes()
@@ -250,6 +253,9 @@ def _read_file(cfg_path: Path, known: Mapping[str, Any], problems: list[Problem]
         return {}
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # tomllib parses recursively: "a = [[[[…" a thousand deep
+        problems.append(Problem(str(cfg_path), 0, "arrays or tables nested too deeply", _FLAT))
+        return {}
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"\(at line (\d+), column \d+\)", str(e))
         problems.append(

@@ -203,6 +203,8 @@ def test_a_hotline_file_with_mangled_lines_loads_or_says_why(text: str) -> None:
 
 @given(st.one_of(st.text(max_size=200), _VALUES.map(lambda v: yaml.safe_dump(v))))
 @example("&a [*a]")
+@example("[" * 600)  # RecursionError in PyYAML's composer
+@example("- " * 3000 + "x")
 @example("a: &x {b: *x}")
 def test_any_yaml_text_loads_or_says_why(text: str) -> None:
     _load_hotline(text)
@@ -303,6 +305,8 @@ def _load_settings(text: str) -> None:
 
 @given(_settings_texts())
 @example("[agi]\nport = inf\n")
+@example("a = " + "[" * 100_000)  # RecursionError in tomllib
+@example("a = " + "{b = " * 3000 + "1" + "}" * 3000)
 def test_any_settings_values_load_or_say_why(text: str) -> None:
     _load_settings(text)
 

@@ -145,7 +145,8 @@ _SCALARS = st.one_of(
 _VALUES = st.recursive(
     _SCALARS,
     lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+        st.lists(inner, min_size=1, max_size=3),
+        st.dictionaries(st.text(max_size=8), inner, max_size=3),
     ),
     max_leaves=6,
 )
@@ -236,7 +237,7 @@ _TOML_VALUES = st.recursive(
         st.text(max_size=12),
         st.sampled_from(["1", "0", "true", "callback", "overflow:x", "a,b", "/tmp", ""]),
     ),
-    lambda inner: st.lists(inner, max_size=3),
+    lambda inner: st.lists(inner, min_size=1, max_size=3),
     max_leaves=4,
 )
 

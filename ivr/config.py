@@ -239,12 +239,14 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return replace(base, **values, source=str(cfg_path))
 
 
-_FLAT = "settings are flat values and lists, in [section] tables"
-
-
 def _read_file(cfg_path: Path, known: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
     """The settings written in the file; its problems (sorted by line) go to ``problems``."""
-    raw = cfg_path.read_bytes()
+    try:
+        raw = cfg_path.read_bytes()
+    except OSError as e:  # a folder, no permission
+        why = f"cannot read the file ({e.strerror or e})"
+        problems.append(Problem(str(cfg_path), 0, why, "check the path and permissions"))
+        return {}
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -254,7 +256,7 @@ def _read_file(cfg_path: Path, known: Mapping[str, Any], problems: list[Problem]
     try:
         data = tomllib.loads(text)
     except RecursionError:  # tomllib parses recursively: "a = [[[[…" a thousand deep
-        problems.append(Problem(str(cfg_path), 0, "arrays or tables nested too deeply", _FLAT))
+        problems.append(Problem(str(cfg_path), 0, "nested too deeply", "write flat values, lists"))
         return {}
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"\(at line (\d+), column \d+\)", str(e))

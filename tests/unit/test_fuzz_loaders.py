@@ -334,3 +334,8 @@ def test_any_bytes_as_settings_load_or_say_why(raw: bytes) -> None:
 
 def test_the_sandbox_settings_still_load() -> None:
     assert load_settings(_write("ivr.toml", _SETTINGS)).agi_port == 4573
+
+
+def test_a_folder_given_as_the_settings_file_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="cannot read the file"):
+        load_settings(_DIR)

@@ -153,8 +153,8 @@ _FIXES = {bool: "write true or false", int: "write a whole number", float: "writ
 
 
 def _coerce(value: Any, current: Any) -> Any:
-    """``value`` as the type of the setting's default ``current``; ValueError or
-    TypeError when it cannot be."""
+    """``value`` as the type of the setting's default ``current``; ValueError,
+    TypeError or OverflowError (``port = inf``) when it cannot be."""
     if isinstance(current, bool):
         if isinstance(value, str):
             return value.strip().lower() in ("1", "true", "yes", "on")
@@ -196,7 +196,7 @@ def _coerced(
     added at ``at`` (its file, line and message prefix)."""
     try:
         return True, _coerce(value, current)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:
         problems.append(
             Problem(
                 at.file,
@@ -241,9 +241,23 @@ def load_settings(path: str | Path | None = None) -> Settings:
 
 def _read_file(cfg_path: Path, known: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
     """The settings written in the file; its problems (sorted by line) go to ``problems``."""
-    text = cfg_path.read_text(encoding="utf-8")
+    try:
+        raw = cfg_path.read_bytes()
+    except OSError as e:  # a folder, no permission
+        why = f"cannot read the file ({e.strerror or e})"
+        problems.append(Problem(str(cfg_path), 0, why, "check the path and permissions"))
+        return {}
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        problems.append(Problem(str(cfg_path), line, "not UTF-8 text", "save the file as UTF-8"))
+        return {}
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # tomllib parses recursively: "a = [[[[…" a thousand deep
+        problems.append(Problem(str(cfg_path), 0, "nested too deeply", "write flat values, lists"))
+        return {}
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"\(at line (\d+), column \d+\)", str(e))
         problems.append(

@@ -144,6 +144,9 @@ def read_yaml(
     return doc
 
 
+_TOO_DEEP_FIX = "nest at most a few levels, as the examples do"
+
+
 def parse_yaml(
     text: str, file: str, *, point_at_opening: bool = True
 ) -> tuple[Node | None, list[Problem]]:
@@ -159,6 +162,8 @@ def parse_yaml(
         return None, [_syntax_problem(e, file, point_at_opening)]
     except yaml.YAMLError as e:
         return None, [Problem(file, 0, f"YAML error: {e}", "fix the file's YAML syntax")]
+    except RecursionError:  # PyYAML composes recursively: "[[[[…" a thousand deep
+        return None, [Problem(file, 0, "lists or maps nested too deeply", _TOO_DEEP_FIX)]
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, file: str, point_at_opening: bool) -> Problem:

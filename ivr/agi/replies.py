@@ -46,10 +46,10 @@ _SHOWN = 80
 
 _STATUS_RE = re.compile(r"(?P<code>[1-5][0-9][0-9])(?P<sep>[ -])(?P<rest>.*)\Z", re.DOTALL)
 _RESULT_RE = re.compile(r"result=(?P<result>\S*)(?: (?P<tail>.*))?\Z", re.DOTALL)
-# "(data)" followed by nothing or by key=value tokens; greedy, so data may hold ")".
-_DATA_RE = re.compile(r"\((?P<data>.*)\)(?P<tail>(?: +[A-Za-z_][A-Za-z0-9_]*=\S*)*) *\Z", re.DOTALL)
-_KV_ONLY_RE = re.compile(r"(?: *[A-Za-z_][A-Za-z0-9_]*=\S*)* *\Z")
+_KV_TOKEN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=\S*")
 _ENDPOS_RE = re.compile(r"(?:^|\s)endpos=(-?[0-9]+)(?=\s|\Z)")
+_ENDPOS_DIGITS = 19
+"""An ``endpos`` (a sample offset) longer than this is not a number Asterisk sends."""
 _HEADER_KEY_RE = re.compile(r"[A-Za-z0-9_]+\Z")
 _USAGE_END = "520 End of proper usage."
 
@@ -123,19 +123,42 @@ def parse_line(line: str) -> AgiReply:
     tail = rm.group("tail") or ""
     data: str | None = None
     kv_tail = ""
-    dm = _DATA_RE.match(tail)
+    dm = _data_and_kv(tail)
     if dm is not None:
-        data = dm.group("data")
-        kv_tail = dm.group("tail")
-    elif _KV_ONLY_RE.match(tail):
+        data, kv_tail = dm
+    elif all(not t or _KV_TOKEN_RE.fullmatch(t) for t in tail.split(" ")):
         kv_tail = tail
     else:
         data = tail.strip() or None
     endpos: int | None = None
     em = _ENDPOS_RE.search(kv_tail)
     if em is not None:
+        if len(em.group(1).lstrip("-")) > _ENDPOS_DIGITS:
+            raise AgiProtocolError(f"AGI reply with an endpos out of range: {_shown(line)}")
         endpos = int(em.group(1))
     return AgiReply(code=code, result=result, data=data, endpos=endpos, raw=line)
+
+
+def _data_and_kv(tail: str) -> tuple[str, str] | None:
+    """``(data)`` then nothing or ``key=value`` tokens: (data, the tokens), else None.
+
+    The rightmost ``)`` followed by tokens only closes the data, so data may hold ``)``.
+    One pass from the end: a regular expression for this shape backtracked
+    quadratically on a long line (and exponentially on ``a=a=a=…``), stalling the
+    event loop on one line from the peer.
+    """
+    if not tail.startswith("("):
+        return None
+    end = len(tail)
+    while True:
+        while end > 0 and tail[end - 1] == " ":
+            end -= 1
+        if end >= 2 and tail[end - 1] == ")":
+            return tail[1 : end - 1], tail[end:]
+        cut = tail.rfind(" ", 0, end)
+        if cut < 0 or not _KV_TOKEN_RE.fullmatch(tail, cut + 1, end):
+            return None
+        end = cut
 
 
 class ReplyAssembler:

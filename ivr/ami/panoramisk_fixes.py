@@ -48,6 +48,10 @@ uses ``log=``, and its messages   10. Logs every raw message at DEBUG (phone num
                                      lines that quote an action.
 uses ``_connected``,              11. Connection state and transport are private →
 ``protocol.transport``               ``is_connected`` and ``drop_connection()``.
+def ``data_received``             12. Decodes each read from the socket on its own, dropping
+(of ``AMIProtocol``)                 undecodable bytes, so a character split between two
+                                     reads (a Thai caller or member name) vanishes →
+                                     :class:`FixedProtocol` decodes across reads.
 ================================  ==========================================================
 
 Reconnection itself stays panoramisk's (``reconnect_timeout``).
@@ -56,17 +60,27 @@ Reconnection itself stays panoramisk's (``reconnect_timeout``).
 from __future__ import annotations
 
 import asyncio
+import codecs
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from panoramisk import actions as pk_actions
+from panoramisk import ami_protocol as pk_protocol
 from panoramisk import manager as pk_manager
 
 from ivr.ami.errors import AmiError, AmiReplyLost, AmiTimeout
 from ivr.log import ami_log, fields
 
-__all__ = ["LIST_ACTIONS", "FixedManager", "Reply", "WireLogFilter", "plain", "wire_log"]
+__all__ = [
+    "LIST_ACTIONS",
+    "FixedManager",
+    "FixedProtocol",
+    "Reply",
+    "WireLogFilter",
+    "plain",
+    "wire_log",
+]
 
 Reply = dict[str, str] | list[dict[str, str]]
 
@@ -127,6 +141,20 @@ def plain(message: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+class FixedProtocol(pk_protocol.AMIProtocol):  # type: ignore[misc]
+    """panoramisk's AMIProtocol, decoding the byte stream across reads (row 12)."""
+
+    _decoder: codecs.IncrementalDecoder | None = None
+
+    def data_received(self, data: bytes) -> None:
+        encoding = getattr(self, "encoding", "utf8")  # set by Manager.connection_made
+        if self._decoder is None:
+            self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        text = self._decoder.decode(data)
+        if text:  # whole characters only: panoramisk decodes them again
+            super().data_received(text.encode(encoding, errors="replace"))
+
+
 class FixedManager(pk_manager.Manager):  # type: ignore[misc]
     """panoramisk's Manager with the fixes listed in this module's table."""
 
@@ -141,7 +169,7 @@ class FixedManager(pk_manager.Manager):  # type: ignore[misc]
         ping_interval: float,
         **config: Any,
     ) -> None:
-        super().__init__(log=wire_log, **config)
+        super().__init__(log=wire_log, protocol_factory=FixedProtocol, **config)
         self.address = address
         self._on_event = on_event
         self._on_connect_failed = on_connect_failed

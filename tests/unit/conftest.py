@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+import tests.unit.fuzzing  # noqa: F401  (hypothesis profiles: ci by default, deep on demand)
+
 
 class SocketInUnitTest(RuntimeError):
     pass

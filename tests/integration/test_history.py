@@ -42,20 +42,24 @@ def _with(dsn: str, db: str | None = None, port: int | None = None) -> str:
     return urlunparse(u._replace(netloc=netloc, path=f"/{db}" if db else u.path))
 
 
-@pytest.fixture
-async def dsn() -> str:
-    """A fresh, empty database on the sandbox's PostgreSQL; its DSN."""
+async def fresh_database(name: str) -> str:
+    """A fresh, empty database ``name`` on the sandbox's PostgreSQL; its DSN."""
     base = load_settings().history_dsn or "postgresql://ivr@127.0.0.1:5433/ivr"
     try:
         admin = await asyncpg.connect(_with(base, "postgres"), timeout=5)
     except (OSError, asyncpg.PostgresError) as e:  # pragma: no cover - said clearly
         pytest.fail(f"no PostgreSQL for {base} ({e}) — run `ivr sandbox up`")
     try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {TEST_DB}")
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {name}")
     finally:
         await admin.close()
-    return _with(base, TEST_DB)
+    return _with(base, name)
+
+
+@pytest.fixture
+async def dsn() -> str:
+    return await fresh_database(TEST_DB)
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ import asyncpg
 import pytest
 
 from ivr.ami.events import AgentComplete, AgentConnect
-from ivr.config import load_settings
 from ivr.history import schema
 from ivr.history.rows import call_from_event, call_hung_up, rows_of, upsert_sql
-from tests.integration.test_history import _with
+from tests.integration.test_history import fresh_database
 
 pytestmark = pytest.mark.postgres
 
@@ -23,14 +22,7 @@ TEST_DB = "ivr_test_history_hangup"
 
 @pytest.fixture
 async def db() -> AsyncIterator[Any]:
-    base = load_settings().history_dsn or "postgresql://ivr@127.0.0.1:5433/ivr"
-    admin = await asyncpg.connect(_with(base, "postgres"), timeout=5)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {TEST_DB}")
-    finally:
-        await admin.close()
-    conn = await asyncpg.connect(_with(base, TEST_DB))
+    conn = await asyncpg.connect(await fresh_database(TEST_DB))
     await schema.apply(conn)
     try:
         yield conn

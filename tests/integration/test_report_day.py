@@ -26,7 +26,7 @@ from redis.asyncio import Redis
 from ivr.ami.client import AmiClient, AmiError
 from ivr.app import HotlineApp
 from ivr.cli_report import write_report
-from ivr.config import PROJECT_ROOT, Settings, load_settings
+from ivr.config import PROJECT_ROOT, Settings
 from ivr.probes.settings import ProbeTarget
 from ivr.reports.build import daily_report
 from ivr.sandbox.pbx import Sandbox
@@ -44,7 +44,7 @@ from tests.integration.day_sim import (
     expected_hotline,
     pause,
 )
-from tests.integration.test_history import _with
+from tests.integration.test_history import fresh_database
 from tests.integration.test_menu_calls import QUICK, edit_hotline
 from tests.until import until
 
@@ -65,14 +65,7 @@ AFTER_HOURS = (
 @pytest.fixture
 async def dsn() -> str:
     """A fresh, empty database of this test on the sandbox's PostgreSQL."""
-    base = load_settings().history_dsn or "postgresql://ivr@127.0.0.1:5433/ivr"
-    admin = await asyncpg.connect(_with(base, "postgres"), timeout=5)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {TEST_DB}")
-    finally:
-        await admin.close()
-    return _with(base, TEST_DB)
+    return await fresh_database(TEST_DB)
 
 
 @pytest.fixture

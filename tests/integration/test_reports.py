@@ -10,12 +10,13 @@ from urllib.parse import urlparse, urlunparse
 import asyncpg
 import pytest
 
-from ivr.config import Settings, load_settings
+from ivr.config import Settings
 from ivr.history import schema
 from ivr.history.rows import rows_of, rule_data, staffing_data, upsert_sql
 from ivr.reports.build import ReportUnavailable, daily_report, monthly_report
 from ivr.reports.dates import BANGKOK
 from ivr.reports.rows import HotlineInfo
+from tests.integration.test_history import fresh_database
 
 pytestmark = pytest.mark.postgres
 
@@ -59,17 +60,7 @@ RECORDS: list[tuple[str, str, dict[str, Any]]] = [
 async def seeded_database(name: str) -> str:
     """A database ``name`` of the sandbox's PostgreSQL, made anew with the history's
     schema and :data:`RECORDS` written as the history writer writes them; its dsn."""
-    base = load_settings().history_dsn or "postgresql://ivr@127.0.0.1:5433/ivr"
-    try:
-        admin = await asyncpg.connect(_db(base, "postgres"), timeout=5)
-    except (OSError, asyncpg.PostgresError) as e:  # pragma: no cover - said clearly
-        pytest.fail(f"no PostgreSQL for {base} ({e}) — run `ivr sandbox up`")
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    dsn = _db(base, name)
+    dsn = await fresh_database(name)
     conn = await asyncpg.connect(dsn)
     try:
         await schema.apply(conn)

@@ -1,7 +1,7 @@
 """Each queue is reported against its own targets: ``complaint`` has 6 s / 4 s of its
 own (as in tests/integration/test_report_day.py), ``info`` the defaults 30 s / 5 s. The
-dict, the HTML page and the CSV files show each queue's own (the bug in
-/work/plan/REPORTS.md: the page said 30 s over a queue counted within 6 s)."""
+dict, the HTML page and the CSV files show each queue's own (before, the page said
+30 s over a queue whose figures were counted within 6 s)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The fail-over proofs (README "Fail-over"): each test kills one real part with
+# SIGKILL while calls are in progress and prints what the citizens lost. Installs
+# what they need, starts the sandbox, and stops what it started. Arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# Debian packages of the parts under test (added by each fail-over proof)
+FAILOVER_PACKAGES=()
+scripts/bootstrap.sh "${FAILOVER_PACKAGES[@]}"
+export IVR_CONFIG=${IVR_CONFIG:-deploy/sandbox/ivr.toml}
+.venv/bin/ivr prompts build
+
+started=$(.venv/bin/ivr sandbox up --print-started)
+cleanup() { [ -n "$started" ] && .venv/bin/ivr sandbox down --only "$started" || true; }
+trap cleanup EXIT
+# the test command leaves tests/failover out (tests/conftest.py); this one runs only it
+IVR_FAILOVER=1 .venv/bin/pytest -q -p no:cacheprovider -s tests/failover "$@"

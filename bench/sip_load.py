@@ -22,7 +22,7 @@ seconds per call of the server process and of Asterisk (``/proc/<pid>/stat``
 before and after the run). How the figures are made: :mod:`bench.sip_load_figures`.
 
     .venv/bin/ivr sandbox up
-    .venv/bin/python -m bench.sip_load --calls 50,100,200 [--rate 5]
+    .venv/bin/python -m bench.sip_load --calls 50,100,200 [--rate 5] [--events DIR]
 
 Needs the sandbox up from this checkout (the twin context is in its dialplan), no
 other server on the FastAGI port, and ``sipp`` (Debian ``sip-tester``). About
@@ -34,12 +34,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import math
 import os
 import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.sip_load_figures import (
     Presses,
@@ -88,7 +90,7 @@ class Run:
 
 
 async def one_run(settings: Settings, rec: Recorder, server_pid: int, name: str,
-                  number: str, calls: int, rate: float) -> Run:  # fmt: skip
+                  number: str, calls: int, rate: float, keep: Path | None) -> Run:  # fmt: skip
     ramp_s = calls / rate
     hold_s = max(30.0, ramp_s + 15.0)  # the first caller still waits when the last comes
     await rec.paused_member()
@@ -103,6 +105,9 @@ async def one_run(settings: Settings, rec: Recorder, server_pid: int, name: str,
     seconds = time.monotonic() - t0
     srv1, ast1 = proc_stat(server_pid), proc_stat(ast)
     events = list(rec.events)
+    if keep is not None:
+        lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
+        (keep / f"{calls}-{number}.jsonl").write_text(lines, encoding="utf-8")
     done = max(sipp.counts.created, 1)
     return Run(
         name=name,
@@ -180,7 +185,7 @@ def header(settings: Settings) -> None:
     print("each citizen: greeting, 9, 9, 9 (menu again), 2 (complaint queue), keys as SIP INFO")
 
 
-async def main(levels: list[int], rate: float) -> None:
+async def main(levels: list[int], rate: float, keep: Path | None) -> None:
     if shutil.which("sipp") is None:
         raise SystemExit("sipp is missing: apt-get install sip-tester")
     settings = load_settings()
@@ -189,9 +194,10 @@ async def main(levels: list[int], rate: float) -> None:
         await rec.check_twin(TWIN)
         for calls in levels:
             async with server(settings) as srv:
-                twin = await one_run(settings, rec, srv.pid, "dialplan twin", TWIN, calls, rate)
+                twin = await one_run(settings, rec, srv.pid, "dialplan twin", TWIN,
+                                     calls, rate, keep)  # fmt: skip
                 ours = await one_run(settings, rec, srv.pid, "this server (FastAGI)", HOTLINE,
-                                     calls, rate)  # fmt: skip
+                                     calls, rate, keep)  # fmt: skip
             report(calls, rate, twin, ours)
 
 
@@ -211,5 +217,9 @@ if __name__ == "__main__":
     p.add_argument("--calls", type=_levels, default=[50, 100, 200],
                    help="concurrent calls, one level or several: 50,100,200")  # fmt: skip
     p.add_argument("--rate", type=float, default=5.0, help="new calls a second (default 5)")
+    p.add_argument("--events", type=Path, metavar="DIR",
+                   help="write each run's AMI events there (<calls>-<number>.jsonl)")  # fmt: skip
     a = p.parse_args()
-    asyncio.run(main(a.calls, a.rate))
+    if a.events is not None:
+        a.events.mkdir(parents=True, exist_ok=True)
+    asyncio.run(main(a.calls, a.rate, a.events))

@@ -4,7 +4,9 @@
   ``Timestamp`` (``timestampevents = yes``). On each citizen's channel a
   ``DTMFEnd`` received from the caller is paired with the next start of a prompt
   on that channel: ``AGIExecStart`` of ``STREAM FILE`` for this server,
-  ``Newexten`` of ``Background`` or ``Playback`` for the dialplan twin. A key
+  ``Newexten`` of ``Background`` or ``Playback`` for the dialplan twin (not
+  the ``Newexten`` at priority 0 Asterisk sends when a key ends a ``Background``:
+  it still names the prompt that was interrupted). A key
   pressed before the channel's first prompt started is not a menu choice (it
   counts apart); a second key before the prompt pairs with nothing (the first
   one is the citizen's wait); a key with no prompt after it counts as unanswered.
@@ -35,7 +37,10 @@ def is_prompt_start(event: Mapping[str, str]) -> bool:
     if name == "AGIExecStart":
         return event.get("Command", "").lstrip().upper().startswith("STREAM FILE")
     if name == "Newexten":
-        return event.get("Application", "").lower() in PROMPT_APPS
+        # priority 0: the key was taken (the channel's new extension, its old
+        # application still named); the prompt starts at priority 1 or later
+        started = event.get("Priority", "1") != "0"
+        return started and event.get("Application", "").lower() in PROMPT_APPS
     return False
 
 

@@ -43,7 +43,8 @@ MEMBER = "Local/benchsip@sim-agent/n"
 TIMEOUT_S = 30.0
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 # what the event's dict keeps (the rest of each event is dropped at once)
-_KEEP = ("Event", "Channel", "Timestamp", "Direction", "Command", "Application", "Queue")
+_KEEP = ("Event", "Channel", "Timestamp", "Direction", "Command", "Application", "AppData",
+         "Context", "Exten", "Priority", "Queue")  # fmt: skip
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

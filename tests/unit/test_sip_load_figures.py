@@ -31,8 +31,9 @@ def stream(chan: str, ts: float, prompt: str = "ivr/menu-main-1111") -> dict[str
             "Command": f'STREAM FILE {prompt} "0123456789*#"'}  # fmt: skip
 
 
-def newexten(chan: str, ts: float, app: str) -> dict[str, str]:
-    return {"Event": "Newexten", "Channel": chan, "Timestamp": f"{ts:.6f}", "Application": app}
+def newexten(chan: str, ts: float, app: str, priority: int = 1) -> dict[str, str]:
+    return {"Event": "Newexten", "Channel": chan, "Timestamp": f"{ts:.6f}", "Application": app,
+            "Priority": str(priority)}  # fmt: skip
 
 
 def test_a_key_pairs_with_the_next_prompt_of_its_own_channel() -> None:
@@ -74,9 +75,11 @@ def test_the_twins_prompts_are_background_and_playback() -> None:
         newexten(A, 10.0, "Set"),
         newexten(A, 10.1, "Background"),
         key(A, 13.0),
+        newexten(A, 13.0005, "BackGround", priority=0),  # the key taken, the old prompt named
         newexten(A, 13.001, "Goto"),  # not a prompt
-        newexten(A, 13.003, "Background"),
+        newexten(A, 13.003, "BackGround"),
         key(A, 14.5),
+        newexten(A, 14.501, "BackGround", priority=0),
         newexten(A, 14.502, "Playback"),
         {"Event": "AGIExecStart", "Channel": A, "Timestamp": "15.0", "Command": "SET VARIABLE x 1"},
     ]

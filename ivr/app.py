@@ -36,6 +36,7 @@ from ivr.calls.offer import CallbackOffer
 from ivr.calls.waiting import WaitingRoute, WaitSettings
 from ivr.config import Settings, queue_settings
 from ivr.config_checks import unknown_queue_tables
+from ivr.config_redis import redis_target
 from ivr.history.feed import HistoryFeed
 from ivr.hotlines import HotlineRegistry, ReloadResult
 from ivr.lineup.dispatcher import CallbackDispatcher
@@ -57,7 +58,7 @@ from ivr.queues.figures import Targets
 from ivr.queues.state import QueueState
 from ivr.store.audit import AuditLog
 from ivr.store.callbacks import CallbackStore
-from ivr.store.client import redis_client
+from ivr.store.client import PrimaryWatch, redis_client
 from ivr.store.events import EventStore
 from ivr.store.figures import FigureStore
 from ivr.store.lease import LeaderLease
@@ -103,7 +104,10 @@ class HotlineApp:
         s = self.settings = settings
         self.registry = HotlineRegistry(s.hotlines_dir, s.prompts_dir)
         self.metrics = ServerMetrics(s)  # /metrics: counters, histogram, Redis errors
-        self.redis: Redis = redis_client(s.redis_url, self.metrics.redis_errors)
+        self.redis_primary = PrimaryWatch()  # with sentinels: the primary followed, its switches
+        self.redis: Redis = redis_client(
+            redis_target(s), self.metrics.redis_errors, self.redis_primary
+        )
         self.traces = TraceStore(self.redis, s.trace_ttl_s)
         self.instance_id = s.instance_id or f"{socket.gethostname()}-{os.getpid()}"
         self.history = HistoryFeed.for_settings(s, self.redis, self.instance_id)  # off: None

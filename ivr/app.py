@@ -19,7 +19,6 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from ivr.agi.server import AgiServer
 from ivr.ami.client import AmiClient
@@ -36,7 +35,6 @@ from ivr.calls.offer import CallbackOffer
 from ivr.calls.waiting import WaitingRoute, WaitSettings
 from ivr.config import Settings, queue_settings
 from ivr.config_checks import unknown_queue_tables
-from ivr.config_redis import redis_target
 from ivr.history.feed import HistoryFeed
 from ivr.hotlines import HotlineRegistry, ReloadResult
 from ivr.lineup.dispatcher import CallbackDispatcher
@@ -58,7 +56,7 @@ from ivr.queues.figures import Targets
 from ivr.queues.state import QueueState
 from ivr.store.audit import AuditLog
 from ivr.store.callbacks import CallbackStore
-from ivr.store.client import PrimaryWatch, redis_client
+from ivr.store.client import server_redis
 from ivr.store.events import EventStore
 from ivr.store.figures import FigureStore
 from ivr.store.lease import LeaderLease
@@ -104,10 +102,8 @@ class HotlineApp:
         s = self.settings = settings
         self.registry = HotlineRegistry(s.hotlines_dir, s.prompts_dir)
         self.metrics = ServerMetrics(s)  # /metrics: counters, histogram, Redis errors
-        self.redis_primary = PrimaryWatch()  # with sentinels: the primary followed, its switches
-        self.redis: Redis = redis_client(
-            redis_target(s), self.metrics.redis_errors, self.redis_primary
-        )
+        # Redis, or its primary through Sentinel; then callback changes wait for a replica
+        self.redis, self.replication = server_redis(s, self.metrics.redis_errors)
         self.traces = TraceStore(self.redis, s.trace_ttl_s)
         self.instance_id = s.instance_id or f"{socket.gethostname()}-{os.getpid()}"
         self.history = HistoryFeed.for_settings(s, self.redis, self.instance_id)  # off: None
@@ -220,7 +216,9 @@ class HotlineApp:
         watchers.append(self.metrics.instruments.on_callback)
         if self.history is not None:
             watchers.append(self.history.on_callback)
-        callbacks = CallbackStore(self.redis, on_change=callback_watchers(*watchers))
+        callbacks = CallbackStore(
+            self.redis, on_change=callback_watchers(*watchers), replication=self.replication
+        )
         return live, callbacks, StreamHub(self.events)
 
     # -- what the parts ask of each other -------------------------------------------
@@ -271,6 +269,7 @@ class HotlineApp:
             resource(stop=self._last_traces),
             background(self.traces.flush_forever, "trace writer"),
             background(self.dispatcher.run, "callback dispatcher"),
+            background(self.callbacks.settle_forever, "callback replication"),
             background(self._probe_forever, "probe scheduler"),
             resource(self.agi.start, lambda: self.agi.close(grace)),
             resource(self._serving),

@@ -27,7 +27,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from ivr.config_redis import RedisTarget
+from ivr.config import Settings
+from ivr.config_redis import RedisTarget, redis_target
+from ivr.store.replication import Replication
 from ivr.store.sentinel import PrimaryWatch, sentinel_client
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "PrimaryWatch",
     "RedisErrors",
     "redis_client",
+    "server_redis",
 ]
 
 CONNECT_TIMEOUT_S = 1.0
@@ -115,3 +118,15 @@ def redis_client(
             **options,
         )
     return Redis.from_pool(BlockingConnectionPool.from_url(target.url, **options))
+
+
+def server_redis(settings: Settings, errors: RedisErrors) -> tuple[Redis, Replication | None]:
+    """The server's client (a mistake in ``[redis]`` raises ConfigError, naming it),
+    and with Sentinel the replication guard of the callbacks
+    (:mod:`ivr.store.replication`), which holds the watch of the primary followed."""
+    target = redis_target(settings)
+    if not target.sentinels:
+        return redis_client(target, errors), None
+    watch = PrimaryWatch()
+    client = redis_client(target, errors, watch)
+    return client, Replication(client, watch)

@@ -19,7 +19,8 @@ away or lagging) is kept and run again, exactly as it was (each script is
 idempotent: a second run finds its work done), until one does
 (:meth:`Replication.settle`): if a fail-over lost it, it is written again on the
 new primary. A booking whose reply was lost with its connection (the caller was
-told "not booked") is cancelled the same way, if it turns out to be stored.
+told "not booked") is cancelled the same way, if it turns out to be stored, and a
+"connected" whose reply was lost is written again.
 While the last wait met no replica (the new primary alone after a fail-over),
 changes wait only :data:`SHORT_WAIT_MS`, not to slow calls while no replica exists.
 """
@@ -117,6 +118,8 @@ class Replication:
             except (RedisError, OSError):
                 if kind == "create":  # the caller hears "not booked": make sure it is not
                     self._keep(Change("undo-create", script, k, a, self.clock()))
+                elif kind == "finish":  # the citizen was connected (or it was cancelled)
+                    self._keep(Change(kind, script, k, a, self.clock()))
                 raise
             if _did(kind, result):
                 self.healthy = acked >= self.replicas

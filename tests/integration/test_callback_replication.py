@@ -86,7 +86,7 @@ def booking(rid: str, number: str) -> CallbackRequest:
 
 
 async def detach(replica: Redis) -> None:
-    await replica.execute_command("REPLICAOF", "NO", "ONE")
+    await replica.replicaof("NO", "ONE")
 
 
 async def test_changes_are_confirmed_at_once_while_the_replica_keeps_up(
@@ -123,9 +123,7 @@ async def test_a_change_no_replica_confirmed_is_written_again_after_a_switch(
     await store.settle()  # no replica of the new primary yet: kept
     assert len(rep.pending) == 1
     assert await replica.hget("ivr:callback:lost", "status") == b"pending"  # written again
-    await primary.execute_command(
-        "REPLICAOF", "127.0.0.1", replica.connection_pool.connection_kwargs["port"]
-    )
+    await primary.replicaof("127.0.0.1", replica.connection_pool.connection_kwargs["port"])
 
     async def settled() -> bool:
         await store.settle()

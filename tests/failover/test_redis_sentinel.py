@@ -1,0 +1,298 @@
+"""Redis with Sentinel (README "Redis Sentinel"): the primary is killed with SIGKILL
+while simulated citizens walk the menus, wait in a queue and book callbacks, and
+while callbacks are dialled; the server follows the sentinels to the promoted
+replica. Counted and printed: calls cut off (must be 0), callers who reached a
+queue, callbacks lost or dialled twice (must be 0), traces written, and the seconds
+until the server writes again.
+
+The HA Redis (one primary, one replica, three sentinels: ivr.sandbox.sentinel) runs
+beside the shared sandbox Redis, on ports of its own; the server under test is a
+HotlineApp in this process, configured with the sentinels only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from ivr.ami.client import AmiClient
+from ivr.ami.events import AnyEvent
+from ivr.app import HotlineApp
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.config import PROJECT_ROOT, Settings
+from ivr.config_redis import redis_target
+from ivr.sandbox.pbx import Sandbox
+from ivr.sandbox.sentinel import SentinelSandbox
+from ivr.sandbox.simcall import SimCall
+from ivr.store.callbacks import CallbackStore
+from ivr.store.client import redis_client
+from tests.integration.conftest import SimCaller
+from tests.integration.test_queue_waiting import PJSIP_AGENTS, QUEUE
+from tests.until import until
+
+CALLERS = 12  # simulated citizens, one every CALLER_GAP_S; every other one books a callback
+CALLER_GAP_S = 3.0
+BOOKED_BEFORE = 6  # callbacks of the operator queue pending when the test starts
+CALLBACK_QUEUE = "operator"
+OPERATOR_PJSIP = [f"PJSIP/agent{i}" for i in range(5, 9)]
+
+
+@pytest.fixture
+def ha(sandbox: Sandbox) -> Iterator[SentinelSandbox]:
+    """The HA Redis, in a folder of its own; stopped after the test."""
+    with SentinelSandbox(PROJECT_ROOT / "var" / "sentinel") as h:
+        yield h
+
+
+@pytest.fixture
+def settings(settings: Settings, ha: SentinelSandbox) -> Settings:
+    """The sentinels only (url gives the database); quick callbacks through simulated
+    citizens; a caller of a queue with nobody staffed is offered a callback."""
+    return replace(
+        settings,
+        redis_url="redis://127.0.0.1:6379/0",  # with sentinels: only its /0 counts
+        redis_sentinels=ha.sentinels,
+        redis_service=ha.service,
+        callback_dial_template="Local/{number}@sim-citizen",
+        callback_ring_timeout_s=6,
+        callback_retry_delay_s=1,
+        callback_tick_s=0.3,
+        callback_threshold_s=-1,  # offer whenever a wait can be estimated
+        no_agent="callback",
+        paused_grace_s=0,  # members all paused: nobody staffed
+    )
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    """The tests' own client (traces, checks) follows the sentinels as the server's does."""
+    r = redis_client(redis_target(settings))
+    try:
+        yield r
+    finally:
+        await r.aclose()
+
+
+@dataclass
+class Ledger:
+    """What the AMI showed of each simulated call and of each callback dialled."""
+
+    joined: set[str] = field(default_factory=set)  # caller channels that joined the queue
+    served: set[str] = field(default_factory=set)  # ... connected to an agent
+    booked: set[str] = field(default_factory=set)  # ... that left with a callback booked
+    hung_up: dict[str, float] = field(default_factory=dict)  # channel -> when
+    dialled: list[str] = field(default_factory=list)  # citizens rung back (Local ;1 channels)
+
+    def on(self, e: AnyEvent) -> None:
+        channel = e.get("Channel")
+        if e.name == "QueueCallerJoin":
+            self.joined.add(channel)
+        elif e.name == "AgentConnect":
+            self.served.add(channel)
+        elif e.name == "UserEvent" and e.get("UserEvent") == "IvrCallbackBooked":
+            self.booked.add(channel)
+        elif e.name == "Hangup":
+            self.hung_up.setdefault(channel, time.monotonic())
+        elif e.name == "Newchannel" and "@sim-citizen" in channel and channel.endswith(";1"):
+            self.dialled.append(channel)
+
+    def dials_of(self, number: str) -> int:
+        return sum(1 for ch in self.dialled if ch.startswith(f"Local/{number}@"))
+
+
+@dataclass
+class Staff:
+    """Simulated agents: ``line`` paused in the callers' queue (nobody staffed there
+    until :meth:`come`), ``callbacks`` ready in the callbacks' queue."""
+
+    line: list[str] = field(default_factory=list)
+    callbacks: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+async def staff(ami: AmiClient) -> AsyncIterator[Staff]:
+    """Nobody waiting; the SIP agents paused; simulated agents added (removed after);
+    the waiting loop's turns every 3 s."""
+    for queue in (QUEUE, CALLBACK_QUEUE):
+        reply = await ami.action("QueueStatus", Queue=queue)
+        for entry in reply if isinstance(reply, list) else []:
+            if entry.get("Event") == "QueueEntry":
+                await ami.action("Hangup", Channel=entry["Channel"])
+    sip = [(a, QUEUE) for a in PJSIP_AGENTS] + [(a, CALLBACK_QUEUE) for a in OPERATOR_PJSIP]
+    for a, queue in sip:
+        await ami.action("QueuePause", Interface=a, Queue=queue, Paused="true")
+    await ami.action("Setvar", Variable="IVR_QUEUE_INTERVAL", Value="3")
+    staff = Staff()
+    added: list[tuple[str, str]] = []
+    for n in range(3):
+        name, member = f"haline{n}", f"Local/haline{n}@sim-agent/n"
+        await ami.action("QueueAdd", Queue=QUEUE, Interface=member, MemberName=name, Paused="true")
+        staff.line.append(member)
+        added.append((member, QUEUE))
+    for n in range(2):
+        name, member = f"hacb{n}", f"Local/hacb{n}@sim-agent/n"
+        await ami.action("QueueAdd", Queue=CALLBACK_QUEUE, Interface=member, MemberName=name)
+        staff.callbacks.append(member)
+        added.append((member, CALLBACK_QUEUE))
+    try:
+        yield staff
+    finally:
+        for member, queue in added:
+            await ami.action("QueueRemove", Queue=queue, Interface=member)
+        for a, queue in sip:
+            await ami.action("QueuePause", Interface=a, Queue=queue, Paused="false")
+        await ami.action("Setvar", Variable="IVR_QUEUE_INTERVAL", Value="30")
+
+
+async def book_before(app: HotlineApp) -> list[CallbackRequest]:
+    """Callbacks of the operator queue already pending (booked through the server's
+    store: a replica has them), dialled from the start, two at a time."""
+    now = time.time()
+    out = []
+    for n in range(BOOKED_BEFORE):
+        req = CallbackRequest(  # 7: the citizen takes 12 s to press 1 (calls in progress)
+            id=f"ha-before-{n}", queue=CALLBACK_QUEUE, hotline="1111", number=f"08620000{n}7",
+            arrived_at=now - 300 + n, requested_at=now - 200 + n,
+        )  # fmt: skip
+        assert (await app.callbacks.create(req)).created
+        out.append(req)
+    return out
+
+
+async def one_caller(call: SimCaller, n: int) -> SimCall:
+    """Caller ``n``: walks the menu to the complaint queue (2), where nobody is staffed
+    yet; the even ones accept the callback offer (1) and confirm their number (1), the
+    odd ones let it pass and wait in line."""
+    await asyncio.sleep(n * CALLER_GAP_S)
+    number = f"0812{n:05d}1"  # ends in 1: answers a callback and presses 1
+    if n % 2 == 0:
+        return await call("1111", "211", caller=number, keep=True, limit_s=240,
+                          until=lambda c: c.hung_up or bool(c.queue))  # fmt: skip
+    return await call("1111", "2", caller=number, keep=True, limit_s=240,
+                      until=lambda c: bool(c.queue) or c.hung_up)  # fmt: skip
+
+
+async def writes_again(app: HotlineApp, killed_at: float) -> float:
+    """Seconds from the kill until a write through the server's own client succeeds."""
+    while True:
+        try:
+            await app.redis.set("ivr:failover:probe", str(time.time()))
+            return time.monotonic() - killed_at
+        except (RedisError, OSError):
+            await asyncio.sleep(0.05)
+
+
+async def test_killing_the_redis_primary_loses_no_call_and_no_callback(
+    settings: Settings, ha: SentinelSandbox, ami: AmiClient, call: SimCaller,
+    staff: Staff, redis: Redis,
+) -> None:  # fmt: skip
+    ledger = Ledger()
+    for name in ("QueueCallerJoin", "AgentConnect", "UserEvent", "Hangup", "Newchannel"):
+        ami.subscribe(name, ledger.on)
+    app = HotlineApp(settings)
+    await app.start()
+    callers: list[asyncio.Task[SimCall]] = []
+    try:
+        before = await book_before(app)
+        callers = [asyncio.create_task(one_caller(call, n)) for n in range(CALLERS)]
+        # callers in the menus, in the line and booking; callbacks being dialled: kill
+        await until(
+            lambda: len(ledger.joined | ledger.booked) >= 3 and len(ledger.dialled) >= 2,
+            120,
+            "3 callers in the queue's waiting loop and callbacks being dialled",
+        )
+        in_progress = sum(1 for t in callers if not t.done())
+        old = await asyncio.to_thread(ha.kill_primary)
+        killed_at = time.monotonic()
+        back_s = await writes_again(app, killed_at)
+        new = await asyncio.to_thread(ha.wait_primary, old)
+        done = await asyncio.gather(*callers)  # every caller in line or booked
+        for member in staff.line:  # agents come: the line is served, callbacks dialled
+            await ami.action("QueuePause", Interface=member, Queue=QUEUE, Paused="false")
+        figures = await settle_and_count(app, redis, ledger, before, done)
+    finally:
+        for t in callers:
+            t.cancel()
+        await asyncio.gather(*callers, return_exceptions=True)
+        await app.stop()
+        for channel in ledger.joined - set(ledger.hung_up):
+            await ami.action("Hangup", Channel=channel)
+    rep = app.replication
+    assert rep is not None and rep.primary is not None
+    watch = rep.primary
+    switched = watch.switched_at
+    print(
+        f"\n== Redis Sentinel fail-over: primary :{old} killed (SIGKILL), :{new} promoted\n"
+        f"   at the kill: {in_progress} of {CALLERS} callers walking the menus or not yet "
+        f"called, {len(ledger.dialled)} callbacks dialled so far\n"
+        f"   calls cut off: {figures['cut_off']}\n"
+        f"   callers who reached a queue: {figures['reached_queue']} of {CALLERS} "
+        f"({figures['waited']} waited in line, {figures['booked']} booked a callback there)\n"
+        f"   callbacks: {figures['callbacks']} booked, {figures['connected']} connected, "
+        f"lost {figures['lost']}, dialled twice {figures['twice']}\n"
+        f"   traces written: {figures['traces']} of {CALLERS} "
+        f"(waiting in memory at the end: {app.traces.pending})\n"
+        f"   seconds until the server writes again: {back_s:.2f} "
+        f"(new primary seen by the server after {(switched or killed_at) - killed_at:.2f} s)\n"
+        f"   callback changes confirmed by a replica at once: {rep.confirmed}; not at once, "
+        f"kept and written again: {rep.unconfirmed} (confirmed since: {rep.reapplied})"
+    )
+    assert figures["cut_off"] == 0
+    assert figures["lost"] == 0 and figures["twice"] == 0
+    assert figures["connected"] == figures["callbacks"]
+    assert figures["reached_queue"] == CALLERS
+    assert watch.switches == 1
+    assert figures["traces"] == CALLERS
+
+
+async def settle_and_count(
+    app: HotlineApp,
+    redis: Redis,
+    ledger: Ledger,
+    before: list[CallbackRequest],
+    calls: list[SimCall],
+) -> dict[str, int]:
+    """Wait (a bounded time) until every callback booked is connected and every caller
+    in line served, then count what the citizens lost."""
+    store = CallbackStore(redis)
+    booked_calls = [c for c in calls if c.channel in ledger.booked]
+    waited = [c for c in calls if c.channel not in ledger.booked]
+    requests: dict[str, CallbackRequest] = {}  # every booking found, by id
+
+    async def settled() -> bool:
+        recent = await store.list_recent(limit=500)
+        mine = {r.id for r in before} | {r.id for r in recent if r.call_uniqueid in uids}
+        requests.update({r.id: r for r in recent if r.id in mine})
+        return all(r.status is CallbackStatus.CONNECTED for r in requests.values()) and all(
+            c.channel in ledger.served for c in waited
+        )
+
+    uids = {c.uniqueid for c in booked_calls}
+    with contextlib.suppress(AssertionError):  # counted below either way
+        await until(settled, 180, "every callback connected and every caller in line served")
+    found = {r.call_uniqueid for r in requests.values()}
+    traces = [await app.traces.get(c.uniqueid) for c in calls]
+    cut_off = [
+        c for c in calls
+        if c.channel in ledger.hung_up and c.channel not in ledger.served | ledger.booked
+    ]  # fmt: skip
+    numbers = [r.number for r in requests.values()]
+    return {
+        "cut_off": len(cut_off),
+        "reached_queue": sum(1 for c in calls if c.channel in ledger.joined | ledger.booked),
+        "waited": sum(1 for c in waited if c.channel in ledger.joined),
+        "booked": len(booked_calls),
+        "callbacks": len(before) + len(booked_calls),
+        "connected": sum(1 for r in requests.values() if r.status is CallbackStatus.CONNECTED),
+        "lost": sum(1 for r in before if r.id not in requests)
+        + sum(1 for c in booked_calls if c.uniqueid not in found),
+        "twice": sum(1 for n in numbers if ledger.dials_of(n) > 1),
+        "traces": sum(1 for t in traces if t is not None),
+    }

@@ -102,7 +102,7 @@ class Replication:
         self.healthy = True  # the last wait met enough replicas
         self.confirmed = 0  # changes a replica confirmed at once
         self.unconfirmed = 0  # changes kept to be run again
-        self.reapplied = 0  # kept changes run again and confirmed
+        self.reapplied = 0  # kept changes run again and confirmed by a replica
 
     @property
     def wait_ms(self) -> int:
@@ -140,20 +140,20 @@ class Replication:
             try:
                 if change.kind == "undo-create":
                     await cancel_pending(change.request_id)
-                    ok = True
+                    ok, outcome = True, "booking the caller was told failed: cancelled if stored"
                 elif change.kind == "claim" and float(change.args[4]) < time.time():
-                    ok = True  # the claim has expired by now: it would be reclaimed anyway
+                    ok, outcome = True, "claim expired by now: no longer applied"
                 else:
                     _result, acked = await self._with_wait(change.script, change.keys, change.args)
-                    ok = acked >= self.replicas
+                    ok, outcome = acked >= self.replicas, "confirmed by a replica"
             except (RedisError, OSError):
                 break
             if ok:
                 self.pending.remove(change)
-                self.reapplied += 1
+                self.reapplied += outcome == "confirmed by a replica"
                 settled += 1
                 store_log.info(
-                    "callback change confirmed by a replica",
+                    f"callback change settled: {outcome}",
                     extra=fields(callback=change.request_id, change=change.kind),
                 )
         return settled

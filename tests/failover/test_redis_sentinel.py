@@ -80,31 +80,54 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
         await r.aclose()
 
 
+CALLER = "Local/s@sim-caller"  # a simulated citizen calling in (ivr.sandbox.simcall)
+CITIZEN = "@sim-citizen"  # a citizen called back (the callbacks' dial template)
+
+
 @dataclass
 class Ledger:
-    """What the AMI showed of each simulated call and of each callback dialled."""
+    """What the AMI showed of each call: the citizens calling in (their ``;1``
+    channels, the hotline's side) and the citizens called back."""
 
-    joined: set[str] = field(default_factory=set)  # caller channels that joined the queue
+    started: set[str] = field(default_factory=set)  # callers' channels created
+    joined: set[str] = field(default_factory=set)  # ... that joined a queue in Asterisk
     served: set[str] = field(default_factory=set)  # ... connected to an agent
     booked: set[str] = field(default_factory=set)  # ... that left with a callback booked
-    hung_up: dict[str, float] = field(default_factory=dict)  # channel -> when
-    dialled: list[str] = field(default_factory=list)  # citizens rung back (Local ;1 channels)
+    hung_up: set[str] = field(default_factory=set)
+    dialled: list[str] = field(default_factory=list)  # citizens rung back, in order
 
     def on(self, e: AnyEvent) -> None:
         channel = e.get("Channel")
-        if e.name == "QueueCallerJoin":
+        if not channel.endswith(";1") or not (channel.startswith(CALLER) or CITIZEN in channel):
+            return
+        if e.name == "Newchannel":
+            (self.started.add if channel.startswith(CALLER) else self.dialled.append)(channel)
+        elif e.name == "QueueCallerJoin":
             self.joined.add(channel)
         elif e.name == "AgentConnect":
             self.served.add(channel)
         elif e.name == "UserEvent" and e.get("UserEvent") == "IvrCallbackBooked":
             self.booked.add(channel)
         elif e.name == "Hangup":
-            self.hung_up.setdefault(channel, time.monotonic())
-        elif e.name == "Newchannel" and "@sim-citizen" in channel and channel.endswith(";1"):
-            self.dialled.append(channel)
+            self.hung_up.add(channel)
+
+    def callers(self, *states: set[str]) -> set[str]:
+        """Callers' channels in any of ``states`` (every caller's with none)."""
+        every = {c for c in self.started | self.joined if c.startswith(CALLER)}
+        return every & set().union(*states) if states else every
 
     def dials_of(self, number: str) -> int:
         return sum(1 for ch in self.dialled if ch.startswith(f"Local/{number}@"))
+
+    def now(self) -> dict[str, int]:
+        """Where the calls are at this moment."""
+        in_line = self.callers(self.joined) - self.hung_up
+        return {
+            "in_menus": len(self.callers() - self.joined - self.booked - self.hung_up),
+            "in_line": len(in_line - self.served),
+            "booked": len(self.callers(self.booked)),
+            "callbacks_ringing": len(set(self.dialled) - self.hung_up),
+        }
 
 
 @dataclass
@@ -189,6 +212,7 @@ async def writes_again(app: HotlineApp, killed_at: float) -> float:
             await asyncio.sleep(0.05)
 
 
+@pytest.mark.timeout(480)
 async def test_killing_the_redis_primary_loses_no_call_and_no_callback(
     settings: Settings, ha: SentinelSandbox, ami: AmiClient, call: SimCaller,
     staff: Staff, redis: Redis,
@@ -202,13 +226,15 @@ async def test_killing_the_redis_primary_loses_no_call_and_no_callback(
     try:
         before = await book_before(app)
         callers = [asyncio.create_task(one_caller(call, n)) for n in range(CALLERS)]
-        # callers in the menus, in the line and booking; callbacks being dialled: kill
+        # callers in the menus and in the line, callbacks being dialled: kill the primary
         await until(
-            lambda: len(ledger.joined | ledger.booked) >= 3 and len(ledger.dialled) >= 2,
+            lambda: (
+                (n := ledger.now())["in_menus"] and n["in_line"] >= 2 and n["callbacks_ringing"]
+            ),
             120,
-            "3 callers in the queue's waiting loop and callbacks being dialled",
+            "callers in the menus and in the line, and a callback being dialled",
         )
-        in_progress = sum(1 for t in callers if not t.done())
+        at_kill = ledger.now() | {"not_called_yet": CALLERS - len(ledger.callers())}
         old = await asyncio.to_thread(ha.kill_primary)
         killed_at = time.monotonic()
         back_s = await writes_again(app, killed_at)
@@ -217,12 +243,16 @@ async def test_killing_the_redis_primary_loses_no_call_and_no_callback(
         for member in staff.line:  # agents come: the line is served, callbacks dialled
             await ami.action("QueuePause", Interface=member, Queue=QUEUE, Paused="false")
         figures = await settle_and_count(app, redis, ledger, before, done)
+        # the old primary comes back: a replica again, which confirms what was kept
+        await asyncio.to_thread(ha.restart, old)
+        kept = app.replication.unconfirmed if app.replication else 0
+        await until(lambda: app.replication and not app.replication.pending, 60, "kept confirmed")
     finally:
         for t in callers:
             t.cancel()
         await asyncio.gather(*callers, return_exceptions=True)
         await app.stop()
-        for channel in ledger.joined - set(ledger.hung_up):
+        for channel in ledger.callers(ledger.joined) - ledger.hung_up:
             await ami.action("Hangup", Channel=channel)
     rep = app.replication
     assert rep is not None and rep.primary is not None
@@ -230,8 +260,10 @@ async def test_killing_the_redis_primary_loses_no_call_and_no_callback(
     switched = watch.switched_at
     print(
         f"\n== Redis Sentinel fail-over: primary :{old} killed (SIGKILL), :{new} promoted\n"
-        f"   at the kill: {in_progress} of {CALLERS} callers walking the menus or not yet "
-        f"called, {len(ledger.dialled)} callbacks dialled so far\n"
+        f"   at the kill: {at_kill['in_menus']} callers in the menus, {at_kill['in_line']} "
+        f"waiting in line, {at_kill['booked']} had booked a callback, "
+        f"{at_kill['not_called_yet']} yet to call; {at_kill['callbacks_ringing']} citizens "
+        f"being called back ({len(set(ledger.dialled))} called back so far)\n"
         f"   calls cut off: {figures['cut_off']}\n"
         f"   callers who reached a queue: {figures['reached_queue']} of {CALLERS} "
         f"({figures['waited']} waited in line, {figures['booked']} booked a callback there)\n"
@@ -241,8 +273,9 @@ async def test_killing_the_redis_primary_loses_no_call_and_no_callback(
         f"(waiting in memory at the end: {app.traces.pending})\n"
         f"   seconds until the server writes again: {back_s:.2f} "
         f"(new primary seen by the server after {(switched or killed_at) - killed_at:.2f} s)\n"
-        f"   callback changes confirmed by a replica at once: {rep.confirmed}; not at once, "
-        f"kept and written again: {rep.unconfirmed} (confirmed since: {rep.reapplied})"
+        f"   callback changes a replica confirmed at once: {rep.confirmed}; kept, as no replica "
+        f"was left after the kill: {kept}, settled once :{old} was back as a replica "
+        f"({rep.reapplied} confirmed by it, the others no longer needed)\n"
     )
     assert figures["cut_off"] == 0
     assert figures["lost"] == 0 and figures["twice"] == 0

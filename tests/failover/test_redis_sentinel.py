@@ -123,6 +123,7 @@ class Ledger:
         """Where the calls are at this moment."""
         in_line = self.callers(self.joined) - self.hung_up
         return {
+            # in the menus, or at the queue's first turn (before joining it in Asterisk)
             "in_menus": len(self.callers() - self.joined - self.booked - self.hung_up),
             "in_line": len(in_line - self.served),
             "booked": len(self.callers(self.booked)),
@@ -234,7 +235,10 @@ async def test_killing_the_redis_primary_loses_no_call_and_no_callback(
             120,
             "callers in the menus and in the line, and a callback being dialled",
         )
-        at_kill = ledger.now() | {"not_called_yet": CALLERS - len(ledger.callers())}
+        at_kill = ledger.now() | {
+            "not_called_yet": CALLERS - len(ledger.callers()),
+            "called_back": len(set(ledger.dialled)),
+        }
         old = await asyncio.to_thread(ha.kill_primary)
         killed_at = time.monotonic()
         back_s = await writes_again(app, killed_at)
@@ -260,10 +264,11 @@ async def test_killing_the_redis_primary_loses_no_call_and_no_callback(
     switched = watch.switched_at
     print(
         f"\n== Redis Sentinel fail-over: primary :{old} killed (SIGKILL), :{new} promoted\n"
-        f"   at the kill: {at_kill['in_menus']} callers in the menus, {at_kill['in_line']} "
-        f"waiting in line, {at_kill['booked']} had booked a callback, "
-        f"{at_kill['not_called_yet']} yet to call; {at_kill['callbacks_ringing']} citizens "
-        f"being called back ({len(set(ledger.dialled))} called back so far)\n"
+        f"   at the kill: {at_kill['in_menus']} callers in the menus or at the queue's first "
+        f"turn (the callback offer), {at_kill['in_line']} waiting in line, {at_kill['booked']} "
+        f"had booked a callback, {at_kill['not_called_yet']} yet to call; "
+        f"{at_kill['callbacks_ringing']} citizens being called back "
+        f"({at_kill['called_back']} called back so far)\n"
         f"   calls cut off: {figures['cut_off']}\n"
         f"   callers who reached a queue: {figures['reached_queue']} of {CALLERS} "
         f"({figures['waited']} waited in line, {figures['booked']} booked a callback there)\n"

@@ -38,7 +38,7 @@ from tests.integration.test_queue_waiting import PJSIP_AGENTS, QUEUE
 from tests.until import until
 
 CALLERS = 12  # simulated citizens, one every CALLER_GAP_S; every other one books a callback
-CALLER_GAP_S = 3.0
+CALLER_GAP_S = 5.0
 BOOKED_BEFORE = 6  # callbacks of the operator queue pending when the test starts
 CALLBACK_QUEUE = "operator"
 OPERATOR_PJSIP = [f"PJSIP/agent{i}" for i in range(5, 9)]

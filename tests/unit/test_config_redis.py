@@ -3,6 +3,8 @@ with its file, line and fix; and the client made from them (no connection opened
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,13 @@ def test_the_watch_counts_a_new_primary_once() -> None:
     watch.seen(("127.0.0.1", 6381))
     watch.seen(("127.0.0.1", 6381))
     assert watch.switches == 1 and watch.address == ("127.0.0.1", 6381)
+
+
+def test_ivr_check_names_a_wrong_sentinel(tmp_path: Path) -> None:
+    p = settings_file(tmp_path, 'sentinels = ["127.0.0.1"]\n')
+    run = subprocess.run(
+        [sys.executable, "-m", "ivr.cli", "--config", str(p), "check", "--no-audio"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    assert f"{p}:5: [redis] sentinels: '127.0.0.1' is not host:port" in run.stderr

@@ -271,7 +271,8 @@ async def test_killing_the_redis_primary_loses_no_call_and_no_callback(
         f"({at_kill['called_back']} called back so far)\n"
         f"   calls cut off: {figures['cut_off']}\n"
         f"   callers who reached a queue: {figures['reached_queue']} of {CALLERS} "
-        f"({figures['waited']} waited in line, {figures['booked']} booked a callback there)\n"
+        f"({figures['waited']} waited in line, {figures['booked']} booked a callback there; "
+        f"{figures['refused']} told their booking could not be made, who kept their place)\n"
         f"   callbacks: {figures['callbacks']} booked, {figures['connected']} connected, "
         f"lost {figures['lost']}, dialled twice {figures['twice']}\n"
         f"   traces written: {figures['traces']} of {CALLERS} "
@@ -327,6 +328,10 @@ async def settle_and_count(
         "reached_queue": sum(1 for c in calls if c.channel in ledger.joined | ledger.booked),
         "waited": sum(1 for c in waited if c.channel in ledger.joined),
         "booked": len(booked_calls),
+        # accepted the offer while Redis was switching: told so, kept their place in line
+        "refused": sum(
+            1 for c in calls if any(p.endswith("callback-not-booked") for p in c.prompts_started())
+        ),
         "callbacks": len(before) + len(booked_calls),
         "connected": sum(1 for r in requests.values() if r.status is CallbackStatus.CONNECTED),
         "lost": sum(1 for r in before if r.id not in requests)

@@ -33,6 +33,7 @@ from ivr.sandbox.sentinel import SentinelSandbox
 from ivr.sandbox.simcall import SimCall
 from ivr.store.callbacks import CallbackStore
 from ivr.store.client import redis_client
+from ivr.store.events import StoredEvent
 from tests.integration.conftest import SimCaller
 from tests.integration.test_queue_waiting import PJSIP_AGENTS, QUEUE
 from tests.until import until
@@ -203,6 +204,13 @@ async def one_caller(call: SimCaller, n: int) -> SimCall:
                       until=lambda c: bool(c.queue) or c.hung_up)  # fmt: skip
 
 
+def drain(queue: asyncio.Queue[StoredEvent]) -> list[StoredEvent]:
+    out = []
+    while not queue.empty():
+        out.append(queue.get_nowait())
+    return out
+
+
 async def writes_again(app: HotlineApp, killed_at: float) -> float:
     """Seconds from the kill until a write through the server's own client succeeds."""
     while True:
@@ -235,18 +243,24 @@ async def test_killing_the_redis_primary_loses_no_call_and_no_callback(
             120,
             "callers in the menus and in the line, and a callback being dialled",
         )
+        stream = app.stream.subscribe(lambda: None)  # the live stream, as a wallboard reads it
         at_kill = ledger.now() | {
             "not_called_yet": CALLERS - len(ledger.callers()),
             "called_back": len(set(ledger.dialled)),
         }
         old = await asyncio.to_thread(ha.kill_primary)
-        killed_at = time.monotonic()
+        killed_at, kill_ms = time.monotonic(), int(time.time() * 1000)
         back_s = await writes_again(app, killed_at)
         new = await asyncio.to_thread(ha.wait_primary, old)
         done = await asyncio.gather(*callers)  # every caller in line or booked
         for member in staff.line:  # agents come: the line is served, callbacks dialled
             await ami.action("QueuePause", Interface=member, Queue=QUEUE, Paused="false")
         figures = await settle_and_count(app, redis, ledger, before, done)
+        # the background parts on the new primary: the stream's XREAD reader delivered the
+        # changes published after the kill, the history outbox was drained, a lease held
+        after_kill = {ev.id for ev in drain(stream.queue) if int(ev.id.split("-")[0]) > kill_ms}
+        history = await app.history.sink.status() if app.history else {}
+        await until(lambda: app.dispatcher.lease.is_leader, 10, "the dispatcher leading")
         # the old primary comes back: a replica again, which confirms what was kept
         await asyncio.to_thread(ha.restart, old)
         kept = app.replication.unconfirmed if app.replication else 0
@@ -279,6 +293,9 @@ async def test_killing_the_redis_primary_loses_no_call_and_no_callback(
         f"(waiting in memory at the end: {app.traces.pending})\n"
         f"   seconds until the server writes again: {back_s:.2f} "
         f"(new primary seen by the server after {(switched or killed_at) - killed_at:.2f} s)\n"
+        f"   after the switch: {len(after_kill)} live-stream events read by the server's "
+        f"XREAD reader; history records written {history.get('written')}, "
+        f"waiting {history.get('waiting')}\n"
         f"   callback changes a replica confirmed at once: {rep.confirmed}; kept, as no replica "
         f"was left after the kill: {kept}, settled once :{old} was back as a replica "
         f"({rep.reapplied} confirmed by it, the others no longer needed)\n"
@@ -289,6 +306,7 @@ async def test_killing_the_redis_primary_loses_no_call_and_no_callback(
     assert figures["reached_queue"] == CALLERS
     assert watch.switches == 1
     assert figures["traces"] == CALLERS
+    assert after_kill, "the live stream was read again after the switch"
 
 
 async def settle_and_count(

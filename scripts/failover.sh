@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Debian packages of the parts under test (added by each fail-over proof)
 FAILOVER_PACKAGES=()
+FAILOVER_PACKAGES+=(redis-sentinel)  # test_redis_sentinel.py: the HA Redis's three sentinels
 scripts/bootstrap.sh "${FAILOVER_PACKAGES[@]}"
 export IVR_CONFIG=${IVR_CONFIG:-deploy/sandbox/ivr.toml}
 .venv/bin/ivr prompts build

@@ -36,6 +36,7 @@ from ivr.ami.events import (
     VarSet,
 )
 from ivr.config import Settings
+from ivr.config_redis import redis_target
 from ivr.log import fields
 from ivr.privacy import mask_phone
 from ivr.store.client import redis_client
@@ -373,7 +374,7 @@ async def run_sim_call_cli(settings: Settings, args: argparse.Namespace) -> int:
     ami = AmiClient(
         settings.ami_host, settings.ami_port, settings.ami_username, settings.ami_secret
     )
-    redis = redis_client(settings.redis_url)
+    redis = redis_client(redis_target(settings))
     try:
         await ami.start()
         call = await sim_call(

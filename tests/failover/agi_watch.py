@@ -1,0 +1,166 @@
+"""What the FastAGI fail-over proof watches: every citizen's call as Asterisk reports
+it over the AMI (who reached a queue, who an agent answered, who was cut off, which
+AGI each call is in), and a supervisor's live stream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from ivr.ami.client import AmiClient
+from ivr.ami.events import AnyEvent
+
+_ROUTE = re.compile(r"agi://[^/,]+/([^,]+)")
+_NUMBER = re.compile(r"^Local/(\d+)@sim-citizen-")
+
+
+@dataclass
+class Citizen:
+    """One citizen's call: a caller of the hotline (its ;1 half) or a citizen called
+    back (the ;2 half of the callback's Local channel, which runs the dialplan)."""
+
+    channel: str
+    kind: str  # "caller" or "callback"
+    number: str
+    started: float
+    queue: str = ""  # the first queue it joined
+    answered: bool = False  # an agent took it (AgentConnect)
+    ended: float | None = None
+    fallback: bool = False  # the dialplan's fallback: the application did not answer
+    asked_again: bool = False  # a callback dialog asked again after its instance went away
+    first_prompt: float | None = None  # the first STREAM FILE Asterisk started
+
+    def cut_off(self) -> bool:
+        """Hung up by the system before an agent took it (the test ends only the rest)."""
+        return self.ended is not None and not self.answered
+
+
+class Watch:
+    """Everything Asterisk says about the citizens' calls, from one AMI client."""
+
+    def __init__(self, ami: AmiClient) -> None:
+        self.citizens: dict[str, Citizen] = {}
+        self.in_agi: dict[str, str] = {}  # channel -> the route of the AGI() it is in
+        self.dialled: Counter[str] = Counter()  # callback numbers rung, each time
+        self.by_caller: dict[str, str] = {}  # a caller's number -> its channel
+        self.closing = False  # from now on the test hangs up the calls left
+        self._unsubscribe = ami.subscribe("*", self._on)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    def of_kind(self, kind: str) -> list[Citizen]:
+        return [c for c in self.citizens.values() if c.kind == kind]
+
+    def busy(self) -> Counter[str]:
+        """How many calls are in an AGI() now, by route."""
+        return Counter(self.in_agi.values())
+
+    def _on(self, e: AnyEvent) -> None:
+        channel = e.get("Channel")
+        name = e.name.lower()
+        if name == "newchannel":
+            self._new(channel, e.get("CallerIDNum"))
+            return
+        c = self.citizens.get(channel)
+        if name == "newexten":
+            self._exten(channel, c, e)
+        elif c is None:
+            return
+        elif name == "queuecallerjoin" and not c.queue:
+            c.queue = e.get("Queue")
+        elif name == "agentconnect":
+            c.answered = True
+        elif name == "agiexecstart" and c.first_prompt is None:
+            if e.get("Command").upper().startswith("STREAM FILE"):
+                c.first_prompt = time.monotonic()
+        elif name == "hangup":
+            self.in_agi.pop(channel, None)
+            if not self.closing and c.ended is None:
+                c.ended = time.monotonic()
+
+    def _new(self, channel: str, caller: str) -> None:
+        now = time.monotonic()
+        if channel.startswith("Local/s@sim-caller-") and channel.endswith(";1"):
+            self.citizens[channel] = Citizen(channel, "caller", caller, now)
+            self.by_caller[caller] = channel
+        elif (m := _NUMBER.match(channel)) is not None:
+            if channel.endswith(";1"):
+                self.dialled[m[1]] += 1
+            else:
+                self.citizens[channel] = Citizen(channel, "callback", m[1], now)
+
+    def _exten(self, channel: str, c: Citizen | None, e: AnyEvent) -> None:
+        app, data = e.get("Application"), e.get("AppData")
+        if app == "AGI" and (m := _ROUTE.search(data)) is not None:
+            self.in_agi[channel] = m[1]
+        else:
+            self.in_agi.pop(channel, None)
+        if c is None:
+            return
+        if e.get("Context") == "ivr-hotline" and e.get("Extension") == "fallback":
+            c.fallback = True
+        if app == "Verbose" and "asking again" in data:
+            c.asked_again = True
+
+
+@dataclass
+class Stream:
+    """A supervisor's live stream: (arrival, event name, data) in order."""
+
+    events: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
+
+    def after(self, t: float, kind: str = "") -> list[tuple[float, str, dict[str, Any]]]:
+        return [ev for ev in self.events if ev[0] >= t and (not kind or ev[1] == kind)]
+
+
+async def _read(resp: aiohttp.ClientResponse, into: Stream) -> None:
+    name, data = "message", ""
+    async for raw in resp.content:
+        line = raw.decode().rstrip("\r\n")
+        if line.startswith("event:"):
+            name = line.removeprefix("event:").strip()
+        elif line.startswith("data:"):
+            data += line.removeprefix("data:").strip()
+        elif not line:
+            if data:
+                into.events.append((time.monotonic(), name, json.loads(data)))
+            name, data = "message", ""
+
+
+@contextlib.asynccontextmanager
+async def stream(base: str, token: str) -> AsyncIterator[Stream]:
+    """``GET /api/stream`` of the server at ``base`` (``http://host:port``), read in the
+    background while the block runs."""
+    seen = Stream()
+    async with aiohttp.ClientSession() as http:
+        resp = await http.get(f"{base}/api/stream", headers={"Authorization": f"Bearer {token}"})
+        assert resp.status == 200, await resp.text()
+        task = asyncio.create_task(_read(resp, seen))
+        try:
+            yield seen
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, aiohttp.ClientError):
+                await task
+            resp.close()
+
+
+async def get_json(base: str, path: str, token: str = "") -> tuple[int, Any]:
+    """``GET base+path``: the status and the JSON body (None when it is not JSON)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with aiohttp.ClientSession() as http, http.get(base + path, headers=headers) as resp:
+        try:
+            body = await resp.json()
+        except (aiohttp.ContentTypeError, ValueError):
+            body = None
+        return resp.status, body

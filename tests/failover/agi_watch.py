@@ -23,10 +23,15 @@ _ROUTE = re.compile(r"agi://[^/,]+/([^,]+)")
 _NUMBER = re.compile(r"^Local/(\d+)@sim-citizen-")
 
 
+def _digits(value: str) -> str:
+    """A caller id's number, or "" (``<unknown>`` and the like)."""
+    return value if value.isdigit() else ""
+
+
 @dataclass
 class Citizen:
-    """One citizen's call: a caller of the hotline (its ;1 half) or a citizen called
-    back (the ;2 half of the callback's Local channel, which runs the dialplan)."""
+    """One citizen's call: a caller of the hotline or a citizen called back (the ;1
+    half of each Local channel, the one running the hotline's dialplan)."""
 
     channel: str
     kind: str  # "caller" or "callback"
@@ -72,6 +77,9 @@ class Watch:
             self._new(channel, e.get("CallerIDNum"))
             return
         c = self.citizens.get(channel)
+        if c is not None and not c.number:  # Newchannel comes before the caller id
+            c.number = _digits(e.get("CallerIDNum"))
+            self.by_caller[c.number] = channel
         if name == "newexten":
             self._exten(channel, c, e)
         elif c is None:
@@ -91,13 +99,13 @@ class Watch:
     def _new(self, channel: str, caller: str) -> None:
         now = time.monotonic()
         if channel.startswith("Local/s@sim-caller-") and channel.endswith(";1"):
-            self.citizens[channel] = Citizen(channel, "caller", caller, now)
-            self.by_caller[caller] = channel
-        elif (m := _NUMBER.match(channel)) is not None:
-            if channel.endswith(";1"):
-                self.dialled[m[1]] += 1
-            else:
-                self.citizens[channel] = Citizen(channel, "callback", m[1], now)
+            self.citizens[channel] = Citizen(channel, "caller", _digits(caller), now)
+            self.by_caller[_digits(caller)] = channel
+        elif (m := _NUMBER.match(channel)) is not None and channel.endswith(";1"):
+            # an Originate of Local/<number>@sim-citizen: ;2 plays the citizen's phone,
+            # ;1 runs the callback dialplan once it answers
+            self.dialled[m[1]] += 1
+            self.citizens[channel] = Citizen(channel, "callback", m[1], now)
 
     def _exten(self, channel: str, c: Citizen | None, e: AnyEvent) -> None:
         app, data = e.get("Application"), e.get("AppData")

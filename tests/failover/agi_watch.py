@@ -36,8 +36,10 @@ class Citizen:
     channel: str
     kind: str  # "caller" or "callback"
     number: str
-    started: float
+    uniqueid: str
+    started: float  # times are Asterisk's event timestamps (wall clock)
     queue: str = ""  # the first queue it joined
+    joined_at: float | None = None
     answered: bool = False  # an agent took it (AgentConnect)
     ended: float | None = None
     fallback: bool = False  # the dialplan's fallback: the application did not answer
@@ -54,7 +56,7 @@ class Watch:
 
     def __init__(self, ami: AmiClient) -> None:
         self.citizens: dict[str, Citizen] = {}
-        self.in_agi: dict[str, str] = {}  # channel -> the route of the AGI() it is in
+        self.in_agi: dict[str, tuple[str, float]] = {}  # channel -> (route, since) in AGI()
         self.dialled: Counter[str] = Counter()  # callback numbers rung, each time
         self.by_caller: dict[str, str] = {}  # a caller's number -> its channel
         self.closing = False  # from now on the test hangs up the calls left
@@ -68,49 +70,49 @@ class Watch:
 
     def busy(self) -> Counter[str]:
         """How many calls are in an AGI() now, by route."""
-        return Counter(self.in_agi.values())
+        return Counter(route for route, _ in self.in_agi.values())
 
     def _on(self, e: AnyEvent) -> None:
         channel = e.get("Channel")
         name = e.name.lower()
+        at = e.timestamp or time.time()
         if name == "newchannel":
-            self._new(channel, e.get("CallerIDNum"))
+            self._new(channel, e.get("CallerIDNum"), e.get("Uniqueid"), at)
             return
         c = self.citizens.get(channel)
         if c is not None and not c.number:  # Newchannel comes before the caller id
             c.number = _digits(e.get("CallerIDNum"))
             self.by_caller[c.number] = channel
         if name == "newexten":
-            self._exten(channel, c, e)
+            self._exten(channel, c, e, at)
         elif c is None:
             return
         elif name == "queuecallerjoin" and not c.queue:
-            c.queue = e.get("Queue")
+            c.queue, c.joined_at = e.get("Queue"), at
         elif name == "agentconnect":
             c.answered = True
         elif name == "agiexecstart" and c.first_prompt is None:
             if e.get("Command").upper().startswith("STREAM FILE"):
-                c.first_prompt = time.monotonic()
+                c.first_prompt = at
         elif name == "hangup":
             self.in_agi.pop(channel, None)
             if not self.closing and c.ended is None:
-                c.ended = time.monotonic()
+                c.ended = at
 
-    def _new(self, channel: str, caller: str) -> None:
-        now = time.monotonic()
+    def _new(self, channel: str, caller: str, uniqueid: str, at: float) -> None:
         if channel.startswith("Local/s@sim-caller-") and channel.endswith(";1"):
-            self.citizens[channel] = Citizen(channel, "caller", _digits(caller), now)
+            self.citizens[channel] = Citizen(channel, "caller", _digits(caller), uniqueid, at)
             self.by_caller[_digits(caller)] = channel
         elif (m := _NUMBER.match(channel)) is not None and channel.endswith(";1"):
             # an Originate of Local/<number>@sim-citizen: ;2 plays the citizen's phone,
             # ;1 runs the callback dialplan once it answers
             self.dialled[m[1]] += 1
-            self.citizens[channel] = Citizen(channel, "callback", m[1], now)
+            self.citizens[channel] = Citizen(channel, "callback", m[1], uniqueid, at)
 
-    def _exten(self, channel: str, c: Citizen | None, e: AnyEvent) -> None:
+    def _exten(self, channel: str, c: Citizen | None, e: AnyEvent, at: float) -> None:
         app, data = e.get("Application"), e.get("AppData")
         if app == "AGI" and (m := _ROUTE.search(data)) is not None:
-            self.in_agi[channel] = m[1]
+            self.in_agi[channel] = (m[1], at)
         else:
             self.in_agi.pop(channel, None)
         if c is None:
@@ -127,8 +129,14 @@ class Stream:
 
     events: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
 
-    def after(self, t: float, kind: str = "") -> list[tuple[float, str, dict[str, Any]]]:
-        return [ev for ev in self.events if ev[0] >= t and (not kind or ev[1] == kind)]
+    def after(
+        self, t: float, kinds: tuple[str, ...] = ()
+    ) -> list[tuple[float, str, dict[str, Any]]]:
+        """The events received from ``t`` on (whose kind starts with one given, if any)."""
+        return [ev for ev in self.events if ev[0] >= t and (not kinds or ev[1].startswith(kinds))]
+
+    def uniqueids(self, kind: str) -> set[str]:
+        return {str(d.get("data", {}).get("uniqueid")) for _, k, d in self.events if k == kind}
 
 
 async def _read(resp: aiohttp.ClientResponse, into: Stream) -> None:
@@ -141,7 +149,7 @@ async def _read(resp: aiohttp.ClientResponse, into: Stream) -> None:
             data += line.removeprefix("data:").strip()
         elif not line:
             if data:
-                into.events.append((time.monotonic(), name, json.loads(data)))
+                into.events.append((time.time(), name, json.loads(data)))
             name, data = "message", ""
 
 

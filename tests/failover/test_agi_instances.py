@@ -42,7 +42,7 @@ from ivr.sandbox.pbx import Sandbox
 from ivr.store import keys
 from ivr.store.callbacks import CallbackStore
 from ivr.store.tokens import TokenStore
-from tests.failover.agi_watch import Citizen, Watch, get_json, stream
+from tests.failover.agi_watch import Citizen, Stream, Watch, get_json, stream
 from tests.integration.conftest import SimCaller
 from tests.until import until
 
@@ -170,7 +170,8 @@ async def _holders(redis: Redis) -> dict[str, str]:
 async def _book_callbacks(redis: Redis) -> list[str]:
     store, now, numbers = CallbackStore(redis), time.time(), []
     for n in range(CALLBACKS):
-        number = f"087000{n:03d}{n % 7}"  # last digit 0-6: answers and presses 1
+        # the first two press 1 after 12 s (last digit 7), the others after 2 s
+        number = f"087000{n:03d}{7 if n < 2 else n % 7}"
         await store.create(CallbackRequest(
             id=f"fo{n}", queue="complaint", hotline="1111", number=number,
             arrived_at=now - 300 + n, requested_at=now - 200 + n,
@@ -271,7 +272,7 @@ async def _takeovers(redis: Redis, killed: float) -> dict[str, float]:
     while len(taken) < len(LEASES):
         for name, holder in (await _holders(redis)).items():
             if holder == "ivr-b" and name not in taken:
-                taken[name] = time.monotonic() - killed
+                taken[name] = time.time() - killed
         await asyncio.sleep(0.05)  # a poll's pace, not a wait for something
     return taken
 
@@ -286,10 +287,16 @@ def _seconds(at: float | None, since: float) -> float:
     return float("nan") if at is None else at - since
 
 
-def _a_callback_dialog_and_callers_in_menus(watch: Watch) -> bool:
-    busy = watch.busy()
-    waiting = any(c.queue for c in watch.of_kind("caller"))
-    return busy["callback"] >= 1 and busy["hotline"] >= 2 and waiting
+def _a_callback_asking_and_callers_in_menus(watch: Watch) -> bool:
+    """A slow citizen is being asked for 1 (its press is more than 4 s away), two
+    callers are in menus: the moment to kill A."""
+    now = time.time()
+    asking = [
+        ch
+        for ch, (route, since) in watch.in_agi.items()
+        if route == "callback" and watch.citizens[ch].number.endswith("7") and now - since < 8
+    ]
+    return bool(asking) and watch.busy()["hotline"] >= 2
 
 
 async def _run(
@@ -299,22 +306,22 @@ async def _run(
     redis: Redis,
     b_base: str,
     token: str,
-    seen: Any,
+    seen: Stream,
     tmp_path: Path,
 ) -> None:
     """The calls, the kill, and what the citizens lost (one piece: the proof's story)."""
-    # a call before the kill, served by A: from its originate to its first prompt
-    first = callers.place()
+    first = callers.place()  # a call before the kill, served by A
     before: Citizen = await until(lambda: _served(watch, first), within=30, what="A serving")
     pace = asyncio.create_task(callers.place_every(CALLERS_BEFORE + CALLERS_AFTER, 1.5))
+    await until(lambda: any(c.queue for c in watch.of_kind("caller")), 60, "a caller waiting")
     numbers = await _book_callbacks(redis)
     await until(
-        lambda: _a_callback_dialog_and_callers_in_menus(watch),
+        lambda: _a_callback_asking_and_callers_in_menus(watch),
         within=120,
-        what="A busy: a callback dialog, two callers in menus, a caller waiting",
+        what="A busy: a citizen called back being asked for 1, two callers in menus",
     )
-    at_kill = dict(watch.in_agi)
-    killed = time.monotonic()
+    at_kill = {ch: route for ch, (route, _) in watch.in_agi.items()}
+    killed = time.time()
     proc.send_signal(signal.SIGKILL)
     await proc.wait()
     new = callers.place()  # a new call at once: Asterisk must find B
@@ -323,10 +330,9 @@ async def _run(
     taken: dict[str, float] = await asyncio.wait_for(takeover, 60)
     status, body = await get_json(b_base, "/api/queues", token)
     assert status == 200 and body is not None, "B's API answers after the kill"
-    await until(
-        lambda: seen.after(killed, "caller.joined"), within=60, what="B's stream after the kill"
-    )
-    stream_s = seen.after(killed, "caller.joined")[0][0] - killed
+    queue_changes = ("caller.", "agent.")
+    await until(lambda: seen.after(killed, queue_changes), within=60, what="B's stream")
+    stream_s = seen.after(killed, queue_changes)[0][0] - killed
     await pace
     connected: list[CallbackRequest] = await until(
         lambda: _connected(redis), within=240, what="every callback connected"
@@ -340,7 +346,19 @@ async def _run(
         within=300,
         what="every citizen answered by an agent (or ended)",
     )
-    report = _figures(watch, at_kill, numbers, connected, (before, after, killed), taken, stream_s)
+    gap = killed + taken["queue-events"]
+    missed = [
+        c
+        for c in watch.citizens.values()
+        if c.joined_at is not None
+        and killed <= c.joined_at < gap
+        and c.uniqueid not in seen.uniqueids("caller.joined")
+    ]
+    report = _figures(watch, at_kill, numbers, connected, (before, after, killed), taken)
+    report.append(
+        f"  B's stream: first queue change {stream_s:.1f} s after the kill; joins during the"
+        f" hand-over left out of it: {len(missed)} (in its next snapshot); API: 200"
+    )
     (tmp_path / "figures.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
     print("\n" + "\n".join(report))
     cut = [c for c in watch.citizens.values() if c.cut_off()]
@@ -358,7 +376,6 @@ def _figures(
     connected: list[CallbackRequest],
     served: tuple[Citizen, Citizen, float],
     taken: dict[str, float],
-    stream_s: float,
 ) -> list[str]:
     """The lines the proof prints (README "Two application instances")."""
     before, after, killed = served
@@ -367,7 +384,6 @@ def _figures(
     routes = sorted(set(at_kill.values()))
     in_flight = [watch.citizens[ch] for ch in at_kill if ch in watch.citizens]
     twice = [n for n in numbers if watch.dialled[n] > 1]
-    lost = CALLBACKS - len(connected)
     return [
         "== FastAGI fail-over: instance A killed (SIGKILL), B serving",
         f"calls: {len(callers)} callers, {CALLBACKS} callbacks; "
@@ -377,13 +393,12 @@ def _figures(
         f"  callers who reached a queue: {sum(bool(c.queue) for c in callers)} of {len(callers)}"
         f"; answered by an agent: {sum(c.answered for c in citizens)} of {len(citizens)}",
         f"  in progress at the kill: {sum(c.fallback for c in in_flight)} took the fallback"
-        f" to the default queue, {sum(c.asked_again for c in in_flight)} callback dialog(s)"
-        f" asked again on B, {sum(c.answered for c in in_flight)} of {len(in_flight)}"
+        f" to the default queue, {sum(c.asked_again for c in in_flight)} citizen(s) called"
+        f" back asked again by B, {sum(c.answered for c in in_flight)} of {len(in_flight)}"
         " answered by an agent in the end",
-        f"  callbacks lost: {lost}, dialled twice: {len(twice)}",
+        f"  callbacks lost: {CALLBACKS - len(connected)}, dialled twice: {len(twice)}",
         f"  a new call's first prompt: {_seconds(after.first_prompt, killed):.2f} s after the"
         f" kill, {_seconds(after.first_prompt, after.started):.2f} s after its channel"
         f" (a call before the kill: {_seconds(before.first_prompt, before.started):.2f} s)",
         "  leases taken over by B: " + ", ".join(f"{n} {taken[n]:.1f} s" for n in LEASES),
-        f"  B's stream: first caller.joined {stream_s:.1f} s after the kill; API: 200",
     ]

@@ -158,7 +158,8 @@ async def stream(base: str, token: str) -> AsyncIterator[Stream]:
     """``GET /api/stream`` of the server at ``base`` (``http://host:port``), read in the
     background while the block runs."""
     seen = Stream()
-    async with aiohttp.ClientSession() as http:
+    forever = aiohttp.ClientTimeout(total=None, sock_read=None)  # a stream has no end
+    async with aiohttp.ClientSession(timeout=forever) as http:
         resp = await http.get(f"{base}/api/stream", headers={"Authorization": f"Bearer {token}"})
         assert resp.status == 200, await resp.text()
         task = asyncio.create_task(_read(resp, seen))

@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import socket
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -43,6 +40,7 @@ from ivr.store import keys
 from ivr.store.callbacks import CallbackStore
 from ivr.store.tokens import TokenStore
 from tests.failover.agi_watch import Citizen, Stream, Watch, get_json, stream
+from tests.failover.killable import free_port, serve
 from tests.integration.conftest import SimCaller
 from tests.until import until
 
@@ -69,12 +67,6 @@ GLOBALS = {  # the sandbox dialplan's globals during the test (put back after)
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def settings(base_settings: Settings, tmp_path: Path) -> Settings:
     """Instance B's settings (the ``redis`` fixture follows them to database 11)."""
@@ -83,46 +75,10 @@ def settings(base_settings: Settings, tmp_path: Path) -> Settings:
         **SHARED,
         redis_url=base_settings.redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}",
         agi_port=base_settings.agi_port + 1,
-        http_port=_free_port(),
+        http_port=free_port(),
         run_dir=tmp_path / "run-b",
         instance_id="ivr-b",
     )
-
-
-def _victim_env(settings: Settings, http_port: int, run_dir: Path) -> dict[str, str]:
-    values = {
-        **SHARED,
-        "redis_url": settings.redis_url,
-        "agi_port": settings.agi_port - 1,
-        "http_port": http_port,
-        "run_dir": run_dir,
-        "instance_id": "ivr-a",
-    }
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IVR_")}
-    env["IVR_CONFIG"] = settings.source
-    env.update({f"IVR_{k.upper()}": str(v) for k, v in values.items()})
-    return env
-
-
-@contextlib.asynccontextmanager
-async def victim(
-    settings: Settings, log: Path
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
-    """Instance A: ``ivr serve`` on ``[agi] port`` (B's minus one); (process, base URL)."""
-    port = _free_port()
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ivr", "serve",
-            env=_victim_env(settings, port, log.parent / "run-a"),
-            stdout=out, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        yield proc, base
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-        await proc.wait()
 
 
 @pytest.fixture
@@ -222,7 +178,8 @@ async def test_sigkill_of_one_instance_loses_no_call_and_no_callback(
 ) -> None:
     watch = Watch(ami)
     callers = Callers(call)
-    async with victim(settings, tmp_path / "ivr-a.log") as (proc, a_base):
+    a = {**SHARED, "agi_port": settings.agi_port - 1, "instance_id": "ivr-a"}
+    async with serve(settings, a, tmp_path / "ivr-a.log") as (proc, a_base):
         survivor: HotlineApp | None = None
         try:
             await until(lambda: _healthy(a_base), within=60, what="instance A serving (AMI, Redis)")

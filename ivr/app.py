@@ -201,7 +201,9 @@ class HotlineApp:
     def _live_parts(self) -> tuple[LiveQueues, CallbackStore, StreamHub]:
         """The live queues (with today's figures) and the callbacks, all publishing their
         changes to the stream."""
-        lease = LeaderLease(self.redis, "queue-events", self.instance_id, ttl_s=10.0)
+        # short: the changes a lease hand-over leaves out of the stream are those of its
+        # gap (renewed every second by the flush loop; README "Two application instances")
+        lease = LeaderLease(self.redis, "queue-events", self.instance_id, ttl_s=3.0)
         feed = FigureFeed(self.figures.today)  # today's figures, as `figures` changes
         self.figures.on_recorded = feed.touch
         live = LiveQueues(

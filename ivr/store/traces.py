@@ -1,4 +1,10 @@
-"""Call traces in Redis: one JSON value per call plus a time index for listing."""
+"""Call traces in Redis: one JSON value per call plus a time index for listing.
+
+Traces are written in batches (:meth:`TraceStore.save_many`: one ``MULTI`` for all,
+one ``ZADD`` for their index entries): the server writes the calls that ended while
+the previous write was on its way together (``ivr.calls.base.TraceSaver``). Each
+trace comes with its JSON, made once for the log line and for Redis.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +23,15 @@ from ivr.trace import CallTrace, TraceStep
 #: Traces kept in memory while Redis is away, at most (the oldest go first, counted).
 BACKLOG_MAX = 10_000
 
+#: A finished trace and its JSON (``CallTrace.to_json``).
+TraceJson = tuple[CallTrace, str]
+
 
 class TraceStore:
     def __init__(self, redis: Redis, ttl_s: int, backlog_max: int = BACKLOG_MAX) -> None:
         self.redis = redis
         self.ttl_s = ttl_s
-        self._backlog: deque[CallTrace] = deque(maxlen=backlog_max)
+        self._backlog: deque[TraceJson] = deque(maxlen=backlog_max)
         self.dropped = 0  # traces pushed out of a full backlog (still in the log)
 
     @property
@@ -31,22 +40,27 @@ class TraceStore:
         return len(self._backlog)
 
     async def save(self, trace: CallTrace) -> bool:
-        """Keep the trace for ``ttl_s``. If Redis fails, the trace waits in memory
-        and is written with the next save or :meth:`flush_pending`; the call itself
-        is never disturbed, and the log line holds the trace anyway."""
+        """Keep the trace for ``ttl_s`` (see :meth:`save_many`)."""
+        return await self.save_many([(trace, trace.to_json())])
+
+    async def save_many(self, traces: list[TraceJson]) -> bool:
+        """Keep the traces for ``ttl_s``, in one round trip. If Redis fails, they wait
+        in memory and are written with the next save or :meth:`flush_pending`; the
+        calls themselves are never disturbed, and the log lines hold the traces anyway."""
         try:
-            await self._write([*self._backlog, trace])
+            await self._write([*self._backlog, *traces])
         except (RedisError, OSError) as e:
-            if len(self._backlog) == self._backlog.maxlen:
-                self.dropped += 1
-            self._backlog.append(trace)
-            store_log.error(
-                "trace not saved yet: kept in memory until Redis is back",
-                extra=fields(
-                    call=trace.uniqueid, waiting=len(self._backlog),
-                    error=str(e) or type(e).__name__,
-                ),
-            )  # fmt: skip
+            for trace, text in traces:
+                if len(self._backlog) == self._backlog.maxlen:
+                    self.dropped += 1
+                self._backlog.append((trace, text))
+                store_log.error(
+                    "trace not saved yet: kept in memory until Redis is back",
+                    extra=fields(
+                        call=trace.uniqueid, waiting=len(self._backlog),
+                        error=str(e) or type(e).__name__,
+                    ),
+                )  # fmt: skip
             return False
         if self._backlog:
             store_log.info("traces kept in memory saved", extra=fields(count=len(self._backlog)))
@@ -74,11 +88,11 @@ class TraceStore:
             await asyncio.sleep(every_s)
             await self.flush_pending()
 
-    async def _write(self, traces: list[CallTrace]) -> None:
+    async def _write(self, traces: list[TraceJson]) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            for trace in traces:
-                pipe.set(keys.trace(trace.uniqueid), trace.to_json(), ex=self.ttl_s)
-                pipe.zadd(keys.TRACES_BY_TIME, {trace.uniqueid: trace.started_at})
+            for trace, text in traces:
+                pipe.set(keys.trace(trace.uniqueid), text, ex=self.ttl_s)
+            pipe.zadd(keys.TRACES_BY_TIME, {t.uniqueid: t.started_at for t, _ in traces})
             pipe.zremrangebyscore(keys.TRACES_BY_TIME, "-inf", time.time() - self.ttl_s)
             await pipe.execute()
 
@@ -90,7 +104,7 @@ class TraceStore:
             if trace is None:
                 return False
             trace.steps.append(TraceStep(round(time.time() - trace.started_at, 3), kind, detail))
-            await self._write([trace])
+            await self._write([(trace, trace.to_json())])
         except (RedisError, OSError):
             return False
         return True

@@ -48,7 +48,9 @@ async def serve_ours(port: int, redis_url: str, profile: str = "") -> None:
     registry.reload()
     redis = redis_client(redis_url)
     saver = TraceSaver(TraceStore(redis, 86400))
-    route = HotlineRoute(registry, saver, OverrideStore(redis))
+    overrides = OverrideStore(redis)
+    watch = asyncio.create_task(overrides.watch_forever())  # as `ivr serve` does
+    route = HotlineRoute(registry, saver, overrides)
     server = AgiServer({"hotline": route}, port=port, max_calls=100_000, backlog=4096)
     await server.start()
     prof = cProfile.Profile() if profile else None
@@ -57,6 +59,7 @@ async def serve_ours(port: int, redis_url: str, profile: str = "") -> None:
     print("ready", flush=True)
     await _until_stdin_closes()
     await server.close(grace=1.0)
+    watch.cancel()
     if prof is not None:
         prof.disable()
         prof.dump_stats(profile)

@@ -266,6 +266,7 @@ class HotlineApp:
             resource(stop=self.dispatcher.close),
             resource(stop=self._last_traces),
             background(self.traces.flush_forever, "trace writer"),
+            background(self.overrides.watch_forever, "overrides watch"),
             background(self.dispatcher.run, "callback dispatcher"),
             background(self._probe_forever, "probe scheduler"),
             resource(self.agi.start, lambda: self.agi.close(grace)),

@@ -107,6 +107,34 @@ def test_read_reply_ends_with_a_reply_eof_or_a_protocol_error(chunks: list[str |
         pass
 
 
+@given(st.lists(_LINES.filter(lambda s: "\n" not in s).map(lambda s: s + "\n"), max_size=4))
+@example(["200 result=0 endpos=16000\n"])
+@example(["HANGUP\n", "200 result=1\n"])
+def test_a_line_read_again_gives_the_reply_it_gave(lines: list[str]) -> None:
+    """read_reply keeps the reply of a line that was a reply alone: reading the same
+    lines again (the line known by then) gives what reading them the first time did."""
+
+    async def read() -> object:
+        feed = iter(lines)
+
+        async def readline() -> str:
+            return next(feed, "")
+
+        try:
+            return await read_reply(readline)
+        except (AgiProtocolError, EOFError) as e:
+            return type(e)
+
+    first, again = asyncio.run(read()), asyncio.run(read())
+    assert again == first
+    if lines and isinstance(first, replies.AgiReply):
+        try:
+            alone = parse_reply(lines[:1])
+        except AgiProtocolError:
+            return  # the first line was not a reply alone
+        assert first == alone
+
+
 @given(st.binary(max_size=300))
 @example(b"agi_request: x\r\n\r\n")
 def test_parse_headers_returns_headers_or_a_protocol_error(raw: bytes) -> None:

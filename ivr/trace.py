@@ -16,6 +16,8 @@ from typing import Any
 
 __all__ = ["CallTrace", "TraceStep"]
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) makes
+
 
 @dataclass(slots=True)
 class TraceStep:
@@ -87,7 +89,7 @@ class CallTrace:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
+        return _JSON.encode(self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CallTrace:

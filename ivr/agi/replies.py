@@ -309,10 +309,23 @@ def parse_headers(raw: bytes) -> dict[str, str]:
 
     ``raw`` may include the terminating blank line.  Raises :class:`AgiProtocolError` for
     anything that is not such a block (binary data, lines without a ``key: value`` shape).
+    A block as Asterisk sends it (``key: value`` lines ending in a line feed, then the
+    blank line) is read by one regular expression; anything else line by line.
     """
     if b"\x00" in raw:
         raise AgiProtocolError("AGI environment contains NUL bytes")
     text = raw.decode("utf-8", errors="replace")
+    if _ENV_BLOCK_RE.fullmatch(text):
+        return dict(_ENV_LINE_RE.findall(text))
+    return _parse_header_lines(text)
+
+
+_ENV_BLOCK_RE = re.compile(r"(?:[A-Za-z0-9_]+:[^\r\n]*\n)+\n")
+_ENV_LINE_RE = re.compile(r"([A-Za-z0-9_]+): ?([^\r\n]*)\n")
+
+
+def _parse_header_lines(text: str) -> dict[str, str]:
+    """:func:`parse_headers` line by line: CR LF endings, blank lines, errors."""
     headers: dict[str, str] = {}
     for line in text.split("\n"):
         line = _strip_eol(line)

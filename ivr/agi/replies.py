@@ -16,8 +16,9 @@ takes lines one at a time and says when a reply is complete.
 
 Most replies are one of a few lines (``200 result=1``, ``200 result=0 endpos=N`` for
 a prompt heard to its end): :func:`read_reply` keeps the reply parsed from each line
-that was a whole reply alone (replies are immutable, so calls share them), up to
-:data:`KNOWN_LINES` lines, and parses only the lines it has not seen.
+that was a whole reply alone and carries no data (nothing of a caller's is kept;
+replies are immutable, so calls share them), up to :data:`KNOWN_LINES` lines, and
+parses only the lines it has not seen.
 """
 
 from __future__ import annotations
@@ -290,7 +291,7 @@ async def read_reply(
             raise EOFError("AGI connection closed" + (" mid-line" if line else ""))
         reply = asm.feed(line)
         if reply is not None:
-            if first and not reply.hangup:  # the line alone was the reply
+            if first and not reply.hangup and reply.data is None:  # the line alone, no data
                 if len(_known) >= KNOWN_LINES:
                     _known.clear()
                 _known[line] = reply

@@ -270,6 +270,7 @@ class HotlineApp:
             resource(stop=self.dispatcher.close),
             resource(stop=self._last_traces),
             background(self.traces.flush_forever, "trace writer"),
+            background(self.overrides.watch_forever, "overrides watch"),
             background(self.dispatcher.run, "callback dispatcher"),
             background(self.callbacks.settle_forever, "callback replication"),
             background(self._probe_forever, "probe scheduler"),

@@ -23,8 +23,8 @@ class Traces:
     def __init__(self) -> None:
         self.saved: list[CallTrace] = []
 
-    async def save(self, trace: CallTrace) -> bool:
-        self.saved.append(trace)
+    async def save_many(self, traces: list[tuple[CallTrace, str]]) -> bool:
+        self.saved += [trace for trace, _ in traces]
         return True
 
 

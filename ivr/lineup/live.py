@@ -84,7 +84,7 @@ class LiveQueues:
         self._held: list[AnyEvent] | None = None  # events met while a QueueStatus is read
 
     async def start(self) -> None:
-        self._unsubscribe = self.ami.subscribe("*", self._on_event)
+        self._unsubscribe = self.ami.subscribe_each(list(model.HANDLERS), self._on_event)
         self.ami.add_connect_hook(self.resync)
         self._task = asyncio.create_task(self._flush_loop())
 

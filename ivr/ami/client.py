@@ -110,8 +110,17 @@ class AmiClient:
     @property
     def connected(self) -> bool:
         """Logged in over a live connection."""
-        manager = self._manager
-        return bool(self._logged_in and manager is not None and manager.is_connected)
+        return bool(self._logged_in and self._manager and self._manager.is_connected)
+
+    @property
+    def events_received(self) -> int:
+        """Event messages read from Asterisk since :meth:`start`."""
+        return self._manager.events_received if self._manager is not None else 0
+
+    @property
+    def events_dropped(self) -> int:
+        """... of which dropped unread: nobody subscribed to or waited for them."""
+        return self._manager.events_dropped if self._manager is not None else 0
 
     async def start(self) -> None:
         """Connect and log in; then run the connect hooks once before returning.
@@ -202,9 +211,8 @@ class AmiClient:
         reply that is a list of events (``QueueStatus``, ``CoreShowChannels``) as a
         list whose first item is the response and whose last is the ``...Complete``
         event. Whether a reply is a list is known from the action's name
-        (:data:`LIST_ACTIONS`), not guessed from the reply text as panoramisk does:
-        its guess waits forever on ``QueueAdd`` ("Added interface to queue") and
-        crashes the connection on ``PlayDTMF`` ("DTMF successfully queued").
+        (:data:`LIST_ACTIONS`), not guessed from the reply text as panoramisk does
+        (see :mod:`ivr.ami.panoramisk_fixes`, row 3).
 
         Raises :class:`AmiError` if not connected or on ``Response: Error``, and
         :class:`AmiTimeout` after ``reply_timeout`` (default ``action_timeout``) seconds.
@@ -303,15 +311,9 @@ class AmiClient:
     def subscribe_each(
         self, events: Sequence[str | type[AmiEvent]], handler: EventHandler
     ) -> Callable[[], None]:
-        """:meth:`subscribe` ``handler`` to each of ``events``; returns one function
-        that unsubscribes it from all."""
-        unsubscribes = [self.subscribe(event, handler) for event in events]
-
-        def unsubscribe() -> None:
-            for u in unsubscribes:
-                u()
-
-        return unsubscribe
+        """:meth:`subscribe` ``handler`` to each of ``events`` at once; returns one
+        function that unsubscribes it from all."""
+        return self._fanout.subscribe_each([_key(e) for e in events], handler)
 
     def add_connect_hook(self, hook: ConnectHook) -> None:
         """Run ``await hook()`` after every successful (re)login, in registration order.
@@ -329,8 +331,8 @@ class AmiClient:
     ) -> AnyEvent:
         """The first event from now on for which ``predicate`` is true.
 
-        ``names``, when given, are the only events ``predicate`` can accept (names
-        or record classes); else every event is wanted while this waits.
+        ``names``, when given, are the only events ``predicate`` is asked about
+        (names or record classes); else every event is wanted while this waits.
         Raises :class:`AmiTimeout` after ``timeout`` seconds; an exception raised by
         ``predicate`` is raised here.
         """

@@ -56,15 +56,26 @@ class EventFanOut:
 
     def subscribe(self, key: str, handler: EventHandler) -> Callable[[], None]:
         """Call ``handler`` for events named ``key`` (lower case; ``"*"``: every event)."""
-        self._handlers[key].append(handler)
+        return self.subscribe_each([key], handler)
+
+    def subscribe_each(self, keys: Iterable[str], handler: EventHandler) -> Callable[[], None]:
+        """:meth:`subscribe` ``handler`` to each of ``keys`` at once (what is wanted
+        changes once); returns one function that unsubscribes it from all."""
+        keys = list(keys)
+        for key in keys:
+            self._handlers[key].append(handler)
         self._changed()
 
         def unsubscribe() -> None:
-            handlers = self._handlers.get(key, [])
-            if handler in handlers:
-                handlers.remove(handler)
-                if not handlers:
-                    del self._handlers[key]
+            changed = False
+            for key in keys:
+                handlers = self._handlers.get(key, [])
+                if handler in handlers:
+                    handlers.remove(handler)
+                    changed = True
+                    if not handlers:
+                        del self._handlers[key]
+            if changed:
                 self._changed()
 
         return unsubscribe
@@ -77,7 +88,7 @@ class EventFanOut:
     ) -> AnyEvent:
         """The first event from now on for which ``predicate`` is true (see
         :meth:`ivr.ami.client.AmiClient.wait_event`). ``names`` (lower case), when
-        given, are the only events the predicate can accept; else every event is
+        given, are the only events the predicate is asked about; else every event is
         wanted while this waits."""
         waiter: asyncio.Future[AnyEvent] = asyncio.get_running_loop().create_future()
         entry = (predicate, waiter, None if names is None else frozenset(names))
@@ -144,8 +155,9 @@ class EventFanOut:
                 self.spawn(result, f"event handler {describe(handler)}", name)
         if not self._waiters:
             return
-        for predicate, waiter, _names in list(self._waiters):
-            if waiter.done():
+        key = name.lower()
+        for predicate, waiter, names in list(self._waiters):
+            if waiter.done() or (names is not None and key not in names):
                 continue
             try:
                 matched = predicate(event)

@@ -174,14 +174,17 @@ class FixedProtocol(pk_protocol.AMIProtocol):  # type: ignore[misc]
         encoding = getattr(self, "encoding", "utf8")  # set by Manager.connection_made
         factory = self.factory
         deliver = getattr(factory, "deliver_event", None)
-        wanted = factory.wanted() if deliver is not None else None
         for frame in frames:
             name = event_name(frame)
-            if deliver is not None and name is not None and not has_action_id(frame):
+            if deliver is not None and name is not None:
+                factory.events_received += 1
                 key = name.decode(encoding, "replace").strip().lower()
-                if key not in _PANORAMISK_EVENTS:
+                if key not in _PANORAMISK_EVENTS and not has_action_id(frame):
+                    wanted = factory.wanted()  # a handler may have subscribed just now
                     if wanted is None or key in wanted:
                         deliver(*read_headers(frame.decode(encoding, "replace")))
+                    else:
+                        factory.events_dropped += 1
                     continue
             message = Message.from_line(frame.decode(encoding, "replace").strip())
             if message is not None:
@@ -210,6 +213,8 @@ class FixedManager(pk_manager.Manager):  # type: ignore[misc]
         self.wanted = wanted  # lower-case names of the events wanted; None: all (row 13)
         self._events = events  # row 14
         self.events_sent = str(self.config.get("events", "on"))
+        self.events_received = 0  # event messages read (row 13)
+        self.events_dropped = 0  # ... of which dropped after their name
         self._on_connect_failed = on_connect_failed
         self._on_login_result = on_login_result
         self.stopped = False

@@ -613,3 +613,68 @@ async def test_context_manager(fake: FakeAmi) -> None:
     async with make_client(fake) as ami:
         assert ami.connected
     assert not ami.connected
+
+
+# ------------------------------------------------------------------ event mask
+
+
+def _events_reply(block: Block) -> list[Block]:
+    return [{"Response": "Success", "ActionID": block.get("ActionID", ""), "Events": "On"}]
+
+
+async def test_auto_asks_only_for_the_classes_wanted_and_keeps_them_up_to_date(
+    fake: FakeAmi,
+) -> None:
+    fake.extra["Events"] = _events_reply
+    ami = make_client(fake, events="auto")
+    joins: list[AnyEvent] = []
+    ami.subscribe(QueueCallerJoin, joins.append)
+    await ami.start()
+    try:
+        assert fake.actions("Login")[0]["Events"] == "agent"
+        stop = ami.subscribe_each(["VarSet", Hangup], lambda e: None)
+        await ami.action("Ping")  # the mask went out before it, in the same session
+        names = [b.get("Action") for b in fake.received]
+        assert names[-2:] == ["Events", "Ping"]
+        assert fake.received[-2]["EventMask"] == "agent,call,dialplan"
+        stop()
+        waiting = asyncio.ensure_future(ami.wait_event(lambda e: True, DEADLINE_S))
+        await until(lambda: len(fake.actions("Events")) == 3, DEADLINE_S)
+        masks = [b["EventMask"] for b in fake.actions("Events")]
+        assert masks == ["agent,call,dialplan", "agent", "on"]
+        await fake.send(HANGUP)
+        assert isinstance(await waiting, Hangup)
+        await until(lambda: fake.actions("Events")[-1]["EventMask"] == "agent", DEADLINE_S)
+        await fake.send({"Event": "Newexten", "Privilege": "dialplan,all"})  # sent anyway
+        await fake.send({"Event": "QueueCallerJoin", "Queue": "q1", "Position": "1"})
+        await until(lambda: len(joins) == 1, DEADLINE_S)
+        assert ami.events_dropped == 1 and ami.mask.changes == 4
+    finally:
+        await ami.close()
+
+
+async def test_the_mask_wanted_during_a_reconnect_goes_with_the_next_login(
+    fake: FakeAmi,
+) -> None:
+    fake.extra["Events"] = _events_reply
+    ami = make_client(fake, events="auto")
+    await ami.start()
+    try:
+        assert fake.actions("Login")[0]["Events"] == "off"
+        await fake.drop()
+        await until(lambda: not ami.connected, DEADLINE_S)
+        ami.subscribe("UserEvent", lambda e: None)
+        await until(lambda: ami.connected and fake.logins == 2, DEADLINE_S)
+        assert fake.actions("Login")[1]["Events"] == "user"
+        assert fake.actions("Events") == []
+    finally:
+        await ami.close()
+
+
+async def test_other_event_values_are_sent_as_given_and_never_changed(
+    fake: FakeAmi, client: AmiClient
+) -> None:
+    client.subscribe("VarSet", lambda e: None)
+    await client.action("Ping")
+    assert fake.actions("Login")[0]["Events"] == "on"
+    assert fake.actions("Events") == []

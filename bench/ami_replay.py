@@ -213,13 +213,17 @@ async def connected(fake: FakeAsterisk, **client_kw: Any) -> AsyncIterator[AmiCl
 
 
 @contextlib.asynccontextmanager
-async def server_parts(client: AmiClient, settings: Settings) -> AsyncIterator[LiveQueues]:
-    """The server's AMI consumers on ``client``, started; Redis and PostgreSQL stubbed."""
-    redis: Any = NullRedis()
+async def server_parts(
+    client: AmiClient, settings: Settings, redis: Any = None
+) -> AsyncIterator[LiveQueues]:
+    """The server's AMI consumers on ``client``, started; ``redis`` (default: a stub)
+    for the live queues and figures, PostgreSQL stubbed."""
+    redis = NullRedis() if redis is None else redis
     live = LiveQueues(client, redis, wrapup_s=settings.queue_wrapup_s)
     figures = FigureRecorder(client, FigureStore(redis), WaitingStore(redis), lambda _q: Targets())
-    lease = LeaderLease(redis, "history", "bench", ttl_s=10.0)
-    history = HistoryFeed(HistorySink(redis, "bench", lease), replace(settings, history_dsn="x"))
+    stub: Any = NullRedis()  # the history's outbox is never written: nothing runs its writer
+    lease = LeaderLease(stub, "history", "bench", ttl_s=10.0)
+    history = HistoryFeed(HistorySink(stub, "bench", lease), replace(settings, history_dsn="x"))
     members = MemberKeeper(client, MemberStore(redis))
     await live.start()
     await figures.start()

@@ -33,6 +33,7 @@ from ivr.lineup.figures import FigureRecorder
 from ivr.lineup.live import LiveQueues
 from ivr.lineup.members import MemberKeeper
 from ivr.queues.figures import Targets
+from ivr.store.events import EventStore
 from ivr.store.figures import FigureStore
 from ivr.store.lease import LeaderLease
 from ivr.store.members import MemberStore
@@ -184,6 +185,9 @@ class NullRedis:
     async def hgetall(self, _key: str) -> dict[str, str]:
         return {}
 
+    async def execute(self) -> list[object]:
+        return []
+
     def __getattr__(self, _name: str) -> Callable[..., Any]:
         def command(*_a: Any, **_k: Any) -> Any:
             return _Done()
@@ -219,7 +223,7 @@ async def server_parts(
     """The server's AMI consumers on ``client``, started; ``redis`` (default: a stub)
     for the live queues and figures, PostgreSQL stubbed."""
     redis = NullRedis() if redis is None else redis
-    live = LiveQueues(client, redis, wrapup_s=settings.queue_wrapup_s)
+    live = LiveQueues(client, redis, wrapup_s=settings.queue_wrapup_s, events=EventStore(redis))
     figures = FigureRecorder(client, FigureStore(redis), WaitingStore(redis), lambda _q: Targets())
     stub: Any = NullRedis()  # the history's outbox is never written: nothing runs its writer
     lease = LeaderLease(stub, "history", "bench", ttl_s=10.0)

@@ -176,6 +176,9 @@ class FixedProtocol(pk_protocol.AMIProtocol):  # type: ignore[misc]
         deliver = getattr(factory, "deliver_event", None)
         for frame in frames:
             name = event_name(frame)
+            if name is None and frame[:1].isspace():  # after an event with a blank line too many
+                frame = frame.lstrip()
+                name = event_name(frame)
             if deliver is not None and name is not None:
                 factory.events_received += 1
                 key = name.decode(encoding, "replace").strip().lower()

@@ -121,7 +121,7 @@ class LiveQueues:
         for event in held:
             self._on_event(event)
         for name, st in self.states.items():  # first sight (a start): a baseline, not news
-            self._published.setdefault(name, QueueState.from_dict(st.to_dict()))
+            self._published.setdefault(name, st.copy())
         self.resyncs += 1
         if self.figures is not None:
             await self.figures.baseline(self.states)
@@ -227,7 +227,7 @@ class LiveQueues:
             hints, self._hints = self._hints, {}
         found: list[Change] = []
         for st in states:
-            copy = QueueState.from_dict(st.to_dict())
+            copy = st.copy()
             found += changes(self._published.get(st.name), copy, hints)
             self._published[st.name] = copy
         if self.figures is not None:

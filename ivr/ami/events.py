@@ -27,6 +27,7 @@ of ``repr()``, so logging an event does not leak them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -80,14 +81,15 @@ class BaseEvent:
 
     def get(self, header: str, default: str = "") -> str:
         """A raw header, looked up case-insensitively (``ActionID``, ``Privilege``, …)."""
-        found = self.raw.get(header)  # as Asterisk spells it: no scan
+        found = self.raw.get(header)  # as Asterisk spells it
         if found is not None:
             return found
-        wanted = header.lower()
-        for key, value in self.raw.items():
-            if key.lower() == wanted:
-                return value
-        return default
+        lower: Mapping[str, str] | None = self.__dict__.get("_lower")
+        if lower is None:  # made once, kept beside the fields (the first spelling wins)
+            lower = {str(k).lower(): v for k, v in reversed(list(self.raw.items()))}
+            object.__setattr__(self, "_lower", lower)
+        found = lower.get(header.lower())
+        return default if found is None else found
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -335,13 +337,16 @@ def parse_event(
         return UnknownEvent(raw=_EMPTY)
     name = as_text(low.get("event")).strip()
     typed = _READERS.get(name.lower())
+    event: AmiEvent | UnknownEvent | None = None
     if typed is not None:
         cls, reader = typed
-        try:
-            return _record(cls, reader.kwargs(low, raw))
-        except Exception:  # defensive: a reader bug must not stop event handling
-            pass
-    return UnknownEvent(**_UNKNOWN.kwargs(low, raw), event_name=name)
+        with contextlib.suppress(Exception):  # a reader bug must not stop event handling
+            event = _record(cls, reader.kwargs(low, raw))
+    if event is None:
+        event = UnknownEvent(**_UNKNOWN.kwargs(low, raw), event_name=name)
+    if lower is not None:  # what BaseEvent.get would make
+        event.__dict__["_lower"] = lower
+    return event
 
 
 _new = object.__new__

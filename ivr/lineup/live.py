@@ -140,10 +140,10 @@ class LiveQueues:
         if self._held is not None:
             self._held.append(event)
             return
-        if event.get("UserEvent") == model.CALLBACK_BOOKED and event.get("Uniqueid"):
-            self._hints[event.get("Uniqueid")] = "callback"
-        if event.get("UserEvent") == model.RULE_LEFT and event.get("Uniqueid"):
-            self._hints[event.get("Uniqueid")] = "rule"  # overflowed, or told goodbye
+        if event.name == "UserEvent" and event.get("Uniqueid"):
+            hint = {model.CALLBACK_BOOKED: "callback", model.RULE_LEFT: "rule"}  # rule: moved on
+            if (why := hint.get(event.get("UserEvent"))) is not None:
+                self._hints[event.get("Uniqueid")] = why
         now = self.clock()
         queue = model.queue_of(event)
         if queue == "*":

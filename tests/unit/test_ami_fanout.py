@@ -93,6 +93,9 @@ def test_lower_case_headers_given_are_used_as_they_are() -> None:
     joined = QueueCallerJoin(position=3, uniqueid="9.1")
     assert parse_event(raw, lower) == parse_event(raw) == joined
     assert parse_event({"Event": "Hangup", "uniqueid": "1.1"}).get("UNIQUEID") == "1.1"
+    twice = parse_event({"Event": "X", "Foo": "1", "foo": "2"})
+    assert (twice.get("FOO"), twice.get("foo"), twice.get("bar", "-")) == ("1", "2", "-")
+    assert parse_event(raw, lower).get("POSITION") == "3"
     assert isinstance(parse_event({"Event": "hangup"}), Hangup)
 
 

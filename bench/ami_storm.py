@@ -17,7 +17,7 @@ storm with every event sent (``Events: on``, what Asterisk sent the server
 before), then with the server's own mask (``auto``).
 
     .venv/bin/python -m bench.ami_storm [--sessions 200] [--seconds 30] [--storm 2000]
-        [--runs 3]
+        [--runs 3] [--tree OTHER_CHECKOUT]
 
 Needs ``redis-server`` on the PATH (a private one is started); no sandbox.
 """
@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import os
 import random
+import shlex
 import sys
 from dataclasses import dataclass
 
@@ -159,10 +160,15 @@ async def held(port: int, sessions: int, seconds: float) -> list[float]:
     return sorted(think)
 
 
-async def run(label: str, a: argparse.Namespace, redis_url: str, rate: float, mode: str) -> Row:
+async def run(
+    label: str, a: argparse.Namespace, redis_url: str, rate: float, mode: str, tree: str = ""
+) -> Row:
     srv = Server("ours", free_port())
-    srv.argv = [sys.executable, "-m", "bench.ami_storm", "--serve", str(srv.port), redis_url]
-    srv.argv += ["--storm", str(rate), "--events", mode]
+    serve = [sys.executable, "-m", "bench.ami_storm", "--serve", str(srv.port), redis_url]
+    serve += ["--storm", str(rate), "--events", mode]
+    # another checkout's server (--tree): its own code, this bench's load
+    other = f"cd {shlex.quote(tree)} && exec {shlex.join(serve)}"
+    srv.argv = ["sh", "-c", other] if tree else serve
     async with srv:
         await asyncio.sleep(2.0)  # the storm under way
         before = cpu_seconds(srv.pid)
@@ -179,13 +185,15 @@ async def main(a: argparse.Namespace) -> None:
         f"{a.sessions} FastAGI sessions held on core 0 for {a.seconds:g} s a run; "
         "reply -> next command (the server's think time); runs alternate:"
     )
-    plan = [("no AMI events (baseline)", 0.0, "auto")]
-    plan += [(f"storm {a.storm:g} ev/s, Events: {m}", a.storm, m) for m in a.modes.split(",")]
-    rows: dict[str, list[Row]] = {label: [] for label, _, _ in plan}
+    plan = [("no AMI events (baseline)", 0.0, "auto", "")]
+    plan += [(f"storm {a.storm:g} ev/s, Events: {m}", a.storm, m, "") for m in a.modes.split(",")]
+    if a.tree:
+        plan.append((f"storm {a.storm:g} ev/s, {a.tree}", a.storm, a.tree_events, a.tree))
+    rows: dict[str, list[Row]] = {label: [] for label, *_ in plan}
     with private_redis() as redis_url:
         for _ in range(a.runs):
-            for label, rate, mode in plan:
-                rows[label].append(await run(label, a, redis_url, rate, mode))
+            for label, rate, mode, tree in plan:
+                rows[label].append(await run(label, a, redis_url, rate, mode, tree))
     print(f"median of {a.runs} runs (2-core shared VM: the p99 is the noisiest figure):")
     for got in rows.values():
         print(f"  {Row.median(got).line()}")
@@ -198,6 +206,8 @@ if __name__ == "__main__":
     p.add_argument("--storm", type=float, default=2000.0, help="AMI events a second")
     p.add_argument("--modes", default="on,auto", help="the AMI client's events= per run")
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--tree", default="", help="also a run of another checkout's server")
+    p.add_argument("--tree-events", default="on", help="its AMI client's events=")
     p.add_argument("--serve", nargs=2, metavar=("PORT", "REDIS"), help=argparse.SUPPRESS)
     p.add_argument("--events", default="auto", help=argparse.SUPPRESS)
     a = p.parse_args()

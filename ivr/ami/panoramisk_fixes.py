@@ -348,8 +348,11 @@ class FixedManager(pk_manager.Manager):  # type: ignore[misc]
             transport.close()
 
     def deliver_event(self, raw: dict[str, str], lower: Mapping[str, str]) -> None:
-        """An event read by :class:`FixedProtocol` (row 13)."""
-        self._on_event(raw, lower)
+        """An event read by :class:`FixedProtocol` (row 13): must never raise (row 5)."""
+        try:
+            self._on_event(raw, lower)
+        except Exception:
+            ami_log.exception("AMI event could not be read", extra=fields(ami=self.address))
 
     def _deliver(self, _manager: Any, message: Any) -> None:
         """The ``*`` event callback: must never raise (row 5)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Final
 
-__all__ = ["EVENT_CLASSES", "event_mask"]
+__all__ = ["EVENT_CLASSES", "classes_of", "event_mask"]
 
 _AGENT = (
     "QueueCallerJoin QueueCallerLeave QueueCallerAbandon AgentCalled AgentRingNoAnswer "
@@ -65,3 +65,14 @@ def event_mask(wanted: Iterable[str] | None) -> str:
             return "on"
         classes.add(found)
     return ",".join(sorted(classes)) if classes else "off"
+
+
+def classes_of(mask: str) -> frozenset[str] | None:
+    """The classes an ``Events`` value asks for (None: every class), as Asterisk reads
+    it: ``on``/``yes``/``true`` every class, ``off``/``no``/``false`` none."""
+    text = mask.strip().lower()
+    if text in ("on", "yes", "true", "y", "t", "1"):
+        return None
+    if text in ("", "off", "no", "false", "n", "f", "0"):
+        return frozenset()
+    return frozenset(c.strip() for c in text.split(",") if c.strip())

@@ -98,7 +98,9 @@ class AmiClient:
         self._hooks = ConnectHooks(self.address, self._fanout)
         self._ids = itertools.count(1)
         self._id_prefix = f"ivr-{uuid.uuid4().hex[:8]}"
-        self.mask = SessionMask(self._fanout, events, action_timeout, self._next_action_id)
+        self.mask = SessionMask(
+            self._fanout, events, action_timeout, self._next_action_id, self._session
+        )
         self.logins = 0  # successful logins so far (1 + number of reconnects)
 
     # ------------------------------------------------------------------ lifecycle
@@ -172,6 +174,7 @@ class AmiClient:
     async def close(self) -> None:
         """Close the connection, stop reconnecting, cancel handler tasks and pending waits."""
         self._closed = True
+        self.mask.close()
         manager, self._manager = self._manager, None
         self._logged_in = False
         if manager is not None:
@@ -341,9 +344,11 @@ class AmiClient:
 
     # ------------------------------------------------------------------ internals
 
+    def _session(self) -> tuple[FixedManager | None, bool]:
+        return self._manager, self._logged_in and not self._closed
+
     def _interest_changed(self) -> None:
-        if not self._closed:
-            self.mask.sync(self._manager, self._logged_in)
+        self.mask.sync()
 
     def _connect_failed(self, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {exc}"
@@ -362,7 +367,7 @@ class AmiClient:
             self._last_error = ""
             self.logins += 1
             ami_log.info("AMI logged in", extra=fields(ami=self.address, logins=self.logins))
-            self.mask.sync(self._manager, True)  # what is wanted changed during the login
+            self.mask.sync()  # what is wanted may have changed during the login
             self._hooks.logged_in()
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)

@@ -11,7 +11,7 @@ import json
 import pytest
 from panoramisk.message import Message
 
-from ivr.ami.classes import EVENT_CLASSES, event_mask
+from ivr.ami.classes import EVENT_CLASSES, classes_of, event_mask
 from ivr.ami.frames import event_name, has_action_id, read_headers, split_frames
 from ivr.ami.panoramisk_fixes import plain
 from ivr.config import PROJECT_ROOT
@@ -118,6 +118,7 @@ def test_the_class_table_agrees_with_what_asterisk_sent() -> None:
 )
 def test_event_mask(names: frozenset[str] | None, mask: str) -> None:
     assert event_mask(names) == mask
+    assert classes_of(mask) == (None if mask == "on" else frozenset(mask.split(",")) - {"off"})
 
 
 def test_every_event_the_server_subscribes_to_has_a_known_class() -> None:

@@ -16,7 +16,7 @@ next command (the server's think time). Runs: no storm (baseline), then the
 storm with every event sent (``Events: on``, what Asterisk sent the server
 before), then with the server's own mask (``auto``).
 
-    .venv/bin/python -m bench.ami_storm [--sessions 200] [--seconds 30] [--storm 2000]
+    .venv/bin/python -m bench.ami_storm [--sessions 100] [--seconds 30] [--storm 2000]
         [--runs 3] [--tree OTHER_CHECKOUT]
 
 Needs ``redis-server`` on the PATH (a private one is started); no sandbox.
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import random
 import shlex
@@ -95,6 +96,8 @@ async def serve(port: int, redis_url: str, rate: float, mode: str) -> None:
     from ivr.store.traces import TraceStore
 
     setup_logging("INFO")
+    failed = _Failures()
+    logging.getLogger("ivr.store").addHandler(failed)
     registry = HotlineRegistry(PROJECT_ROOT / "dialplans" / "hotlines", PROJECT_ROOT / "prompts")
     registry.reload()
     redis = redis_client(redis_url)
@@ -111,8 +114,18 @@ async def serve(port: int, redis_url: str, rate: float, mode: str) -> None:
         if storm is not None:
             storm.cancel()
         await server.close(grace=1.0)
-        read = getattr(ami, "events_received", "?")
-        print(f"mask {fake.masks[-1]}: {read} events read", flush=True)
+        print(f"redis-failures {failed.count}", flush=True)
+
+
+class _Failures(logging.Handler):
+    """Counts the server's Redis writes that failed (a trace kept in memory)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
 
 
 @dataclass
@@ -121,6 +134,7 @@ class Row:
     think: list[float]
     cpu: float
     seconds: float
+    failures: int  # Redis writes of the server that failed (its Redis timed out)
 
     def pct(self, q: float) -> float:
         if not self.think:
@@ -132,6 +146,7 @@ class Row:
             f"{self.label:36} p50 {self.pct(0.5):6.2f}  p95 {self.pct(0.95):7.2f}  "
             f"p99 {self.pct(0.99):7.2f} ms  ({len(self.think)} replies; "
             f"server CPU {self.cpu / self.seconds:.0%})"
+            + (f" {self.failures} Redis writes failed!" if self.failures else "")
         )
 
     @staticmethod
@@ -174,7 +189,12 @@ async def run(
         before = cpu_seconds(srv.pid)
         think = await held(srv.port, a.sessions, a.seconds)
         cpu = cpu_seconds(srv.pid) - before
-    row = Row(label, think, cpu, a.seconds)
+        proc = srv._proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        proc.stdin.close()
+        tail = (await proc.stdout.read()).decode().split()
+    failures = int(tail[-1]) if tail[-2:-1] == ["redis-failures"] else -1
+    row = Row(label, think, cpu, a.seconds, failures)
     print(f"    {row.line()}", flush=True)
     return row
 
@@ -201,7 +221,7 @@ async def main(a: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--sessions", type=int, default=200)
+    p.add_argument("--sessions", type=int, default=100)
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--storm", type=float, default=2000.0, help="AMI events a second")
     p.add_argument("--modes", default="on,auto", help="the AMI client's events= per run")

@@ -203,12 +203,24 @@ class _Done:
         return None
 
 
+#: the address the client is given: connections to it reach the stand-in
+AMI_HOST, AMI_PORT = "127.0.0.1", 5038
+
+
 @contextlib.asynccontextmanager
 async def connected(fake: FakeAsterisk, **client_kw: Any) -> AsyncIterator[AmiClient]:
-    """An ``AmiClient`` logged in to ``fake``, as the server builds it."""
+    """An ``AmiClient`` logged in to ``fake``, as the server builds it. Only its
+    connections go to ``fake``: any other (Redis) goes where it asks."""
     loop = asyncio.get_running_loop()
-    loop.create_connection = fake.create_connection  # type: ignore[method-assign,assignment]
-    client = AmiClient("127.0.0.1", 5038, "ivr", "bench", ping_interval=3600, **client_kw)
+    real = loop.create_connection
+
+    async def create_connection(factory: Callable[[], Any], *args: Any, **kw: Any) -> Any:
+        if args[:2] == (AMI_HOST, AMI_PORT):
+            return await fake.create_connection(factory)
+        return await real(factory, *args, **kw)
+
+    loop.create_connection = create_connection  # type: ignore[method-assign,assignment]
+    client = AmiClient(AMI_HOST, AMI_PORT, "ivr", "bench", ping_interval=3600, **client_kw)
     try:
         yield client
     finally:

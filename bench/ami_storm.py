@@ -16,7 +16,7 @@ next command (the server's think time). Runs: no storm (baseline), then the
 storm with every event sent (``Events: on``, what Asterisk sent the server
 before), then with the server's own mask (``auto``).
 
-    .venv/bin/python -m bench.ami_storm [--sessions 100] [--seconds 30] [--storm 2000]
+    .venv/bin/python -m bench.ami_storm [--sessions 200] [--seconds 30] [--storm 2000]
         [--runs 3] [--tree OTHER_CHECKOUT]
 
 Needs ``redis-server`` on the PATH (a private one is started); no sandbox.
@@ -221,7 +221,7 @@ async def main(a: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--sessions", type=int, default=100)
+    p.add_argument("--sessions", type=int, default=200)
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--storm", type=float, default=2000.0, help="AMI events a second")
     p.add_argument("--modes", default="on,auto", help="the AMI client's events= per run")

@@ -115,6 +115,7 @@ class HotlineApp:
             username=s.ami_username,
             secret=s.ami_secret,
             action_timeout=s.ami_action_timeout,
+            events="auto",  # only the classes of the events subscribed to (ivr.ami.mask)
         )
         self.events = EventStore(self.redis)
         self.members = MemberKeeper(self.ami, MemberStore(self.redis))

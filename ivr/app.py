@@ -14,9 +14,7 @@ import contextlib
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from aiohttp import web
 
@@ -66,33 +64,7 @@ from ivr.store.probes import ProbeStore
 from ivr.store.tokens import TokenStore
 from ivr.store.traces import TraceStore
 from ivr.store.waiting import WaitingStore
-from ivr.tasks import cancel_and_wait
-
-Step = Callable[[], Awaitable[object]]
-
-
-@contextlib.asynccontextmanager
-async def resource(start: Step | None = None, stop: Step | None = None) -> AsyncIterator[None]:
-    """One resource of the server: ``start`` on the way up, ``stop`` on the way down."""
-    if start is not None:
-        await start()
-    try:
-        yield
-    finally:
-        if stop is not None:
-            await stop()
-
-
-@contextlib.asynccontextmanager
-async def background(
-    run: Callable[[], Coroutine[Any, Any, None]], what: str
-) -> AsyncIterator[None]:
-    """A task running for the server's life, cancelled (and awaited) on the way down."""
-    task: asyncio.Task[None] = asyncio.create_task(run())
-    try:
-        yield
-    finally:
-        await cancel_and_wait([task], log=server_log, what=what)
+from ivr.tasks import background, resource
 
 
 class HotlineApp:

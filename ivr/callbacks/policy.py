@@ -43,9 +43,8 @@ HoursFor = Callable[[str], BusinessHours | None]
 RESERVATION_PREFIX = "ivr-callback:"
 #: A CONNECTED callback's agent is released at the latest this long after the 1: the
 #: citizen hears "connecting you" (about 7 s of speech, longer on a slow line) and
-#: joins the queue, where the agent is released on sight; the request is marked
-#: CONNECTED before that prompt (an instance stopping during it must not leave a
-#: callback to be dialled again), so the grace covers the prompt too.
+#: joins the queue, where the agent is released on sight; a slow line makes that
+#: longer, so the grace is generous.
 CONNECT_JOIN_GRACE_S = 30.0
 
 

@@ -65,19 +65,17 @@ class CallbackAnswerRoute(CallController):
                 await call.set_variable("IVR_QUEUE", req.queue)
                 await call.set_variable("IVR_TOPIC", req.topic)
                 await call.set_variable("IVR_RESULT", "queue")
-                # told at once: an instance stopping from here on leaves a citizen the
-                # dialplan queues, never one called a second time
                 queued = True
-                await self._report(req, True)
                 await call.play(sound("callback-connecting"))
             else:
                 await call.set_variable("IVR_RESULT", "declined")
                 await call.play(sound("goodbye"))
         except (CallHangup, AgiError):
-            pass  # the citizen is gone: not reached, retried later
+            pass  # the citizen is gone: not reached unless the 1 came, retried later
         finally:
-            if not queued:
-                await self._report(req, False)
+            # after "connecting you": reported connected earlier, the agent held for
+            # this citizen is let go before they join the queue at its head
+            await self._report(req, queued)
 
     async def _confirmed(self, call: Call, hotline: str) -> bool:
         """Who is calling and why, then "press 1", ``tries`` times: True on a 1."""

@@ -69,7 +69,16 @@ async def nodes(pair: tuple[int, int]) -> AsyncIterator[tuple[Redis, Redis]]:
             return False
         return info.get("master_link_status") == "up"
 
-    await until(in_sync, 20, "the replica in sync with the primary")
+    async def acknowledged() -> bool:
+        # after a diskless sync the primary streams writes to the replica only once it
+        # has the replica's first REPLCONF ACK (sent once a second): until then a WAIT
+        # after a write times out; so a write of this client must be acknowledged first
+        if not await in_sync():
+            return False
+        await primary.set("ivr:test:replication", "ready")
+        return bool(await primary.wait(1, 100) == 1)
+
+    await until(acknowledged, 20, "the replica in sync with the primary, acknowledging")
     try:
         yield primary, replica
     finally:

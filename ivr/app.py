@@ -14,12 +14,9 @@ import contextlib
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from ivr.agi.server import AgiServer
 from ivr.ami.client import AmiClient
@@ -57,7 +54,7 @@ from ivr.queues.figures import Targets
 from ivr.queues.state import QueueState
 from ivr.store.audit import AuditLog
 from ivr.store.callbacks import CallbackStore
-from ivr.store.client import redis_client
+from ivr.store.client import server_redis
 from ivr.store.events import EventStore
 from ivr.store.figures import FigureStore
 from ivr.store.lease import LeaderLease
@@ -67,33 +64,7 @@ from ivr.store.probes import ProbeStore
 from ivr.store.tokens import TokenStore
 from ivr.store.traces import TraceStore
 from ivr.store.waiting import WaitingStore
-from ivr.tasks import cancel_and_wait
-
-Step = Callable[[], Awaitable[object]]
-
-
-@contextlib.asynccontextmanager
-async def resource(start: Step | None = None, stop: Step | None = None) -> AsyncIterator[None]:
-    """One resource of the server: ``start`` on the way up, ``stop`` on the way down."""
-    if start is not None:
-        await start()
-    try:
-        yield
-    finally:
-        if stop is not None:
-            await stop()
-
-
-@contextlib.asynccontextmanager
-async def background(
-    run: Callable[[], Coroutine[Any, Any, None]], what: str
-) -> AsyncIterator[None]:
-    """A task running for the server's life, cancelled (and awaited) on the way down."""
-    task: asyncio.Task[None] = asyncio.create_task(run())
-    try:
-        yield
-    finally:
-        await cancel_and_wait([task], log=server_log, what=what)
+from ivr.tasks import background, resource
 
 
 class HotlineApp:
@@ -103,7 +74,8 @@ class HotlineApp:
         s = self.settings = settings
         self.registry = HotlineRegistry(s.hotlines_dir, s.prompts_dir)
         self.metrics = ServerMetrics(s)  # /metrics: counters, histogram, Redis errors
-        self.redis: Redis = redis_client(s.redis_url, self.metrics.redis_errors)
+        # Redis, or its primary through Sentinel; then callback changes wait for a replica
+        self.redis, self.replication = server_redis(s, self.metrics.redis_errors)
         self.traces = TraceStore(self.redis, s.trace_ttl_s)
         self.instance_id = s.instance_id or f"{socket.gethostname()}-{os.getpid()}"
         self.history = HistoryFeed.for_settings(s, self.redis, self.instance_id)  # off: None
@@ -115,6 +87,7 @@ class HotlineApp:
             username=s.ami_username,
             secret=s.ami_secret,
             action_timeout=s.ami_action_timeout,
+            events="auto",  # only the classes of the events subscribed to (ivr.ami.mask)
         )
         self.events = EventStore(self.redis)
         self.members = MemberKeeper(self.ami, MemberStore(self.redis))
@@ -201,7 +174,9 @@ class HotlineApp:
     def _live_parts(self) -> tuple[LiveQueues, CallbackStore, StreamHub]:
         """The live queues (with today's figures) and the callbacks, all publishing their
         changes to the stream."""
-        lease = LeaderLease(self.redis, "queue-events", self.instance_id, ttl_s=10.0)
+        # short: the changes a lease hand-over leaves out of the stream are those of its
+        # gap (renewed every second by the flush loop; README "Two application instances")
+        lease = LeaderLease(self.redis, "queue-events", self.instance_id, ttl_s=3.0)
         feed = FigureFeed(self.figures.today)  # today's figures, as `figures` changes
         self.figures.on_recorded = feed.touch
         live = LiveQueues(
@@ -216,7 +191,9 @@ class HotlineApp:
         watchers.append(self.metrics.instruments.on_callback)
         if self.history is not None:
             watchers.append(self.history.on_callback)
-        callbacks = CallbackStore(self.redis, on_change=callback_watchers(*watchers))
+        callbacks = CallbackStore(
+            self.redis, on_change=callback_watchers(*watchers), replication=self.replication
+        )
         return live, callbacks, StreamHub(self.events)
 
     # -- what the parts ask of each other -------------------------------------------
@@ -268,6 +245,7 @@ class HotlineApp:
             background(self.traces.flush_forever, "trace writer"),
             background(self.overrides.watch_forever, "overrides watch"),
             background(self.dispatcher.run, "callback dispatcher"),
+            background(self.callbacks.settle_forever, "callback replication"),
             background(self._probe_forever, "probe scheduler"),
             resource(self.agi.start, lambda: self.agi.close(grace)),
             resource(self._serving),

@@ -1,4 +1,5 @@
-"""Stopping background tasks without ever hanging a shutdown.
+"""Stopping background tasks without ever hanging a shutdown, and the two kinds of
+step a server's life is made of (:func:`resource`, :func:`background`).
 
 A task that swallows its cancellation (redis-py has done so when the cancel
 lands inside a command) would make a plain ``gather`` after ``cancel`` wait
@@ -9,11 +10,12 @@ forever. :func:`cancel_and_wait` cancels again while it waits, gives up after
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from typing import Any
 
-from ivr.log import fields
+from ivr.log import fields, server_log
 
 CANCEL_TIMEOUT_S = 5.0
 
@@ -53,3 +55,30 @@ def stop_if_cancelling() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+Step = Callable[[], Awaitable[object]]
+
+
+@contextlib.asynccontextmanager
+async def resource(start: Step | None = None, stop: Step | None = None) -> AsyncIterator[None]:
+    """One resource of the server: ``start`` on the way up, ``stop`` on the way down."""
+    if start is not None:
+        await start()
+    try:
+        yield
+    finally:
+        if stop is not None:
+            await stop()
+
+
+@contextlib.asynccontextmanager
+async def background(
+    run: Callable[[], Coroutine[Any, Any, None]], what: str, log: logging.Logger = server_log
+) -> AsyncIterator[None]:
+    """A task running for the server's life, cancelled (and awaited) on the way down."""
+    task: asyncio.Task[None] = asyncio.create_task(run())
+    try:
+        yield
+    finally:
+        await cancel_and_wait([task], log=log, what=what)

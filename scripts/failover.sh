@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Debian packages of the parts under test (added by each fail-over proof)
 FAILOVER_PACKAGES=()
+FAILOVER_PACKAGES+=(redis-sentinel)  # test_redis_sentinel.py: the HA Redis's three sentinels
+# FastAGI fail-over: the SRV records Asterisk's hagi:// looks up (ivr/sandbox/dns.py)
+FAILOVER_PACKAGES+=(dnsmasq-base)
 scripts/bootstrap.sh "${FAILOVER_PACKAGES[@]}"
 export IVR_CONFIG=${IVR_CONFIG:-deploy/sandbox/ivr.toml}
 .venv/bin/ivr prompts build

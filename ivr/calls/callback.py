@@ -2,15 +2,22 @@
 
 Who is calling and why, then "กดหนึ่ง เพื่อเชื่อมต่อกับเจ้าหน้าที่"; only a 1 counts as
 reached (an answering machine does not), and the dialplan then puts the citizen at
-the head of the queue.
+the head of the queue. The route always leaves ``IVR_RESULT`` (``queue`` or
+``declined``): the dialplan asks again when it finds none, the sign that the
+instance went away during the dialog. When Redis cannot be read at that moment
+(a fail-over), the request is taken from the channel variables the dispatcher set
+on the call: the citizen who answered is never hung up on for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 
-from ivr.agi.types import AgiError, CallHangup
-from ivr.callbacks.model import CallbackStatus
+from redis.exceptions import RedisError
+
+from ivr.agi.types import AgiError, Call, CallHangup
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.calls.base import CallController, CallSession
 from ivr.log import call_log, fields
 from ivr.speech.sounds import sound
@@ -37,37 +44,82 @@ class CallbackAnswerRoute(CallController):
     async def handle(self, session: CallSession) -> None:
         call = session.call
         cb_id = session.args[0]
-        req = await self.store.get(cb_id) if cb_id else None
+        try:
+            req = await self.store.get(cb_id) if cb_id else None
+        except (RedisError, OSError) as e:
+            call_log.warning(
+                "callback answered while Redis is away: taken from the call's variables",
+                extra=fields(callback=cb_id, error=str(e) or type(e).__name__),
+            )
+            req = await _from_variables(call, cb_id)
         if req is None or req.status not in (CallbackStatus.DIALING, CallbackStatus.PENDING):
             call_log.error("callback answered but unknown or closed", extra=fields(callback=cb_id))
-            await call.play(sound("goodbye"))
+            with contextlib.suppress(CallHangup, AgiError):
+                await call.set_variable("IVR_RESULT", "declined")
+                await call.play(sound("goodbye"))
             return
-        confirmed = False
+        queued = False
         try:
             await call.set_language(req.language or "th")
-            for _ in range(self.tries):
-                digit = await call.play(sound("callback-intro"), "1")
-                if digit is None and req.hotline:
-                    digit = await call.play(sound(f"name-{req.hotline}"), "1")
-                if digit is None:
-                    digit = await call.play(sound("callback-press-1"), "1")
-                if digit is None:
-                    digit = await call.wait_digit(self.timeout_ms)
-                if digit == "1":
-                    confirmed = True
-                    break
-            if confirmed:
+            if await self._confirmed(call, req.hotline):
                 await call.set_variable("IVR_QUEUE", req.queue)
                 await call.set_variable("IVR_TOPIC", req.topic)
                 await call.set_variable("IVR_RESULT", "queue")
+                queued = True
                 await call.play(sound("callback-connecting"))
             else:
+                await call.set_variable("IVR_RESULT", "declined")
                 await call.play(sound("goodbye"))
         except (CallHangup, AgiError):
-            pass  # the citizen is gone: not reached, retried later
+            pass  # the citizen is gone: not reached unless the 1 came, retried later
         finally:
-            await self.on_result(req.id, confirmed)
-            call_log.info(
-                "callback answered",
-                extra=fields(callback=req.id, confirmed=confirmed, attempt=req.attempts),
-            )
+            # after "connecting you": reported connected earlier, the agent held for
+            # this citizen is let go before they join the queue at its head
+            await self._report(req, queued)
+
+    async def _confirmed(self, call: Call, hotline: str) -> bool:
+        """Who is calling and why, then "press 1", ``tries`` times: True on a 1."""
+        for _ in range(self.tries):
+            digit = await call.play(sound("callback-intro"), "1")
+            if digit is None and hotline:
+                digit = await call.play(sound(f"name-{hotline}"), "1")
+            if digit is None:
+                digit = await call.play(sound("callback-press-1"), "1")
+            if digit is None:
+                digit = await call.wait_digit(self.timeout_ms)
+            if digit == "1":
+                return True
+        return False
+
+    async def _report(self, req: CallbackRequest, confirmed: bool) -> None:
+        await self.on_result(req.id, confirmed)
+        call_log.info(
+            "callback answered",
+            extra=fields(callback=req.id, confirmed=confirmed, attempt=req.attempts),
+        )
+
+
+async def _from_variables(call: Call, cb_id: str) -> CallbackRequest:
+    """The request as the dispatcher described it in the call's variables
+    (:meth:`ivr.lineup.dispatcher.CallbackDispatcher._variables`)."""
+    got = {
+        name: await call.get_variable(name) or ""
+        for name in ("IVR_QUEUE", "IVR_HOTLINE", "IVR_TOPIC", "IVR_LANGUAGE", "IVR_ARRIVED_AT")
+    }
+    attempt = await call.get_variable("IVR_CALLBACK_ATTEMPT") or ""
+    try:
+        arrived = float(got["IVR_ARRIVED_AT"])
+    except ValueError:
+        arrived = 0.0
+    return CallbackRequest(
+        id=cb_id,
+        queue=got["IVR_QUEUE"],
+        hotline=got["IVR_HOTLINE"],
+        number="",
+        arrived_at=arrived,
+        requested_at=arrived,
+        topic=got["IVR_TOPIC"],
+        language=got["IVR_LANGUAGE"] or "th",
+        status=CallbackStatus.DIALING,
+        attempts=int(attempt) if attempt.isdigit() else 0,
+    )

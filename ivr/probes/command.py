@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 from ivr.ami.client import AmiClient, AmiError
 from ivr.config import Settings
+from ivr.config_redis import redis_target
 from ivr.probes.call import ProbeConfig
 from ivr.probes.model import ProbeResult
 from ivr.probes.service import ProbeService
@@ -50,7 +51,7 @@ async def run_probe_cli(settings: Settings, args: argparse.Namespace) -> int:
     ami = AmiClient(
         settings.ami_host, settings.ami_port, settings.ami_username, settings.ami_secret
     )
-    redis = redis_client(settings.redis_url)
+    redis = redis_client(redis_target(settings))
     try:
         await ami.start()
         service = ProbeService(

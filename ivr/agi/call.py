@@ -21,6 +21,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -148,7 +149,8 @@ class AgiCall:
     def _mark_gone(self, reason: str) -> None:
         if self._gone is None:
             self._gone = reason
-            agi_log.debug("channel gone: %s", reason, extra=self._log_fields(reason=reason))
+            if agi_log.isEnabledFor(logging.DEBUG):  # once a call: its fields made only if shown
+                agi_log.debug("channel gone: %s", reason, extra=self._log_fields(reason=reason))
         if self._timer is not None:  # no command any more: no deadline to watch
             self._timer.cancel()
             self._timer = None

@@ -54,10 +54,7 @@ class CallbackAnswerRoute(CallController):
                 await call.set_variable("IVR_QUEUE", req.queue)
                 await call.set_variable("IVR_TOPIC", req.topic)
                 await call.set_variable("IVR_RESULT", "queue")
-                # told at once: an instance stopping from here on leaves a citizen the
-                # dialplan queues, never one called a second time
-                queued = True
-                await self._report(req, True)
+                queued = True  # the dialplan queues the citizen now, whatever comes
                 await call.play(sound("callback-connecting"))
             else:
                 await call.set_variable("IVR_RESULT", "declined")
@@ -65,8 +62,9 @@ class CallbackAnswerRoute(CallController):
         except (CallHangup, AgiError):
             pass  # the citizen is gone: not reached, retried later
         finally:
-            if not queued:
-                await self._report(req, False)
+            # after "connecting you": the agent held for the citizen is released on the
+            # join that follows at once (or a grace after the report, when none comes)
+            await self._report(req, queued)
 
     async def _confirmed(self, call: Call, hotline: str) -> bool:
         """Who is calling and why, then "press 1", ``tries`` times: True on a 1."""

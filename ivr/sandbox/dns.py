@@ -169,6 +169,7 @@ def start(root: Path, targets: Sequence[SrvTarget]) -> bool:
 def stop(root: Path) -> None:
     """Stop the sandbox's dnsmasq and put the root's ``resolv.conf`` back as it was."""
     _kill(root)
+    (root / CONF_IN_ROOT).unlink(missing_ok=True)
     saved = root / SAVED_IN_ROOT
     if saved.exists():
         (root / "etc" / "resolv.conf").write_text(saved.read_text(encoding="utf-8"))

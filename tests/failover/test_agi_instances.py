@@ -126,8 +126,9 @@ async def _holders(redis: Redis) -> dict[str, str]:
 async def _book_callbacks(redis: Redis) -> list[str]:
     store, now, numbers = CallbackStore(redis), time.time(), []
     for n in range(CALLBACKS):
-        # the first two press 1 after 12 s (last digit 7), the others after 2 s
-        number = f"087000{n:03d}{7 if n < 2 else n % 7}"
+        # the first three (one per agent) press 1 after 12 s (last digit 7), the others
+        # after 2 s
+        number = f"087000{n:03d}{7 if n < 3 else n % 7}"
         await store.create(CallbackRequest(
             id=f"fo{n}", queue="complaint", hotline="1111", number=number,
             arrived_at=now - 300 + n, requested_at=now - 200 + n,
@@ -245,15 +246,17 @@ def _seconds(at: float | None, since: float) -> float:
 
 
 def _a_callback_asking_and_callers_in_menus(watch: Watch) -> bool:
-    """A slow citizen is being asked for 1 (a second into the question, its press more
-    than 4 s away), two callers are in menus: the moment to kill A."""
+    """Citizens called back are being asked for 1 (slow ones, a second into the question,
+    their press at 12 s still to come), two callers are in menus: the moment to kill A."""
     now = time.time()
+    dialogs = {ch: since for ch, (route, since) in watch.in_agi.items() if route == "callback"}
     asking = [
         ch
-        for ch, (route, since) in watch.in_agi.items()
-        if route == "callback" and watch.citizens[ch].number.endswith("7") and 1 < now - since < 8
+        for ch, since in dialogs.items()
+        if watch.citizens[ch].number.endswith("7") and 1 < now - since < 10
     ]
-    return bool(asking) and watch.busy()["hotline"] >= 2
+    # none past its 1 ("connecting you"): README "what can still be missed"
+    return bool(asking) and len(asking) == len(dialogs) and watch.busy()["hotline"] >= 2
 
 
 async def _run(

@@ -192,9 +192,9 @@ async def test_a_citizen_not_pressing_1_leaves_declined_for_the_dialplan() -> No
     assert call.played[-1] == "goodbye"
 
 
-async def test_the_citizen_is_reported_connected_before_the_last_prompt() -> None:
-    """Once IVR_RESULT says queue, the callback is marked at once: an instance stopping
-    during "connecting you" leaves a citizen the dialplan queues, not one called again."""
+async def test_a_citizen_the_dialplan_queues_is_reported_connected() -> None:
+    """Once IVR_RESULT says queue the dialplan queues the citizen, so the callback is
+    reported connected even when the connection drops during "connecting you"."""
     req = CallbackRequest("cb1", "complaint", "1111", "0812345678", 1.0, 2.0)
     req.status = CallbackStatus.DIALING
     results: list[tuple[str, bool, list[str]]] = []
@@ -211,5 +211,5 @@ async def test_the_citizen_is_reported_connected_before_the_last_prompt() -> Non
     call = GoneWhileConnecting("0812345678", {"callback-intro": ["1"]})
     call.info = CallInfo(script="callback", uniqueid="u5", args=("cb1",))
     await CallbackAnswerRoute(OneRequest(req), on_result)(call)  # type: ignore[arg-type]
-    assert results == [("cb1", True, ["callback-intro"])]  # before "connecting you"
+    assert results == [("cb1", True, ["callback-intro"])]
     assert call.variables["IVR_RESULT"] == "queue"

@@ -24,7 +24,6 @@ from ivr.problems import AdminError, Problem
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_CONFIG = PROJECT_ROOT / "deploy" / "sandbox" / "ivr.toml"
 
-
 #: Waiting and figure settings a queue may set for itself in a ``[queues.<name>]`` table.
 PER_QUEUE_SETTINGS = (
     "announce_repeat_s",
@@ -57,7 +56,8 @@ class Settings:
     agi_port: int = 4573
     agi_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     agi_header_timeout: float = 5.0
-    # AMI (one Asterisk node for now)
+    # AMI of one Asterisk node; several: [ami.nodes.<name>] tables (ivr.config_nodes)
+    ami_nodes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
     ami_username: str = ""

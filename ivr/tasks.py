@@ -3,17 +3,20 @@
 A task that swallows its cancellation (redis-py has done so when the cancel
 lands inside a command) would make a plain ``gather`` after ``cancel`` wait
 forever. :func:`cancel_and_wait` cancels again while it waits, gives up after
-``within_s`` seconds and says which tasks are still running.
+``within_s`` seconds and says which tasks are still running. :func:`resource` and
+:func:`background` are the server's parts as context managers, so that one exit
+stack stops them in the reverse order they started (:mod:`ivr.app`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from typing import Any
 
-from ivr.log import fields
+from ivr.log import fields, server_log
 
 CANCEL_TIMEOUT_S = 5.0
 
@@ -53,3 +56,30 @@ def stop_if_cancelling() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+Step = Callable[[], Awaitable[object]]
+
+
+@contextlib.asynccontextmanager
+async def resource(start: Step | None = None, stop: Step | None = None) -> AsyncIterator[None]:
+    """One resource of the server: ``start`` on the way up, ``stop`` on the way down."""
+    if start is not None:
+        await start()
+    try:
+        yield
+    finally:
+        if stop is not None:
+            await stop()
+
+
+@contextlib.asynccontextmanager
+async def background(
+    run: Callable[[], Coroutine[Any, Any, None]], what: str, log: logging.Logger = server_log
+) -> AsyncIterator[None]:
+    """A task running for the server's life, cancelled (and awaited) on the way down."""
+    task: asyncio.Task[None] = asyncio.create_task(run())
+    try:
+        yield
+    finally:
+        await cancel_and_wait([task], log=log, what=what)

@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 
 from ivr.agi.server import AgiServer
 from ivr.ami.client import AmiClient
+from ivr.ami.nodes import NodeAmis
 from ivr.api.app import API_PREFIX, build_api
 from ivr.api.health import Health, add_health
 from ivr.api.page import add_page
@@ -40,7 +41,7 @@ from ivr.config_nodes import ami_nodes
 from ivr.history.feed import HistoryFeed
 from ivr.hotlines import HotlineRegistry, ReloadResult
 from ivr.lineup.figure_feed import FigureFeed
-from ivr.lineup.nodes import NodeAmis, NodeLive, NodeQueues
+from ivr.lineup.nodes import NodeLive, NodeQueues
 from ivr.lineup.places import place_of
 from ivr.lineup.publish import callback_publisher, callback_watchers, rule_watcher
 from ivr.lineup.view import new_caller_estimate

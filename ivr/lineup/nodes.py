@@ -5,30 +5,21 @@ plain queue names). :class:`NodeQueues` is every node's queues for the API, the
 stream's snapshot and the metrics, each named on its node (``complaint@a``, see
 :mod:`ivr.queues.nodes`); the queues of a node whose AMI is not connected are left
 out (what its model holds is no longer known: a node that died took its calls
-with it). :class:`NodeAmis` is the AMI of every node for the supervisors' actions,
-the listening and the reachability probes: an action naming a queue goes to that
-queue's node with the plain name; anything else to the first node connected;
-events come from every node. With one node (named "") nothing is renamed or left
-out: the server is what it was before there were nodes.
+with it). With one node (named "") nothing is renamed or left out: the server is
+what it was before there were nodes. The AMI of every node used as one is
+:class:`ivr.ami.nodes.NodeAmis`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Protocol
 
-from ivr.ami.client import AmiClient, AmiError, AmiTimeout, Reply
-from ivr.ami.events import AmiEvent, AnyEvent
 from ivr.queues.nodes import base_queue, merged, node_of, node_queue, renamed
 from ivr.queues.state import QueueState
 
-__all__ = ["Connected", "LiveModel", "NodeAmis", "NodeLive", "NodeQueues", "totals"]
-
-_EMPTY: Mapping[str, str] = MappingProxyType({})
+__all__ = ["Connected", "LiveModel", "NodeLive", "NodeQueues", "totals"]
 
 
 class Connected(Protocol):
@@ -112,107 +103,3 @@ def totals(
     for name in chosen:
         groups.setdefault(base_queue(name), {})[node_of(name)] = states[name]
     return {q: merged(q, on_nodes) for q, on_nodes in sorted(groups.items())}
-
-
-class NodeAmis:
-    """The AMI clients of every node (in order), used as one client."""
-
-    def __init__(self, clients: Mapping[str, AmiClient]) -> None:
-        if not clients:
-            raise ValueError("NodeAmis needs at least one node")
-        self.clients = dict(clients)
-
-    @property
-    def connected(self) -> bool:
-        """Some node is logged in (each action still needs its own node)."""
-        return any(c.connected for c in self.clients.values())
-
-    @property
-    def logins(self) -> int:
-        return sum(c.logins for c in self.clients.values())
-
-    def for_queue(self, name: str) -> tuple[AmiClient, str]:
-        """The client of the node ``name`` is on, and the queue's plain name."""
-        node = node_of(name)
-        client = self.clients.get(node)
-        if client is None:
-            known = ", ".join(f"<queue>@{n}" for n in self.clients if n) or "plain names"
-            raise AmiError(f"queue {name!r} names no Asterisk node: use {known}")
-        return client, base_queue(name) if node else name
-
-    def first(self) -> AmiClient:
-        """The first node whose AMI is logged in (AmiError when none is)."""
-        for client in self.clients.values():
-            if client.connected:
-                return client
-        addresses = ", ".join(c.address for c in self.clients.values())
-        raise AmiError(f"no Asterisk node connected ({addresses})")
-
-    async def action(self, name: str, /, **fields_: Any) -> Reply:
-        """``name`` on the node of its ``Queue`` header (plain name there), else on
-        the first node connected."""
-        queue = fields_.get("Queue")
-        if isinstance(queue, str) and queue:
-            client, fields_["Queue"] = self.for_queue(queue)
-            return await client.action(name, **fields_)
-        return await self.first().action(name, **fields_)
-
-    async def originate(
-        self,
-        channel: str,
-        context: str,
-        exten: str,
-        priority: int = 1,
-        variables: Mapping[str, str] = _EMPTY,
-        caller_id: str | None = None,
-        timeout_ms: int = 30000,
-        async_: bool = True,
-        *,
-        action_id: str | None = None,
-    ) -> str:
-        """An Originate through the first node connected."""
-        return await self.first().originate(
-            channel,
-            context,
-            exten,
-            priority,
-            variables,
-            caller_id,
-            timeout_ms,
-            async_,
-            action_id=action_id,
-        )
-
-    def subscribe(
-        self, event: str | type[AmiEvent], handler: Callable[[Any], Awaitable[None] | None]
-    ) -> Callable[[], None]:
-        """``handler`` told of ``event`` on every node; returns one unsubscribe."""
-        undo = [c.subscribe(event, handler) for c in self.clients.values()]
-
-        def unsubscribe() -> None:
-            for u in undo:
-                u()
-
-        return unsubscribe
-
-    async def wait_event(
-        self,
-        predicate: Callable[[AnyEvent], bool],
-        timeout: float = 10.0,  # noqa: ASYNC109
-    ) -> AnyEvent:
-        """The first event from now on, on any node, for which ``predicate`` is true."""
-        found: asyncio.Future[AnyEvent] = asyncio.get_running_loop().create_future()
-
-        def seen(event: AnyEvent) -> None:
-            if not found.done() and predicate(event):
-                found.set_result(event)
-
-        unsubscribe = self.subscribe("*", seen)
-        try:
-            return await asyncio.wait_for(found, timeout)
-        except TimeoutError:
-            raise AmiTimeout(f"no matching event from any node within {timeout:g}s") from None
-        finally:
-            unsubscribe()
-            with contextlib.suppress(asyncio.InvalidStateError):
-                found.cancel()

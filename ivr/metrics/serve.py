@@ -11,8 +11,9 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from ivr.agi.server import AgiServer
+from ivr.ami.nodes import NodeAmis
 from ivr.config import ConfigError, Settings, line_of
-from ivr.lineup.nodes import NodeAmis, NodeQueues
+from ivr.lineup.nodes import NodeQueues
 from ivr.metrics.collector import LiveCollector, Sources
 from ivr.metrics.http import MetricsAccess, add_metrics
 from ivr.metrics.instruments import Instruments

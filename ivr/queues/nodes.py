@@ -22,27 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ivr.ami.nodes import SEPARATOR, base_queue, node_of
 from ivr.queues.state import QueueState
 
 __all__ = ["base_queue", "merged", "node_of", "node_queue", "node_route", "renamed"]
-
-SEPARATOR = "@"
 
 
 def node_queue(queue: str, node: str) -> str:
     """The name of ``queue`` on ``node`` (``complaint@a``); plain for the one node ("")."""
     return f"{queue}{SEPARATOR}{node}" if node else queue
-
-
-def base_queue(name: str) -> str:
-    """The queue a name is of, on any node: ``complaint@a`` -> ``complaint``."""
-    return name.rpartition(SEPARATOR)[0] or name
-
-
-def node_of(name: str) -> str:
-    """The node a queue name is on ("" for a plain name)."""
-    head, sep, node = name.rpartition(SEPARATOR)
-    return node if sep and head else ""
 
 
 def node_route(route: str, node: str) -> str:

@@ -238,11 +238,20 @@ const HANDLERS = {
   },
 };
 
+// With several Asterisk nodes a queue is shown on each node ("complaint@a"); what
+// belongs to the queue on every node (callbacks, today's figures, overrides) comes
+// under its plain name and goes to each of them.
+function queuesOf(name) {
+  if (state.queues.has(name) || name.includes("@")) return [queueOf(name)];
+  const onNodes = [...state.queues.values()].filter((q) => q.name.split("@")[0] === name);
+  return onNodes.length ? onNodes : [queueOf(name)];
+}
+
 function onEvent(name, body) {
   if (name === "snapshot") {
     applySnapshot(body);
   } else if (HANDLERS[name] && body.queue) {
-    HANDLERS[name](queueOf(body.queue), body.data || {});
+    for (const q of queuesOf(body.queue)) HANDLERS[name](q, body.data || {});
   } else if (name === "probe.result" && body.data?.hotline) {
     state.probes[body.data.hotline] = body.data;
   } else if (name.startsWith("hotline.") || name.startsWith("emergency.")) {

@@ -12,10 +12,11 @@ from typing import Any, cast
 import pytest
 
 from ivr.ami.client import AmiClient, AmiError
+from ivr.ami.nodes import NodeAmis
 from ivr.config import ConfigError, load_settings
 from ivr.config_nodes import ami_nodes, node_problems
 from ivr.lineup.members import of_node
-from ivr.lineup.nodes import NodeAmis, NodeLive, NodeQueues, totals
+from ivr.lineup.nodes import NodeLive, NodeQueues, totals
 from ivr.queues.nodes import base_queue, merged, node_of, node_queue, node_route
 from ivr.queues.state import Agent, AgentState, Caller, QueueState
 from ivr.store.members import AddedMember

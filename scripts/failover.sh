@@ -6,7 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Debian packages of the parts under test (added by each fail-over proof)
 FAILOVER_PACKAGES=()
+# two Asterisk nodes behind Kamailio (ivr/sandbox/kamailio.py, tests/failover/test_asterisk_nodes.py)
+FAILOVER_PACKAGES+=(kamailio)
 scripts/bootstrap.sh "${FAILOVER_PACKAGES[@]}"
+# Debian's kamailio package may start a system Kamailio on port 5060, the sandbox
+# Asterisk's; the proof runs its own on 5070
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet kamailio 2>/dev/null; then
+  systemctl stop kamailio || true
+fi
 export IVR_CONFIG=${IVR_CONFIG:-deploy/sandbox/ivr.toml}
 .venv/bin/ivr prompts build
 

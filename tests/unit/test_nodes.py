@@ -19,6 +19,8 @@ from ivr.lineup.members import of_node
 from ivr.lineup.nodes import NodeLive, NodeQueues, totals
 from ivr.queues.nodes import base_queue, merged, node_of, node_queue, node_route
 from ivr.queues.state import Agent, AgentState, Caller, QueueState
+from ivr.sandbox.kamailio import parse_dispatcher_list
+from ivr.sandbox.second_node import node_conf
 from ivr.store.members import AddedMember
 
 
@@ -217,3 +219,27 @@ def test_each_node_restores_only_its_own_members() -> None:
     ]
     assert of_node(remembered, "b") == [AddedMember("complaint", "PJSIP/agent2", 1, "Malee")]
     assert of_node(remembered, "") == remembered  # the one node: as remembered
+
+
+# -- the sandbox's second node and Kamailio ------------------------------------------------
+def test_node_b_s_configuration_is_node_a_s_with_its_own_folders_ports_and_agi() -> None:
+    conf = node_conf("asterisk.conf", "[directories]\nastrundir => /run/ivr-asterisk\n[options]\n")
+    assert "astrundir => /run/ivr-asterisk-b\n" in conf and "systemname = ivr-b" in conf
+    ext = node_conf("extensions.conf", "[globals]\nIVR_AGI = agi://127.0.0.1:4573\nX = 1\n")
+    assert "IVR_AGI = agi://127.0.0.1:4573/b\n" in ext and "X = 1" in ext
+    assert "hagi://agi.example/b" in node_conf("extensions.conf", "IVR_AGI = hagi://agi.example\n")
+    rtp = node_conf("rtp.conf", "[general]\nrtpstart = 20000\nrtpend = 20999\n")
+    assert "rtpstart = 21000" in rtp and "rtpend = 21999" in rtp
+    sip = node_conf(
+        "pjsip.conf", "contact = sip:agent1@127.0.0.1:5101\ncontact = sip:127.0.0.1:5090\n"
+    )
+    assert "127.0.0.1:5201" in sip and "127.0.0.1:5190" in sip and "5101" not in sip
+
+
+def test_the_dispatcher_s_view_of_the_nodes() -> None:
+    text = (
+        "{\n\tSET: {\n\t\tTARGETS: {\n\t\t\tDEST: {\n\t\t\t\tURI: sip:127.0.0.1:5062\n"
+        "\t\t\t\tFLAGS: IP\n\t\t\t\tPRIORITY: 0\n\t\t\t}\n\t\t\tDEST: {\n"
+        "\t\t\t\tURI: sip:127.0.0.1:5060\n\t\t\t\tFLAGS: AP\n\t\t\t}\n"
+    )
+    assert parse_dispatcher_list(text) == {"sip:127.0.0.1:5062": "IP", "sip:127.0.0.1:5060": "AP"}

@@ -41,7 +41,7 @@ from ivr.config_nodes import ami_nodes
 from ivr.history.feed import HistoryFeed
 from ivr.hotlines import HotlineRegistry, ReloadResult
 from ivr.lineup.figure_feed import FigureFeed
-from ivr.lineup.nodes import NodeLive, NodeQueues
+from ivr.lineup.nodes import NodeLive, NodeQueues, watch_nodes
 from ivr.lineup.places import place_of
 from ivr.lineup.publish import callback_publisher, callback_watchers, rule_watcher
 from ivr.lineup.view import new_caller_estimate
@@ -206,6 +206,7 @@ class HotlineApp:
             background(self.traces.flush_forever, "trace writer"),
             *(background(n.dispatcher.run, "callback dispatcher") for n in nodes),
             background(self._probe_forever, "probe scheduler"),
+            background(self._watch_nodes, "node watch"),
             resource(self.agi.start, lambda: self.agi.close(grace)),
             resource(self._serving),
         ]
@@ -251,6 +252,12 @@ class HotlineApp:
     # -- the other resources --------------------------------------------------------
     async def _connect_ami(self) -> None:
         await asyncio.gather(*(n.connect() for n in self.nodes))
+
+    async def _watch_nodes(self) -> None:
+        """Several nodes: each node's AMI going down or back, on the stream."""
+        if self.view.several:
+            lead = self.queue_events
+            await watch_nodes(self.view, self.events.publish, lambda: lead.is_leader)
 
     async def _last_traces(self) -> None:
         await self.saver.wait(timeout_s=5.0)

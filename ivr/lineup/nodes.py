@@ -7,19 +7,27 @@ stream's snapshot and the metrics, each named on its node (``complaint@a``, see
 out (what its model holds is no longer known: a node that died took its calls
 with it). With one node (named "") nothing is renamed or left out: the server is
 what it was before there were nodes. The AMI of every node used as one is
-:class:`ivr.ami.nodes.NodeAmis`.
+:class:`ivr.ami.nodes.NodeAmis`. :func:`watch_nodes` puts a node's AMI going down
+or coming back on the stream (``node.down``, ``node.up``), so that a wallboard
+drops a dead node's queues at once (they no longer change) and reads them again
+when it is back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from redis.exceptions import RedisError
+
+from ivr.lineup.changes import Change
+from ivr.log import ami_log, fields
 from ivr.queues.nodes import base_queue, merged, node_of, node_queue, renamed
 from ivr.queues.state import QueueState
 
-__all__ = ["Connected", "LiveModel", "NodeLive", "NodeQueues", "totals"]
+__all__ = ["Connected", "LiveModel", "NodeLive", "NodeQueues", "totals", "watch_nodes"]
 
 
 class Connected(Protocol):
@@ -103,3 +111,33 @@ def totals(
     for name in chosen:
         groups.setdefault(base_queue(name), {})[node_of(name)] = states[name]
     return {q: merged(q, on_nodes) for q, on_nodes in sorted(groups.items())}
+
+
+async def watch_nodes(
+    view: NodeQueues,
+    publish: Callable[[list[dict[str, object]]], Awaitable[object]],
+    leading: Callable[[], bool],
+    every_s: float = 0.5,
+) -> None:
+    """Publish ``node.down`` / ``node.up`` (queue "", ``{"node": name}``) each time a
+    node's AMI goes down or comes back; only while ``leading`` (the instance that
+    publishes the queues' changes), so each change appears once."""
+    last = view.connected()
+    while True:
+        await asyncio.sleep(every_s)
+        now = view.connected()
+        changed = [n for n, up in now.items() if last.get(n) != up]
+        last = now
+        if not changed:
+            continue
+        for node in changed:
+            ami_log.warning(
+                "Asterisk node up" if now[node] else "Asterisk node down", extra=fields(node=node)
+            )
+        if not leading():
+            continue
+        kinds = [Change("node.up" if now[n] else "node.down", "", {"node": n}) for n in changed]
+        try:
+            await publish([c.to_dict() for c in kinds])
+        except (RedisError, OSError) as e:
+            ami_log.warning("node change not published", extra=fields(error=str(e)))

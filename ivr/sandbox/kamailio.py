@@ -39,9 +39,10 @@ def parse_dispatcher_list(text: str) -> dict[str, str]:
 
 
 class Kamailio:
-    def __init__(self, run_dir: Path, port: int = PORT) -> None:
+    def __init__(self, run_dir: Path, port: int = PORT, nodes: tuple[str, ...] = NODES) -> None:
         self.dir = run_dir / "kamailio"
         self.port = port
+        self.node_uris = nodes  # the dispatcher's set 1, the first one's probe awaited
         self.ctl = self.dir / "kamailio_ctl"
         self.pid_file = self.dir / "kamailio.pid"
         self.log = self.dir / "kamailio.log"
@@ -67,14 +68,14 @@ class Kamailio:
         return pid
 
     def start(self, timeout: float = 20.0) -> None:
-        """Start Kamailio (once) and wait until it sees node a active."""
+        """Start Kamailio (once) and wait until it sees the first node active."""
         if shutil.which("kamailio") is None:
             raise SandboxError("kamailio is missing — apt-get install kamailio")
         if self.pid() is not None:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "dispatcher.list").write_text(
-            "".join(f"1 {uri}\n" for uri in NODES), encoding="utf-8"
+            "".join(f"1 {uri}\n" for uri in self.node_uris), encoding="utf-8"
         )
         run(["kamailio", "-c", *self.command()[1:]], timeout=30)  # the file as shipped parses
         with self.log.open("ab") as log:
@@ -84,7 +85,7 @@ class Kamailio:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with contextlib.suppress(SandboxError):
-                if self.nodes().get(NODES[0]) == "AP":
+                if self.nodes().get(self.node_uris[0]) == "AP":
                     return
             time.sleep(0.2)
         raise SandboxError(f"Kamailio did not start within {timeout:.0f} s — see {self.log}")

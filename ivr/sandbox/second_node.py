@@ -34,56 +34,78 @@ import re
 import shutil
 import signal
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ivr.config import Settings, load_settings
 from ivr.sandbox.pbx import SHIPPED, TEMPLATES, Sandbox
 from ivr.sandbox.procs import run
 
-__all__ = ["AMI_PORT", "NAME", "SIP_PORT", "SecondNode"]
-
-NAME = "b"
-AMI_PORT = 5039
-SIP_PORT = 5062
-RTP = (21000, 21999)
-SYSTEMNAME = "ivr-b"
-ETC_IN_ROOT = "/etc/ivr-asterisk-b"
-RUN_IN_ROOT = "/run/ivr-asterisk-b"
+__all__ = ["AMI_PORT", "NAME", "NODE_B", "SIP_PORT", "NodeSpec", "SecondNode", "node_conf"]
 
 
-def node_conf(name: str, text: str) -> str:
-    """A template rendered for node a, made node b's (pure): its folders, systemname,
-    RTP ports and ``IVR_AGI`` path."""
+@dataclass(frozen=True)
+class NodeSpec:
+    """Another node beside the sandbox's: its name and the ports that are its own."""
+
+    name: str
+    ami_port: int
+    sip_port: int
+    rtp_start: int  # its RTP ports: 1,000 from here
+    phones: int  # the hundreds of its phones' ports: 52 for 52NN (node a's are 51NN)
+
+    @property
+    def systemname(self) -> str:
+        return f"ivr-{self.name}"
+
+    @property
+    def folder(self) -> str:
+        """Its folders' name (``/etc/<folder>``, ``/run/<folder>``, ...)."""
+        return f"ivr-asterisk-{self.name}"
+
+
+NODE_B = NodeSpec("b", ami_port=5039, sip_port=5062, rtp_start=21000, phones=52)
+NAME, AMI_PORT, SIP_PORT = NODE_B.name, NODE_B.ami_port, NODE_B.sip_port
+
+
+def node_conf(name: str, text: str, node: NodeSpec = NODE_B) -> str:
+    """A template rendered for node a, made another node's (pure): its folders,
+    systemname, RTP and phones' ports, and ``IVR_AGI`` path."""
     if name == "asterisk.conf":
-        text = re.sub(r"ivr-asterisk\b", "ivr-asterisk-b", text)
-        text = text.replace("[options]\n", f"[options]\nsystemname = {SYSTEMNAME}\n", 1)
+        text = re.sub(r"ivr-asterisk\b", node.folder, text)
+        text = text.replace("[options]\n", f"[options]\nsystemname = {node.systemname}\n", 1)
     elif name == "rtp.conf":
-        text = re.sub(r"(?m)^rtpstart\s*=.*$", f"rtpstart = {RTP[0]}", text)
-        text = re.sub(r"(?m)^rtpend\s*=.*$", f"rtpend = {RTP[1]}", text)
+        text = re.sub(r"(?m)^rtpstart\s*=.*$", f"rtpstart = {node.rtp_start}", text)
+        text = re.sub(r"(?m)^rtpend\s*=.*$", f"rtpend = {node.rtp_start + 999}", text)
     elif name == "pjsip.conf":
-        # its phones (agents 52NN, supervisor 5211, trunk 5190) are not node a's (51NN,
-        # 5090): qualifying them never disturbs a phone a test runs for node a
-        text = re.sub(r"127\.0\.0\.1:51(\d\d)\b", r"127.0.0.1:52\1", text)
-        text = text.replace("127.0.0.1:5090", "127.0.0.1:5190")
+        # its phones (node b: agents 52NN, supervisor 5211, trunk 5190) are not node
+        # a's (51NN, 5090): qualifying them never disturbs a phone a test runs for node a
+        text = re.sub(r"127\.0\.0\.1:51(\d\d)\b", rf"127.0.0.1:{node.phones}\1", text)
+        text = text.replace("127.0.0.1:5090", f"127.0.0.1:5{node.phones - 51}90")
     elif name == "extensions.conf":
         # every IVR_AGI of [globals] (the last wins) ends in the node's name
-        text = re.sub(r"(?m)^(IVR_AGI\s*=\s*\S+?)/?\s*$", rf"\1/{NAME}", text)
+        text = re.sub(r"(?m)^(IVR_AGI\s*=\s*\S+?)/?\s*$", rf"\1/{node.name}", text)
     return text
 
 
 class SecondNode(Sandbox):
-    """Node b: :class:`ivr.sandbox.pbx.Sandbox`'s Asterisk handling on its own folders."""
+    """Node b (or another ``node``): :class:`ivr.sandbox.pbx.Sandbox`'s Asterisk
+    handling on its own folders and ports."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(replace(settings, ami_port=AMI_PORT, sip_port=SIP_PORT))
+    def __init__(self, settings: Settings, node: NodeSpec = NODE_B) -> None:
+        super().__init__(replace(settings, ami_port=node.ami_port, sip_port=node.sip_port))
+        self.node = node
 
     @property
     def etc(self) -> Path:
-        return self.root / ETC_IN_ROOT.lstrip("/")
+        return self.root / "etc" / self.node.folder
+
+    @property
+    def rundir(self) -> Path:
+        return self.root / "run" / self.node.folder
 
     def _ast(self, *args: str, timeout: float = 30, check: bool = True) -> str:
-        conf = f"{ETC_IN_ROOT}/asterisk.conf"
+        conf = f"/etc/{self.node.folder}/asterisk.conf"
         return run(
             ["chroot", str(self.root), "asterisk", "-C", conf, *args],
             timeout=timeout,
@@ -91,7 +113,7 @@ class SecondNode(Sandbox):
         )
 
     def asterisk_pid(self) -> int | None:
-        pidfile = self.root / RUN_IN_ROOT.lstrip("/") / "asterisk.pid"
+        pidfile = self.rundir / "asterisk.pid"
         try:
             pid = int(pidfile.read_text().strip())
             os.kill(pid, 0)
@@ -100,14 +122,14 @@ class SecondNode(Sandbox):
         return pid
 
     def write_config(self) -> None:
-        """Node a's templates and dialplans, made node b's (:func:`node_conf`)."""
+        """Node a's templates and dialplans, made this node's (:func:`node_conf`)."""
         self.etc.mkdir(parents=True, exist_ok=True)
         subs = self._placeholders()
         for tpl in sorted(TEMPLATES.glob("*.conf")):
             text = tpl.read_text(encoding="utf-8")
             for key, val in subs.items():
                 text = text.replace(key, val)
-            (self.etc / tpl.name).write_text(node_conf(tpl.name, text), encoding="utf-8")
+            (self.etc / tpl.name).write_text(node_conf(tpl.name, text, self.node), "utf-8")
         for conf in sorted(self.s.dialplans_dir.glob("*.conf")):
             shutil.copyfile(conf, self.etc / conf.name)
         (self.etc / "ivr").mkdir(exist_ok=True)
@@ -116,10 +138,10 @@ class SecondNode(Sandbox):
         os.chmod(self.etc / "manager.conf", 0o600)
         os.chmod(self.etc / "ivr" / "ivr_manager.conf", 0o600)
         for d in ("run", "var/log", "var/lib", "var/spool", "var/cache"):
-            (self.root / d / "ivr-asterisk-b").mkdir(parents=True, exist_ok=True)
+            (self.root / d / self.node.folder).mkdir(parents=True, exist_ok=True)
 
     def up(self) -> list[str]:
-        """Start node b (the sandbox's root must be built: ``ivr sandbox up``)."""
+        """Start the node (the sandbox's root must be built: ``ivr sandbox up``)."""
         if not self.root_ready():
             raise SystemExit("the sandbox's root is missing: run `ivr sandbox up` first")
         self.write_config()
@@ -127,7 +149,7 @@ class SecondNode(Sandbox):
             self.cli("core reload")
             return []
         self.start_asterisk()
-        return ["asterisk-b"]
+        return [f"asterisk-{self.node.name}"]
 
     def down(self, only: list[str] | None = None) -> None:
         del only
@@ -135,7 +157,7 @@ class SecondNode(Sandbox):
         self._forget_pid()
 
     def kill(self) -> int | None:
-        """SIGKILL node b's Asterisk (the fail-over proof); its pid, or None."""
+        """SIGKILL the node's Asterisk (the fail-over proof); its pid, or None."""
         pid = self.asterisk_pid()
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
@@ -146,7 +168,7 @@ class SecondNode(Sandbox):
         if self.asterisk_pid() is None:
             for name in ("asterisk.pid", "asterisk.ctl"):
                 with contextlib.suppress(OSError):
-                    (self.root / RUN_IN_ROOT.lstrip("/") / name).unlink()
+                    (self.rundir / name).unlink()
 
 
 def main(argv: list[str] | None = None) -> int:

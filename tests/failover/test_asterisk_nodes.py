@@ -25,7 +25,7 @@ import contextlib
 import re
 import shutil
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,10 +37,9 @@ from ivr.ami.client import AmiClient
 from ivr.ami.events import QueueCallerJoin
 from ivr.app import HotlineApp
 from ivr.config import Settings
-from ivr.sandbox import kamailio, second_node
 from ivr.sandbox.kamailio import NODES, Kamailio
 from ivr.sandbox.pbx import Sandbox
-from ivr.sandbox.second_node import SecondNode
+from ivr.sandbox.second_node import NODE_B, SecondNode
 from ivr.store.tokens import TokenStore
 from tests.until import until
 
@@ -51,19 +50,35 @@ BEFORE = 16  # calls placed before the kill (4 a second), each waiting HOLD_S
 HOLD_S = 75
 AFTER = 8  # calls placed from the kill on (2 a second)
 AFTER_HOLD_S = 25
-PORTS = {"5060": "a", "5062": "b"}  # the Contact of a node's 200 OK
+
+
+@dataclass
+class Rig:
+    """Two nodes behind Kamailio: the survivor first, then the node killed."""
+
+    names: tuple[str, str]  # ("a", "b")
+    ami_ports: tuple[int, int]
+    sip_ports: tuple[int, int]  # the port of each node's 200 OK Contact
+    proxy: Kamailio
+    kill: Callable[[], object]  # SIGKILL the second node's Asterisk
+
+    @property
+    def killed_uri(self) -> str:
+        return self.proxy.node_uris[1]
 
 
 @dataclass
 class Joins:
     """Callers who reached a queue, by node (QueueCallerJoin of the SIP channels)."""
 
-    by_node: dict[str, dict[str, float]] = field(default_factory=lambda: {"a": {}, "b": {}})
+    by_node: dict[str, dict[str, float]] = field(default_factory=dict)
 
-    def watch(self, node: str) -> Any:
+    def watch(self, node: str) -> Callable[[QueueCallerJoin], None]:
+        seen_here = self.by_node.setdefault(node, {})
+
         def seen(event: QueueCallerJoin) -> None:
             if event.channel.startswith("PJSIP/anonymous"):
-                self.by_node[node].setdefault(event.uniqueid, time.monotonic())
+                seen_here.setdefault(event.uniqueid, time.monotonic())
 
         return seen
 
@@ -75,63 +90,32 @@ class Joins:
 class SippRun:
     """One SIPp run: its process, and what each call logged (node port, "ok")."""
 
-    name: str
     folder: Path
     proc: asyncio.subprocess.Process
 
-    def calls(self) -> dict[str, dict[str, str]]:
-        """{call id: {"node": a|b, "ok": "1"}} from the scenario's log lines."""
+    def calls(self, ports: dict[str, str]) -> dict[str, dict[str, str]]:
+        """{call id: {"node": name, "ok": "1"}} from the scenario's log lines."""
         out: dict[str, dict[str, str]] = {}
         for log in self.folder.glob("*_logs.log"):
             for line in log.read_text(errors="replace").splitlines():
                 if m := re.match(r"^(\S+) node-port (\d+)", line):
-                    out.setdefault(m[1], {})["node"] = PORTS.get(m[2], m[2])
+                    out.setdefault(m[1], {})["node"] = ports.get(m[2], m[2])
                 elif m := re.match(r"^(\S+) ok$", line):
                     out.setdefault(m[1], {})["ok"] = "1"
         return out
 
 
-async def sipp(tmp: Path, name: str, calls: int, rate: float, hold_s: int, port: int) -> SippRun:
-    folder = tmp / name
-    folder.mkdir()
+async def sipp(rig: Rig, folder: Path, calls: int, rate: float, hold_s: int, port: int) -> SippRun:
+    await asyncio.to_thread(folder.mkdir, parents=True)
     proc = await asyncio.create_subprocess_exec(
-        "sipp", f"127.0.0.1:{kamailio.PORT}",
+        "sipp", f"127.0.0.1:{rig.proxy.port}",
         "-sf", str(SCENARIO), "-s", "1111", "-i", "127.0.0.1", "-p", str(port),
         "-mp", str(16000 + port % 100 * 10), "-m", str(calls), "-l", str(calls),
         "-r", str(rate), "-d", str(hold_s * 1000), "-recv_timeout", "40s",
         "-timeout", f"{hold_s + 90}s", "-nostdin", "-trace_logs", "-trace_err",
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, cwd=folder,
     )  # fmt: skip
-    return SippRun(name, folder, proc)
-
-
-@pytest.fixture
-def two_nodes(sandbox: Sandbox, base_settings: Settings, tmp_path: Path) -> Iterator[Kamailio]:
-    """Node b and Kamailio started for the test, stopped after it (node a is the
-    sandbox's, left as it is)."""
-    if shutil.which("kamailio") is None or shutil.which("sipp") is None:
-        pytest.skip("kamailio and sipp (Debian kamailio, sip-tester) are needed")
-    node = SecondNode(base_settings)
-    node.up()
-    kamailio = Kamailio(tmp_path)
-    try:
-        kamailio.start()
-        yield kamailio
-    finally:
-        kamailio.stop()
-        node.down()
-
-
-@pytest.fixture
-async def served(two_nodes: Kamailio, settings: Settings) -> AsyncIterator[HotlineApp]:
-    """One server for both nodes: the sandbox's [ami] is node a, node b on 5039."""
-    nodes = {"a": {"port": settings.ami_port}, "b": {"port": second_node.AMI_PORT}}
-    app = HotlineApp(replace(settings, ami_nodes=nodes))
-    await app.start()
-    try:
-        yield app
-    finally:
-        await app.stop()
+    return SippRun(folder, proc)
 
 
 async def api_queues(app: HotlineApp, token: str) -> dict[str, Any]:
@@ -150,54 +134,51 @@ async def api_queues(app: HotlineApp, token: str) -> dict[str, Any]:
 
 def waiting(body: dict[str, Any]) -> dict[str, int]:
     """Callers waiting per node, and the total over nodes ("total")."""
-    out = {"a": 0, "b": 0}
+    out: dict[str, int] = {}
     for q in body["queues"]:
-        out[q["node"]] += q["callers_waiting"]
+        out[q["node"]] = out.get(q["node"], 0) + q["callers_waiting"]
     out["total"] = sum(t["callers_waiting"] for t in body["totals"])
     return out
 
 
-@pytest.mark.timeout(480)
-async def test_killing_one_asterisk_node_sends_new_calls_to_the_other(
-    served: HotlineApp, two_nodes: Kamailio, settings: Settings, tmp_path: Path
-) -> None:
-    app, proxy = served, two_nodes
+async def prove(app: HotlineApp, rig: Rig, settings: Settings, tmp: Path) -> dict[str, Any]:
+    """Calls over both nodes, the second one killed, new calls: what was counted
+    (one piece: the story of the proof, step by step)."""
+    (a, b), proxy = rig.names, rig.proxy
     token, _ = await TokenStore(app.redis).create("supervisor", "fail-over proof")
     joins = Joins()
     watchers = [
         AmiClient(settings.ami_host, port, settings.ami_username, settings.ami_secret)
-        for port in (settings.ami_port, second_node.AMI_PORT)
+        for port in rig.ami_ports
     ]
-    for node, ami in zip("ab", watchers, strict=True):
+    for node, ami in zip(rig.names, watchers, strict=True):
         ami.subscribe(QueueCallerJoin, joins.watch(node))
         await ami.start()
     runs: list[SippRun] = []
+    shown: dict[str, int] = {}
     try:
-        runs.append(await sipp(tmp_path, "before", BEFORE, 4, HOLD_S, 5081))
+        runs.append(await sipp(rig, tmp / "before", BEFORE, 4, HOLD_S, 5081))
         await until(lambda: joins.count() >= BEFORE, within=120, what="every caller in a queue")
-        before = {n: joins.count(n) for n in "ab"}
-        shown: dict[str, int] = {}
+        before = {n: joins.count(n) for n in rig.names}
 
         async def api_shows_everyone() -> bool:
             shown.update(waiting(await api_queues(app, token)))
-            each = all(shown[n] >= before[n] for n in "ab")  # (and any caller left by others)
-            return each and shown["total"] == shown["a"] + shown["b"]
+            each = all(shown.get(n, 0) >= before[n] for n in rig.names)  # (+ others' callers)
+            return each and shown["total"] == sum(shown.get(n, 0) for n in rig.names)
 
         await until(api_shows_everyone, within=10, what="the API showing every caller")
-        assert before["a"] > 0 and before["b"] > 0, f"Kamailio spread no calls: {before}"
-
         killed_at = time.monotonic()
-        assert SecondNode(settings).kill() is not None
-        runs.append(await sipp(tmp_path, "after", AFTER, 2, AFTER_HOLD_S, 5082))
+        rig.kill()
+        runs.append(await sipp(rig, tmp / "after", AFTER, 2, AFTER_HOLD_S, 5082))
 
-        async def b_down() -> bool:
-            return (await asyncio.to_thread(proxy.nodes)).get(NODES[1]) != "AP"
+        async def killed_down() -> bool:
+            return (await asyncio.to_thread(proxy.nodes)).get(rig.killed_uri) != "AP"
 
-        await until(b_down, within=30, every=0.1, what="Kamailio marking node b down")
+        await until(killed_down, within=30, every=0.1, what="Kamailio marking the node down")
         down_s = time.monotonic() - killed_at
-        await until(lambda: joins.count("a") >= before["a"] + AFTER, within=120,
-                    what="every new caller in node a's queue")  # fmt: skip
-        first_new_s = sorted(joins.by_node["a"].values())[before["a"]] - killed_at
+        await until(lambda: joins.count(a) >= before[a] + AFTER, within=120,
+                    what="every new caller in the survivor's queue")  # fmt: skip
+        first_new_s = sorted(joins.by_node[a].values())[before[a]] - killed_at
         after_kill = await api_queues(app, token)
         await asyncio.wait_for(asyncio.gather(*(r.proc.wait() for r in runs)), HOLD_S + 120)
     finally:
@@ -206,32 +187,85 @@ async def test_killing_one_asterisk_node_sends_new_calls_to_the_other(
                 r.proc.kill()
         for ami in watchers:
             await ami.close()
+    ports = {str(p): n for p, n in zip(rig.sip_ports, rig.names, strict=True)}
+    first, new = runs[0].calls(ports), runs[1].calls(ports)
+    return {
+        "before": before, "shown": shown, "down_s": down_s, "first_new_s": first_new_s,
+        "first": first, "new": new, "joins_after": joins.count(a) - before[a],
+        "joins": joins.count(), "after_kill": after_kill, "survivor": a, "killed": b,
+    }  # fmt: skip
 
-    first, new = runs[0].calls(), runs[1].calls()
-    calls = {**first, **new}
-    on_a = [c for c in first.values() if c.get("node") == "a"]
-    on_b = [c for c in first.values() if c.get("node") == "b"]
-    cut_on_a = [c for c in on_a if not c.get("ok")]
-    new_ok = [c for c in new.values() if c.get("ok") and c.get("node") == "a"]
-    print(
-        "\n== two Asterisk nodes behind Kamailio, node b killed (SIGKILL)\n"
-        f"calls before the kill: {len(first)} (node a {len(on_a)}, node b {len(on_b)}); "
-        f"in a queue: node a {before['a']}, node b {before['b']}\n"
-        f"API before the kill: callers waiting node a {shown['a']}, node b {shown['b']}, "
-        f"total {shown['total']}\n"
-        f"calls cut off on the surviving node a: {len(cut_on_a)}\n"
-        f"calls that were on node b: {len(on_b)}, lost with the box: "
+
+def report(r: dict[str, Any]) -> str:
+    a, b = r["survivor"], r["killed"]
+    first, new = r["first"], r["new"]
+    on_a = [c for c in first.values() if c.get("node") == a]
+    on_b = [c for c in first.values() if c.get("node") == b]
+    return (
+        f"\n== two Asterisk nodes behind Kamailio, node {b} killed (SIGKILL)\n"
+        f"calls before the kill: {len(first)} (node {a} {len(on_a)}, node {b} {len(on_b)}); "
+        f"in a queue: node {a} {r['before'][a]}, node {b} {r['before'][b]}\n"
+        f"API before the kill: callers waiting node {a} {r['shown'].get(a)}, "
+        f"node {b} {r['shown'].get(b)}, total {r['shown']['total']}\n"
+        f"calls cut off on the surviving node {a}: {sum(not c.get('ok') for c in on_a)}\n"
+        f"calls that were on node {b}: {len(on_b)}, lost with the box: "
         f"{sum(not c.get('ok') for c in on_b)}\n"
-        f"new calls after the kill: {len(new)}, reached node a's queue: "
-        f"{joins.count('a') - before['a']}, ended normally on node a: {len(new_ok)}\n"
-        f"callers who reached a queue: {joins.count()} of {len(calls)} calls\n"
-        f"seconds until Kamailio sent new calls only to node a: {down_s:.1f} "
-        f"(first new caller in node a's queue after {first_new_s:.1f} s)\n"
-        f"API after the kill: nodes {after_kill['nodes']}, total waiting "
-        f"{waiting(after_kill)['total']}"
+        f"new calls after the kill: {len(new)}, reached node {a}'s queue: "
+        f"{r['joins_after']}, ended normally on node {a}: "
+        f"{sum(bool(c.get('ok')) and c.get('node') == a for c in new.values())}\n"
+        f"callers who reached a queue: {r['joins']} of {len(first) + len(new)} calls\n"
+        f"seconds until Kamailio sent new calls only to node {a}: {r['down_s']:.1f} "
+        f"(first new caller in node {a}'s queue after {r['first_new_s']:.1f} s)\n"
+        f"API after the kill: nodes {r['after_kill']['nodes']}, callers waiting "
+        f"{waiting(r['after_kill'])}"
     )
+
+
+@pytest.fixture
+def rig(sandbox: Sandbox, base_settings: Settings, tmp_path: Path) -> Iterator[Rig]:
+    """Node b and Kamailio started for the test, stopped after it (node a is the
+    sandbox's, left as it is)."""
+    if shutil.which("kamailio") is None or shutil.which("sipp") is None:
+        pytest.skip("kamailio and sipp (Debian kamailio, sip-tester) are needed")
+    node = SecondNode(base_settings)
+    node.up()
+    proxy = Kamailio(tmp_path)
+    try:
+        proxy.start()
+        yield Rig(
+            ("a", "b"), (base_settings.ami_port, NODE_B.ami_port),
+            (base_settings.sip_port, NODE_B.sip_port), proxy, node.kill,
+        )  # fmt: skip
+    finally:
+        proxy.stop()
+        node.down()
+
+
+@pytest.fixture
+async def served(rig: Rig, settings: Settings) -> AsyncIterator[HotlineApp]:
+    """One server for both nodes: the sandbox's [ami] is node a, node b on 5039."""
+    nodes = {n: {"port": p} for n, p in zip(rig.names, rig.ami_ports, strict=True)}
+    app = HotlineApp(replace(settings, ami_nodes=nodes))
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
+@pytest.mark.timeout(480)
+async def test_killing_one_asterisk_node_sends_new_calls_to_the_other(
+    served: HotlineApp, rig: Rig, settings: Settings, tmp_path: Path
+) -> None:
+    r = await prove(served, rig, settings, tmp_path)
+    print(report(r))
+    first, new = r["first"], r["new"]
     assert len(first) == BEFORE and len(new) == AFTER
-    assert cut_on_a == []
-    assert len(new_ok) == AFTER  # every new call went to the survivor and ended well
-    assert all(q["node"] == "a" for q in after_kill["queues"])
-    assert {"name": "b", "connected": False} in after_kill["nodes"]
+    assert r["before"]["a"] > 0 and r["before"]["b"] > 0, "Kamailio spread no calls"
+    cut = [c for c in first.values() if c.get("node") == "a" and not c.get("ok")]
+    assert cut == [], "calls cut off on the surviving node"
+    assert all(c.get("ok") and c.get("node") == "a" for c in new.values())
+    assert r["joins_after"] == AFTER  # every new caller reached a queue on the survivor
+    assert all(q["node"] == "a" for q in r["after_kill"]["queues"])
+    assert {"name": "b", "connected": False} in r["after_kill"]["nodes"]
+    assert NODES[1] == rig.killed_uri

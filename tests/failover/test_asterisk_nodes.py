@@ -157,9 +157,11 @@ async def prove(app: HotlineApp, rig: Rig, settings: Settings, tmp: Path) -> dic
     runs: list[SippRun] = []
     shown: dict[str, int] = {}
     try:
+        started = time.monotonic()
         runs.append(await sipp(rig, tmp / "before", BEFORE, 4, HOLD_S, 5081))
         await until(lambda: joins.count() >= BEFORE, within=120, what="every caller in a queue")
         before = {n: joins.count(n) for n in rig.names}
+        walk_s = min(t for seen in joins.by_node.values() for t in seen.values()) - started
 
         async def api_shows_everyone() -> bool:
             shown.update(waiting(await api_queues(app, token)))
@@ -189,8 +191,10 @@ async def prove(app: HotlineApp, rig: Rig, settings: Settings, tmp: Path) -> dic
             await ami.close()
     ports = {str(p): n for p, n in zip(rig.sip_ports, rig.names, strict=True)}
     first, new = runs[0].calls(ports), runs[1].calls(ports)
+    log = proxy.log.read_text(errors="replace") if proxy.log.exists() else ""
     return {
         "before": before, "shown": shown, "down_s": down_s, "first_new_s": first_new_s,
+        "walk_s": walk_s, "retried": log.count("did not take the call"),
         "first": first, "new": new, "joins_after": joins.count(a) - before[a],
         "joins": joins.count(), "after_kill": after_kill, "survivor": a, "killed": b,
     }  # fmt: skip
@@ -214,8 +218,10 @@ def report(r: dict[str, Any]) -> str:
         f"{r['joins_after']}, ended normally on node {a}: "
         f"{sum(bool(c.get('ok')) and c.get('node') == a for c in new.values())}\n"
         f"callers who reached a queue: {r['joins']} of {len(first) + len(new)} calls\n"
-        f"seconds until Kamailio sent new calls only to node {a}: {r['down_s']:.1f} "
-        f"(first new caller in node {a}'s queue after {r['first_new_s']:.1f} s)\n"
+        f"seconds until Kamailio sent new calls only to node {a}: {r['down_s']:.1f}; "
+        f"new calls first sent to the dead node and passed on to node {a}: {r['retried']}\n"
+        f"first new caller in node {a}'s queue {r['first_new_s']:.1f} s after the kill "
+        f"(baseline, nothing killed: {r['walk_s']:.1f} s from the first call to its queue)\n"
         f"API after the kill: nodes {r['after_kill']['nodes']}, callers waiting "
         f"{waiting(r['after_kill'])}"
     )

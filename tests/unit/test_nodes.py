@@ -15,6 +15,7 @@ from ivr.ami.client import AmiClient, AmiError
 from ivr.ami.nodes import NodeAmis
 from ivr.config import ConfigError, load_settings
 from ivr.config_nodes import ami_nodes, node_problems
+from ivr.doctor.checks import systemname_finding
 from ivr.lineup.members import of_node
 from ivr.lineup.nodes import NodeLive, NodeQueues, totals
 from ivr.queues.nodes import base_queue, merged, node_of, node_queue, node_route
@@ -243,3 +244,9 @@ def test_the_dispatcher_s_view_of_the_nodes() -> None:
         "\t\t\t\tURI: sip:127.0.0.1:5060\n\t\t\t\tFLAGS: AP\n\t\t\t}\n"
     )
     assert parse_dispatcher_list(text) == {"sip:127.0.0.1:5062": "IP", "sip:127.0.0.1:5060": "AP"}
+
+
+def test_a_node_without_systemname_is_a_doctor_finding_with_its_fix() -> None:
+    assert systemname_finding("ivr-b").ok
+    bad = systemname_finding("")
+    assert not bad.ok and "asterisk.conf" in bad.fix

@@ -96,7 +96,11 @@ class HotlineApp:
         self.node_amis = NodeAmis({n.name: n.ami for n in self.nodes})
         self.probes = self._probes()
         self.agi = AgiServer(
-            routes={path: route for n in self.nodes for path, route in n.routes.items()},
+            # the menus need no node: a node whose IVR_AGI names none still gets them
+            routes={
+                "hotline": self.hotline_route,
+                **{p: r for n in self.nodes for p, r in n.routes.items()},
+            },
             host=s.agi_host,
             port=s.agi_port,
             allow=s.agi_allow,

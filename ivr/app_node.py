@@ -8,7 +8,10 @@ so whichever node first has an agent free for one dials it, and a node that dies
 loses none) and its FastAGI routes. A call's routes are the node's: the node's
 ``IVR_AGI`` ends in its name (``agi://server:4573/a``), so its calls arrive as
 ``a/queue-wait`` and are served from node a's model (:func:`ivr.queues.nodes.node_route`).
-With the one node of ``[ami]`` (named "") every name is as it always was.
+The menus (``hotline``) need no node and are served without the name too; a node whose
+``IVR_AGI`` names none gets no announcements in the queue and no callbacks (unknown
+route, logged; ``ivr doctor`` names the fix). With the one node of ``[ami]`` (named "")
+every name is as it always was.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from ivr.lineup.places import place_of as place_by_arrival
 from ivr.lineup.places import places as places_by_arrival
 from ivr.log import api_log, fields
 from ivr.privacy import mask_phone
-from ivr.queues.nodes import base_queue, node_of
+from ivr.queues.nodes import base_queue, node_of, renamed
 from ivr.queues.state import QueueState
 from ivr.store.callbacks import CallbackStore
 from ivr.store.tokens import Role
@@ -72,6 +72,11 @@ class QueueDeps:
     def plain(self, name: str) -> str:
         """The queue ``name`` is of on every node (its callbacks, figures, override)."""
         return base_queue(name) if self.nodes is not None else name
+
+    def own(self, state: QueueState) -> QueueState:
+        """``state`` under its plain name, as the places and estimates count its
+        callbacks (those of the queue on every node)."""
+        return renamed(state, self.plain(state.name))
 
 
 QUEUE_DEPS = web.AppKey("queue_deps", QueueDeps)
@@ -110,7 +115,7 @@ def _summary(
     state: QueueState, callbacks: list[CallbackRequest], deps: QueueDeps, now: float
 ) -> dict[str, Any]:
     waits = [now - c.arrived_at for c in state.callers.values()]
-    estimate = deps.estimator(state, callbacks) if deps.estimator is not None else None
+    estimate = deps.estimator(deps.own(state), callbacks) if deps.estimator else None
     body = {
         "name": state.name,
         "callers_waiting": len(state.callers),
@@ -272,7 +277,7 @@ async def queue_body(
     place_of = deps.place_of or place_by_arrival
     body = _summary(state, callbacks, deps, now)
     body.update(
-        callers=_callers(state, callbacks, place_of, number, now),
+        callers=_callers(deps.own(state), callbacks, place_of, number, now),
         agents=_agents(state),
         callbacks=_callbacks(callbacks, number),
     )
@@ -338,7 +343,7 @@ async def queues_snapshot(
         callbacks = await deps.callbacks.pending(deps.plain(name))
         body = _summary(state, callbacks, deps, now)
         body.update(
-            callers=_callers(state, callbacks, place_of, number, now),
+            callers=_callers(deps.own(state), callbacks, place_of, number, now),
             members=_agents(state),
             callbacks=_callbacks(callbacks, number),
         )

@@ -195,6 +195,7 @@ async def prove(app: HotlineApp, rig: Rig, settings: Settings, tmp: Path) -> dic
     return {
         "before": before, "shown": shown, "down_s": down_s, "first_new_s": first_new_s,
         "walk_s": walk_s, "retried": log.count("did not take the call"),
+        "agi": dict(app.agi.stats),
         "first": first, "new": new, "joins_after": joins.count(a) - before[a],
         "joins": joins.count(), "after_kill": after_kill, "survivor": a, "killed": b,
     }  # fmt: skip
@@ -223,7 +224,9 @@ def report(r: dict[str, Any]) -> str:
         f"first new caller in node {a}'s queue {r['first_new_s']:.1f} s after the kill "
         f"(baseline, nothing killed: {r['walk_s']:.1f} s from the first call to its queue)\n"
         f"API after the kill: nodes {r['after_kill']['nodes']}, callers waiting "
-        f"{waiting(r['after_kill'])}"
+        f"{waiting(r['after_kill'])}\n"
+        f"FastAGI calls served: {r['agi']['calls_started']} (failed "
+        f"{r['agi']['calls_failed']}, unknown route {r['agi']['unknown_route']})"
     )
 
 
@@ -247,16 +250,36 @@ def rig(sandbox: Sandbox, base_settings: Settings, tmp_path: Path) -> Iterator[R
         node.down()
 
 
+@contextlib.asynccontextmanager
+async def named_node_a(settings: Settings) -> AsyncIterator[None]:
+    """The sandbox's Asterisk as node a: its IVR_AGI ends in ``/a`` while the test
+    runs (a global set over the AMI; ``ivr sandbox up`` writes it back anyway)."""
+    ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_username,
+                    settings.ami_secret)  # fmt: skip
+    await ami.start()
+    try:
+        reply = await ami.action("Getvar", Variable="IVR_AGI", as_list=False)
+        shipped = str(reply.get("Value", "")) if isinstance(reply, dict) else ""
+        await ami.action("Setvar", Variable="IVR_AGI", Value=f"{shipped.rstrip('/')}/a")
+        try:
+            yield
+        finally:
+            await ami.action("Setvar", Variable="IVR_AGI", Value=shipped)
+    finally:
+        await ami.close()
+
+
 @pytest.fixture
 async def served(rig: Rig, settings: Settings) -> AsyncIterator[HotlineApp]:
     """One server for both nodes: the sandbox's [ami] is node a, node b on 5039."""
     nodes = {n: {"port": p} for n, p in zip(rig.names, rig.ami_ports, strict=True)}
     app = HotlineApp(replace(settings, ami_nodes=nodes))
-    await app.start()
-    try:
-        yield app
-    finally:
-        await app.stop()
+    async with named_node_a(settings):
+        await app.start()
+        try:
+            yield app
+        finally:
+            await app.stop()
 
 
 @pytest.mark.timeout(480)
@@ -272,6 +295,9 @@ async def test_killing_one_asterisk_node_sends_new_calls_to_the_other(
     assert cut == [], "calls cut off on the surviving node"
     assert all(c.get("ok") and c.get("node") == "a" for c in new.values())
     assert r["joins_after"] == AFTER  # every new caller reached a queue on the survivor
+    # every call was served by the server, from its own node's routes (no fallback)
+    assert r["agi"]["unknown_route"] == 0
+    assert r["walk_s"] > 3.0  # the menus walked (the digit is pressed 3 s in)
     assert all(q["node"] == "a" for q in r["after_kill"]["queues"])
     assert {"name": "b", "connected": False} in r["after_kill"]["nodes"]
     assert NODES[1] == rig.killed_uri

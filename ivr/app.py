@@ -20,7 +20,6 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from ivr.agi.server import AgiServer
 from ivr.ami.client import AmiClient
@@ -56,7 +55,7 @@ from ivr.queues.nodes import base_queue
 from ivr.queues.state import QueueState
 from ivr.store.audit import AuditLog
 from ivr.store.callbacks import CallbackStore
-from ivr.store.client import redis_client
+from ivr.store.client import server_redis
 from ivr.store.events import EventStore
 from ivr.store.lease import LeaderLease
 from ivr.store.overrides import OverrideStore
@@ -73,7 +72,8 @@ class HotlineApp:
         s = self.settings = settings
         self.registry = HotlineRegistry(s.hotlines_dir, s.prompts_dir)
         self.metrics = ServerMetrics(s)  # /metrics: counters, histogram, Redis errors
-        self.redis: Redis = redis_client(s.redis_url, self.metrics.redis_errors)
+        # Redis, or its primary through Sentinel; then callback changes wait for a replica
+        self.redis, self.replication = server_redis(s, self.metrics.redis_errors)
         self.traces = TraceStore(self.redis, s.trace_ttl_s)
         self.instance_id = s.instance_id or f"{socket.gethostname()}-{os.getpid()}"
         self.history = HistoryFeed.for_settings(s, self.redis, self.instance_id)  # off: None
@@ -148,7 +148,9 @@ class HotlineApp:
         watchers.append(self.metrics.instruments.on_callback)
         if self.history is not None:
             watchers.append(self.history.on_callback)
-        return CallbackStore(self.redis, on_change=callback_watchers(*watchers))
+        return CallbackStore(
+            self.redis, on_change=callback_watchers(*watchers), replication=self.replication
+        )
 
     async def _record_callback(self, req: CallbackRequest) -> bool:
         return await self.figures.record_callback(req)  # once, whatever the nodes
@@ -209,6 +211,7 @@ class HotlineApp:
             resource(stop=self._last_traces),
             background(self.traces.flush_forever, "trace writer"),
             *(background(n.dispatcher.run, "callback dispatcher") for n in nodes),
+            background(self.callbacks.settle_forever, "callback replication"),
             background(self._probe_forever, "probe scheduler"),
             background(self._watch_nodes, "node watch"),
             resource(self.agi.start, lambda: self.agi.close(grace)),

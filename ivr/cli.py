@@ -36,6 +36,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from ivr.config_checks import queue_table_problems
     from ivr.config_nodes import node_problems
+    from ivr.config_redis import redis_problems
     from ivr.hotlines import prompt_sets
     from ivr.menus.loader import check_all, load_all
     from ivr.speech.catalogue import load_catalogue
@@ -51,7 +52,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _report(problems, "nothing was loaded")
     hotlines = load_all(s.hotlines_dir, known, None if args.no_audio else with_audio)
     queues = {q for h in hotlines.values() for q in h.queues}
-    settings_problems = queue_table_problems(s, queues) + node_problems(s)
+    settings_problems = redis_problems(s) + queue_table_problems(s, queues) + node_problems(s)
     if settings_problems:
         return _report(settings_problems, "fix the settings file")
     files = sorted(s.hotlines_dir.glob("*.y*ml"))
@@ -93,12 +94,13 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
+    from ivr.config_redis import redis_target
     from ivr.store.client import redis_client
     from ivr.store.traces import TraceStore
 
     async def go() -> int:
         s = _settings(args)
-        redis = redis_client(s.redis_url)
+        redis = redis_client(redis_target(s))
         try:
             traces = await TraceStore(redis, s.trace_ttl_s).recent(args.limit)
         finally:
@@ -116,11 +118,12 @@ def cmd_calls(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from ivr.config_redis import redis_target
     from ivr.store.audit import AuditLog
     from ivr.store.client import redis_client
 
     async def go() -> int:
-        redis = redis_client(_settings(args).redis_url)
+        redis = redis_client(redis_target(_settings(args)))
         try:
             entries = await AuditLog(redis).recent(args.limit)
         finally:

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from redis.exceptions import RedisError
 
 from ivr.config import Settings, load_settings
+from ivr.config_redis import redis_target
 from ivr.hotlines import HotlineRegistry
 from ivr.store.client import redis_client
 from ivr.store.tokens import ROLES, TokenInfo, TokenStore
@@ -86,11 +87,12 @@ Action = Callable[[TokenStore, Settings], Awaitable[int]]
 def _run(args: argparse.Namespace, action: Action) -> int:
     async def go() -> int:
         s = load_settings(args.config)
-        redis = redis_client(s.redis_url)
+        target = redis_target(s)
+        redis = redis_client(target)
         try:
             return await action(TokenStore(redis), s)
         except (RedisError, OSError) as e:
-            print(f"tokens: Redis at {s.redis_url} is unreachable ({e})", file=sys.stderr)
+            print(f"tokens: Redis ({target.describe()}) is unreachable ({e})", file=sys.stderr)
             return 1
         finally:
             await redis.aclose()

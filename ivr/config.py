@@ -39,14 +39,12 @@ PER_QUEUE_SETTINGS = (
     "paused_grace_s",
 )
 
-
 #: Pause reasons of a Thai call centre: a break, lunch, training, a meeting, paperwork.
 DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting", "admin")
 
 
 class ConfigError(AdminError):
-    """A settings file is missing or wrong; ``problems`` holds every reason, each
-    naming the file, the line of the key and the fix."""
+    """A settings file is missing or wrong; ``problems``: each with file, line and fix."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +61,11 @@ class Settings:
     ami_username: str = ""
     ami_secret: str = field(default="", repr=False)
     ami_action_timeout: float = 10.0
-    # Redis
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = "redis://127.0.0.1:6379/0"  # Redis; or Sentinel: ivr.config_redis
+    redis_sentinels: tuple[str, ...] = ()  # "host:port" of each sentinel; empty: url alone
+    redis_service: str = "ivr"  # the primary's name in the sentinels' "sentinel monitor"
+    redis_password: str = field(default="", repr=False)  # the Redis servers' (requirepass)
+    redis_sentinel_password: str = field(default="", repr=False)  # the sentinels' own
     trace_ttl_s: int = 7 * 24 * 3600
     # HTTP
     http_host: str = "127.0.0.1"
@@ -147,7 +148,6 @@ class Settings:
 
 _ENV_PREFIX = "IVR_"
 _INTERNAL = frozenset({"source", "queue_overrides"})  # not written as plain keys
-
 
 _FIXES = {bool: "write true or false", int: "write a whole number", float: "write a number"}
 

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Debian packages of the parts under test (added by each fail-over proof)
 FAILOVER_PACKAGES=()
-# two Asterisk nodes behind Kamailio (ivr/sandbox/kamailio.py, tests/failover/test_asterisk_nodes.py)
+FAILOVER_PACKAGES+=(redis-sentinel)  # test_redis_sentinel.py: the HA Redis's three sentinels
+# test_asterisk_nodes.py: two Asterisk nodes behind Kamailio (ivr/sandbox/kamailio.py)
 FAILOVER_PACKAGES+=(kamailio)
 scripts/bootstrap.sh "${FAILOVER_PACKAGES[@]}"
 # Debian's kamailio package may start a system Kamailio on port 5060, the sandbox

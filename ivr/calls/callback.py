@@ -2,15 +2,19 @@
 
 Who is calling and why, then "กดหนึ่ง เพื่อเชื่อมต่อกับเจ้าหน้าที่"; only a 1 counts as
 reached (an answering machine does not), and the dialplan then puts the citizen at
-the head of the queue.
+the head of the queue. When Redis cannot be read at that moment (a fail-over), the
+request is taken from the channel variables the dispatcher set on the call: the
+citizen who answered is never hung up on for it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from ivr.agi.types import AgiError, CallHangup
-from ivr.callbacks.model import CallbackStatus
+from redis.exceptions import RedisError
+
+from ivr.agi.types import AgiError, Call, CallHangup
+from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.calls.base import CallController, CallSession
 from ivr.log import call_log, fields
 from ivr.speech.sounds import sound
@@ -37,7 +41,14 @@ class CallbackAnswerRoute(CallController):
     async def handle(self, session: CallSession) -> None:
         call = session.call
         cb_id = session.args[0]
-        req = await self.store.get(cb_id) if cb_id else None
+        try:
+            req = await self.store.get(cb_id) if cb_id else None
+        except (RedisError, OSError) as e:
+            call_log.warning(
+                "callback answered while Redis is away: taken from the call's variables",
+                extra=fields(callback=cb_id, error=str(e) or type(e).__name__),
+            )
+            req = await _from_variables(call, cb_id)
         if req is None or req.status not in (CallbackStatus.DIALING, CallbackStatus.PENDING):
             call_log.error("callback answered but unknown or closed", extra=fields(callback=cb_id))
             await call.play(sound("goodbye"))
@@ -71,3 +82,29 @@ class CallbackAnswerRoute(CallController):
                 "callback answered",
                 extra=fields(callback=req.id, confirmed=confirmed, attempt=req.attempts),
             )
+
+
+async def _from_variables(call: Call, cb_id: str) -> CallbackRequest:
+    """The request as the dispatcher described it in the call's variables
+    (:meth:`ivr.lineup.dispatcher.CallbackDispatcher._variables`)."""
+    got = {
+        name: await call.get_variable(name) or ""
+        for name in ("IVR_QUEUE", "IVR_HOTLINE", "IVR_TOPIC", "IVR_LANGUAGE", "IVR_ARRIVED_AT")
+    }
+    attempt = await call.get_variable("IVR_CALLBACK_ATTEMPT") or ""
+    try:
+        arrived = float(got["IVR_ARRIVED_AT"])
+    except ValueError:
+        arrived = 0.0
+    return CallbackRequest(
+        id=cb_id,
+        queue=got["IVR_QUEUE"],
+        hotline=got["IVR_HOTLINE"],
+        number="",
+        arrived_at=arrived,
+        requested_at=arrived,
+        topic=got["IVR_TOPIC"],
+        language=got["IVR_LANGUAGE"] or "th",
+        status=CallbackStatus.DIALING,
+        attempts=int(attempt) if attempt.isdigit() else 0,
+    )

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 import asyncpg
 from redis.exceptions import RedisError
 
-from ivr.config import Settings
+from ivr.config import ConfigError, Settings
+from ivr.config_redis import redis_target
 from ivr.doctor import checks
 from ivr.doctor.asterisk import asterisk_findings
 from ivr.doctor.findings import Finding, fail, ok
@@ -76,26 +77,29 @@ def _prompts(hotlines: Mapping[str, Hotline], catalogue: Catalogue) -> list[Find
 
 
 async def _redis(settings: Settings) -> list[Finding]:
-    redis = redis_client(settings.redis_url)
+    try:
+        target = redis_target(settings)
+    except ConfigError as e:
+        first = e.problems[0]
+        return [fail("redis", f"the Redis settings are wrong: {first.message}", first.fix)]
+    where = target.describe() if target.sentinels else _no_password(settings.redis_url)
+    redis = redis_client(target)
     try:
         before = time.time()
         seconds, micros = await redis.time()
         after = time.time()
     except (RedisError, OSError) as e:
-        return [
-            fail(
-                "redis",
-                f"no answer from Redis at {_no_password(settings.redis_url)}: {e}",
-                "start Redis, or fix [redis] url (host, port, password, database)",
+        fix = "start Redis, or fix [redis] url (host, port, password, database)"
+        if target.sentinels:
+            fix = (
+                f"start the sentinels and check that they monitor {target.service!r} "
+                "(sentinel monitor), or fix [redis] sentinels, service and passwords"
             )
-        ]
+        return [fail("redis", f"no answer from Redis at {where}: {e}", fix)]
     finally:
         await redis.aclose()
     skew = seconds + micros / 1e6 - (before + after) / 2
-    return [
-        ok("redis", f"Redis answers at {_no_password(settings.redis_url)}"),
-        checks.skew_finding("redis", skew),
-    ]
+    return [ok("redis", f"Redis answers at {where}"), checks.skew_finding("redis", skew)]
 
 
 async def _postgres(dsn: str) -> list[Finding]:

@@ -19,6 +19,7 @@ from ivr.ami.client import AmiClient, AmiError
 from ivr.ami.nodes import NodeAmis
 from ivr.config import Settings
 from ivr.config_nodes import ami_nodes
+from ivr.config_redis import redis_target
 from ivr.probes.call import ProbeConfig
 from ivr.probes.model import ProbeResult
 from ivr.probes.service import ProbeService
@@ -53,7 +54,7 @@ async def run_probe_cli(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     clients = {n.name: AmiClient(n.host, n.port, n.username, n.secret) for n in ami_nodes(settings)}
     ami = clients[""] if "" in clients else NodeAmis(clients)
-    redis = redis_client(settings.redis_url)
+    redis = redis_client(redis_target(settings))
     try:
         await _start(list(clients.values()))
         service = ProbeService(

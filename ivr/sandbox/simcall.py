@@ -13,9 +13,11 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import re
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,14 +25,26 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from ivr.ami.client import AmiClient, AmiError
-from ivr.ami.events import AGIExecEnd, AGIExecStart, AnyEvent, DTMFEnd, Hangup, QueueCallerJoin
+from ivr.ami.events import (
+    AGIExecEnd,
+    AGIExecStart,
+    AnyEvent,
+    DTMFEnd,
+    Hangup,
+    OriginateResponse,
+    QueueCallerJoin,
+    VarSet,
+)
 from ivr.config import Settings
+from ivr.config_redis import redis_target
+from ivr.log import fields
 from ivr.privacy import mask_phone
 from ivr.store.client import redis_client
 from ivr.store.traces import TraceStore
 from ivr.trace import CallTrace
 
 SIM_CHANNEL = "Local/s@sim-caller"
+sim_log = logging.getLogger("ivr.sim")
 _STREAM = re.compile(r'^STREAM FILE\s+"?([^"\s]+)"?\s+"?([0-9*#]*)"?', re.IGNORECASE)
 _WAIT = re.compile(r"^WAIT FOR DIGIT", re.IGNORECASE)
 
@@ -184,32 +198,69 @@ async def _next_event(inbox: asyncio.Queue[AnyEvent], wait: float) -> AnyEvent |
 
 async def _originate(
     ami: AmiClient, number: str, context: str, caller: str, limit_s: float
-) -> AnyEvent:
-    """Place the call; its successful ``OriginateResponse``."""
-    action_id = f"sim-{uuid.uuid4().hex}"
-    # listen before asking: the OriginateResponse can arrive with the reply itself
-    answered = asyncio.ensure_future(
-        ami.wait_event(
-            lambda e: e.name == "OriginateResponse" and e.get("ActionID") == action_id,
-            timeout=15,
+) -> tuple[str, AnyEvent]:
+    """Place the call: its ``SIM_ID`` and the first event that names its channel.
+
+    That event is the ``VarSet`` of ``SIM_ID`` on the ``;1`` half (Asterisk sets the
+    Originate's variables as it creates the channel) or the ``OriginateResponse``,
+    whichever comes first: the call does not hang on one event alone. A failed
+    ``OriginateResponse`` is an error, here or later (:func:`_check_response`).
+    """
+    sim_id = f"sim-{uuid.uuid4().hex}"
+
+    def names_the_call(e: AnyEvent) -> bool:
+        if isinstance(e, OriginateResponse):
+            return e.action_id == sim_id
+        return (
+            isinstance(e, VarSet)
+            and e.variable == "SIM_ID"
+            and e.value == sim_id
+            and e.channel.endswith(";1")
         )
-    )
+
+    # listen before asking: the OriginateResponse can arrive with the reply itself
+    named = asyncio.ensure_future(ami.wait_event(names_the_call, timeout=15))
+    seen: deque[str] = deque(maxlen=12)  # what came instead, should nothing name the call
+    count = [0]
+
+    def note(e: AnyEvent) -> None:
+        count[0] += 1
+        seen.append(f"{e.name}({e.get('Channel')})")
+
+    unsubscribe = ami.subscribe("*", note)
     try:
         await ami.originate(
             SIM_CHANNEL,
             context,
             number,
-            variables={"SIM_HOLD": str(int(limit_s) + 5)},
+            variables={"SIM_HOLD": str(int(limit_s) + 5), "SIM_ID": sim_id},
             caller_id=f'"Sim" <{caller}>',
-            action_id=action_id,
+            action_id=sim_id,
         )
     except BaseException:
-        answered.cancel()
+        named.cancel()
+        unsubscribe()
         raise
-    resp = await answered
-    if resp.get("Response").lower() != "success":
-        raise SimCallError(f"originate to {number}@{context} failed: {dict(resp.raw)}")
-    return resp
+    try:
+        first = await named
+    except AmiError as e:
+        raise SimCallError(
+            f"originate to {number}@{context}: no sign of the call ({e}); "
+            f"{count[0]} other events came, the last: {', '.join(seen)}"
+        ) from e
+    finally:
+        unsubscribe()
+    _check_response(first, number, context, sim_id)
+    return sim_id, first
+
+
+def _check_response(e: AnyEvent, number: str, context: str, sim_id: str) -> bool:
+    """True if ``e`` is this call's ``OriginateResponse`` (raises if it failed)."""
+    if not isinstance(e, OriginateResponse) or e.action_id != sim_id:
+        return False
+    if e.response.lower() != "success":
+        raise SimCallError(f"originate to {number}@{context} failed: {dict(e.raw)}")
+    return True
 
 
 async def sim_call(
@@ -236,19 +287,23 @@ async def sim_call(
     inbox: asyncio.Queue[AnyEvent] = asyncio.Queue()
     unsubs = [
         ami.subscribe(cls, inbox.put_nowait)
-        for cls in (AGIExecStart, AGIExecEnd, DTMFEnd, QueueCallerJoin, Hangup)
+        for cls in (AGIExecStart, AGIExecEnd, DTMFEnd, QueueCallerJoin, Hangup, OriginateResponse)
     ]
     deadline = time.monotonic() + limit_s
     ending = _Ending(traces)
+    responded = False
     try:
-        resp = await _originate(ami, number, context, caller, limit_s)
-        result.channel = resp.get("Channel")
-        result.uniqueid = resp.get("Uniqueid")
+        sim_id, named = await _originate(ami, number, context, caller, limit_s)
+        responded = _check_response(named, number, context, sim_id)
+        result.channel = named.get("Channel")
+        result.uniqueid = named.get("Uniqueid")
         keypad = _Keypad(list(press), delay, listen_only)
         while time.monotonic() < deadline:
             now = time.monotonic()
             await keypad.press_if_due(ami, result, now)
             e = await _next_event(inbox, 0.05 if keypad.press_at is not None else 0.2)
+            if e is not None and _check_response(e, number, context, sim_id):
+                responded = True
             if e is not None and _record(result, e):
                 keypad.watch(e)
             if until is not None:  # the caller decides when the call is over
@@ -264,12 +319,23 @@ async def sim_call(
                 result.trace = await traces.get(result.uniqueid)
         return result
     finally:
-        await ending.close()
         for u in unsubs:
             u()
-        if result.channel and not keep and not result.hung_up:
-            with contextlib.suppress(AmiError):
-                await ami.action("Hangup", Channel=result.channel, as_list=False)
+        await ending.close()
+        await _close(ami, result, responded, keep)
+
+
+async def _close(ami: AmiClient, result: SimCall, responded: bool, keep: bool) -> None:
+    """Hang the call up unless ``keep``; log a missing ``OriginateResponse``."""
+    if result.channel and not responded:
+        # seen only as a rare intermittent in long sandbox runs: say so in the log
+        sim_log.warning(
+            "no OriginateResponse came for a simulated call",
+            extra=fields(uniqueid=result.uniqueid, hotline=result.number),
+        )
+    if result.channel and not keep and not result.hung_up:
+        with contextlib.suppress(AmiError):
+            await ami.action("Hangup", Channel=result.channel, as_list=False)
 
 
 def describe(call: SimCall, texts: dict[str, str]) -> list[str]:
@@ -308,7 +374,7 @@ async def run_sim_call_cli(settings: Settings, args: argparse.Namespace) -> int:
     ami = AmiClient(
         settings.ami_host, settings.ami_port, settings.ami_username, settings.ami_secret
     )
-    redis = redis_client(settings.redis_url)
+    redis = redis_client(redis_target(settings))
     try:
         await ami.start()
         call = await sim_call(

@@ -9,10 +9,16 @@ Every change of status is one Lua script, so two instances never both dial the
 same citizen, a number is never booked twice, and a request is in Redis before
 :meth:`CallbackStore.create` returns. A finished request (connected, failed,
 cancelled) expires after ``retention_s``.
+
+With Sentinel, a :class:`~ivr.store.replication.Replication` makes the changes a
+citizen would feel lost (booked, claimed, finished) wait for a replica, and runs
+again those none confirmed (:meth:`CallbackStore.settle`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 import secrets
@@ -22,7 +28,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
 
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.log import fields as log_fields
@@ -42,6 +48,7 @@ from ivr.store.callback_scripts import (
     RETRY_FAILED,
     Transition,
 )
+from ivr.store.replication import Kind, Replication, Script
 
 RETENTION_S = 7 * 24 * 3600
 LIVE = (CallbackStatus.PENDING, CallbackStatus.DIALING)
@@ -98,18 +105,27 @@ class CallbackStore:
         redis: Redis,
         retention_s: int = RETENTION_S,
         on_change: Callable[[CallbackRequest], Awaitable[None]] | None = None,
+        replication: Replication | None = None,
     ) -> None:
         self.redis = redis
         self.retention_s = retention_s
         self.on_change = on_change
-        self._create = redis.register_script(CREATE)
-        self._claim = redis.register_script(CLAIM)
+        self.replication = replication
+        self._create = self._confirmed(CREATE, "create")
+        self._claim = self._confirmed(CLAIM, "claim")
         self._release = redis.register_script(RELEASE)
-        self._finish = redis.register_script(FINISH)
+        self._finish = self._confirmed(FINISH, "finish")
         self._reclaim = redis.register_script(RECLAIM)
         self._cancel_pending = redis.register_script(PRELUDE + CANCEL_PENDING)
         self._retry_failed = redis.register_script(PRELUDE + RETRY_FAILED)
         self._move_pending = redis.register_script(PRELUDE + MOVE_PENDING)
+
+    def _confirmed(self, script: str, kind: Kind) -> Script:
+        """The script; with Sentinel, waiting for a replica to confirm its change."""
+        registered = self.redis.register_script(script)
+        if self.replication is None:
+            return registered
+        return self.replication.confirmed_script(registered, kind)
 
     # -- writes ----------------------------------------------------------------------
     async def create(self, req: CallbackRequest) -> CreateResult:
@@ -149,7 +165,8 @@ class CallbackStore:
                 *_encode(new),
             ],
         )
-        created, got_id = bool(int(res[0])), _s(res[1])
+        # (a second run of the same booking, retried after a lost reply, finds it: ours)
+        created, got_id = bool(int(res[0])) or _s(res[1]) == rid, _s(res[1])
         if created:
             await self._trim_index(now, new.queue)
             store_log.info(
@@ -219,9 +236,23 @@ class CallbackStore:
         never one being dialled or finished. None if unknown."""
         return await self._transition(self._move_pending, request_id, [by, _num(at)])
 
-    async def _transition(
-        self, script: AsyncScript, rid: str, args: list[str]
-    ) -> Transition | None:
+    async def settle(self) -> int:
+        """Run again the changes no replica confirmed (with Sentinel); how many a
+        replica confirmed now. Redis errors are left to the next call."""
+        if self.replication is None or not self.replication.pending:
+            return 0
+        by = "unconfirmed-booking"  # the caller was told it was not booked
+        return await self.replication.settle(lambda rid: self.cancel_pending(rid, by=by))
+
+    async def settle_forever(self, every_s: float = 1.0) -> None:
+        """:meth:`settle` every ``every_s`` for the server's life (with Sentinel; else
+        nothing): changes made by any route are settled, not only the dispatcher's."""
+        while self.replication is not None:
+            await asyncio.sleep(every_s)
+            with contextlib.suppress(RedisError, OSError):  # Redis away: the next round
+                await self.settle()
+
+    async def _transition(self, script: Script, rid: str, args: list[str]) -> Transition | None:
         res = await self._run(script, rid, None, args)
         if res is None:
             return None
@@ -232,6 +263,7 @@ class CallbackStore:
         """DIALING requests whose claim expired (the instance died mid-call) go back to
         PENDING with ``last_result`` "interrupted"; their attempt stays counted."""
         t = time.time() if now is None else now
+        await self.settle()  # a claim a fail-over lost is claimed again first
         raw = await self.redis.zrangebyscore(keys.CALLBACKS_DIALING, "-inf", t)
         out: list[str] = []
         for rid in (_s(x) for x in raw):
@@ -312,7 +344,7 @@ class CallbackStore:
 
     async def _run(
         self,
-        script: AsyncScript,
+        script: Script,
         request_id: str,
         now: float | None,
         args: list[str],

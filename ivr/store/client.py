@@ -9,6 +9,10 @@ reconnecting their streams after a restart) is served, not answered 503.
 Every command that fails after its retry is counted in :class:`RedisErrors` (by
 kind: ``connection``, ``timeout``, ``response``) for ``/metrics``; the count is
 kept by the connections' retry policy, so a command that succeeds costs nothing more.
+
+With ``[redis] sentinels`` (:mod:`ivr.config_redis`) the same client goes to the
+primary the sentinels name and follows their fail-over (:mod:`ivr.store.sentinel`):
+every part of the server makes its client here, so every part follows it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,20 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = ["COMMAND_TIMEOUT_S", "CONNECT_TIMEOUT_S", "POOL_SIZE", "RedisErrors", "redis_client"]
+from ivr.config import Settings
+from ivr.config_redis import RedisTarget, redis_target
+from ivr.store.replication import Replication
+from ivr.store.sentinel import PrimaryWatch, sentinel_client
+
+__all__ = [
+    "COMMAND_TIMEOUT_S",
+    "CONNECT_TIMEOUT_S",
+    "POOL_SIZE",
+    "PrimaryWatch",
+    "RedisErrors",
+    "redis_client",
+    "server_redis",
+]
 
 CONNECT_TIMEOUT_S = 1.0
 COMMAND_TIMEOUT_S = 2.0
@@ -71,16 +88,45 @@ class _CountingRetry(Retry):
             raise
 
 
-def redis_client(url: str, errors: RedisErrors | None = None) -> Redis:
+def redis_client(
+    where: str | RedisTarget, errors: RedisErrors | None = None, watch: PrimaryWatch | None = None
+) -> Redis:
     """One immediate retry (a pooled connection left over from before a Redis
     restart fails once), no backoff, bounded connect and command times, and a
-    bounded wait for a free connection; failed commands counted in ``errors``."""
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=POOL_SIZE,
-        timeout=COMMAND_TIMEOUT_S,
-        socket_connect_timeout=CONNECT_TIMEOUT_S,
-        socket_timeout=COMMAND_TIMEOUT_S,
-        retry=_CountingRetry(errors) if errors is not None else Retry(NoBackoff(), 1),
-    )
-    return Redis.from_pool(pool)
+    bounded wait for a free connection; failed commands counted in ``errors``.
+
+    ``where`` is a URL, or a :class:`RedisTarget` from the settings
+    (:func:`ivr.config_redis.redis_target`); with sentinels, ``watch`` is told
+    each primary the connections are sent to."""
+    target = RedisTarget(url=where) if isinstance(where, str) else where
+    options: dict[str, Any] = {
+        "max_connections": POOL_SIZE,
+        "timeout": COMMAND_TIMEOUT_S,
+        "socket_connect_timeout": CONNECT_TIMEOUT_S,
+        "socket_timeout": COMMAND_TIMEOUT_S,
+        "retry": _CountingRetry(errors) if errors is not None else Retry(NoBackoff(), 1),
+    }
+    if target.password:
+        options["password"] = target.password
+    if target.sentinels:
+        return sentinel_client(
+            target.sentinels,
+            target.service,
+            sentinel_password=target.sentinel_password,
+            watch=watch,
+            db=target.db,
+            **options,
+        )
+    return Redis.from_pool(BlockingConnectionPool.from_url(target.url, **options))
+
+
+def server_redis(settings: Settings, errors: RedisErrors) -> tuple[Redis, Replication | None]:
+    """The server's client (a mistake in ``[redis]`` raises ConfigError, naming it),
+    and with Sentinel the replication guard of the callbacks
+    (:mod:`ivr.store.replication`), which holds the watch of the primary followed."""
+    target = redis_target(settings)
+    if not target.sentinels:
+        return redis_client(target, errors), None
+    watch = PrimaryWatch()
+    client = redis_client(target, errors, watch)
+    return client, Replication(client, watch)

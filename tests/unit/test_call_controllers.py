@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ivr.agi.types import AgiError, CallHangup, CallInfo
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
@@ -128,6 +129,31 @@ async def test_the_citizen_pressing_1_is_put_in_the_queue() -> None:
     assert (call.variables["IVR_QUEUE"], call.variables["IVR_TOPIC"]) == ("complaint", "tax")
     assert call.variables["IVR_RESULT"] == "queue"
     assert call.played == ["callback-intro", "name-1111", "callback-press-1", "callback-connecting"]
+
+
+async def test_a_citizen_answering_while_redis_is_away_is_still_put_in_the_queue() -> None:
+    """A fail-over of Redis as the citizen answers: the request comes from the call's
+    variables (set by the dispatcher), never a hang-up on the citizen."""
+
+    class Away:
+        async def get(self, request_id: str) -> CallbackRequest | None:
+            raise RedisConnectionError("No master found for 'ivr'")
+
+    results: list[tuple[str, bool]] = []
+
+    async def on_result(callback_id: str, confirmed: bool) -> None:
+        results.append((callback_id, confirmed))
+
+    call = ScriptedCall("0812345678", {"callback-press-1": ["1"]})
+    call.variables.update(
+        IVR_QUEUE="complaint", IVR_TOPIC="tax", IVR_LANGUAGE="th", IVR_ARRIVED_AT="1.500",
+        IVR_CALLBACK_ATTEMPT="1",
+    )  # fmt: skip
+    call.info = CallInfo(script="callback", uniqueid="u4", args=("cb1",))
+    await CallbackAnswerRoute(Away(), on_result)(call)  # type: ignore[arg-type]
+    assert results == [("cb1", True)]
+    assert (call.variables["IVR_RESULT"], call.variables["IVR_QUEUE"]) == ("queue", "complaint")
+    assert call.played[-1] == "callback-connecting"
 
 
 async def test_a_hangup_during_the_call_back_counts_as_not_reached() -> None:

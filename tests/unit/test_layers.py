@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     # foundation: no I/O of their own beyond logging and reading a file
     "log": 0, "problems": 0, "privacy": 0, "phones": 0,
     "tasks": 1, "yamlfile": 1, "trace": 1, "config": 1, "config_checks": 2,
+    "config_redis": 2,
     # protocols: FastAGI and AMI (parsers pure, sockets at the edge)
     "agi": 2, "ami": 2,
     # pure cores

@@ -8,10 +8,12 @@ loop, and walks the real 1111 hotline file (the greeting heard to its end, then 
 * baseline: a bare panoramisk FastAGI handler sending the same command lines;
 * baseline: classic AGI with pyst2, a process per call over stdin and stdout.
 
-    .venv/bin/python -m bench.agi_cost [--calls 1000] [--runs 3] [--steps 250,500,1000]
+    .venv/bin/python -m bench.agi_cost [--calls 1000] [--runs 5] [--steps 250,500,1000]
 
 The servers run pinned to core 0 (the load generator to core 1); CPU seconds are the
 server process's own (``/proc/<pid>/stat``), the pyst2 children's from ``getrusage``.
+This server and the bare handler take turns, run by run, so that both meet the same
+load from the rest of a shared machine.
 Needs ``redis-server`` on the PATH (started on a free port, nothing else is touched).
 """
 
@@ -42,31 +44,52 @@ async def _calls(port: int, n: int, concurrency: int, tag: str) -> list[CallRun]
     return await asyncio.gather(*(one(i) for i in range(n)))
 
 
-async def cost_runs(server: Server, calls: int, runs: int) -> dict[str, float]:
-    """Median over ``runs`` of CPU per call and per command, and calls per CPU-second."""
-    await _calls(server.port, min(200, calls), 20, f"warm{server.kind}")
-    per_call: list[float] = []
-    per_cmd: list[float] = []
+async def _cost_run(server: Server, calls: int, tag: str) -> tuple[float, int]:
+    """CPU seconds of ``server`` over ``calls`` calls (20 at a time), and their commands."""
+    before = cpu_seconds(server.pid)
+    done = await _calls(server.port, calls, 20, tag)
+    return cpu_seconds(server.pid) - before, sum(len(c.commands) for c in done)
+
+
+async def _think(server: Server) -> list[float]:
+    """The server's think times of 300 calls, one call at a time."""
     think: list[float] = []
-    commands = 0
-    for r in range(runs):
-        before = cpu_seconds(server.pid)
-        done = await _calls(server.port, calls, 20, f"{server.kind}{r}")
-        cpu = cpu_seconds(server.pid) - before
-        commands = sum(len(c.commands) for c in done)
-        per_call.append(cpu / calls)
-        per_cmd.append(cpu / commands)
-    for c in await _calls(server.port, 300, 1, f"idle{server.kind}"):  # one call at a time
+    for c in await _calls(server.port, 300, 1, f"idle{server.kind}"):
         think += c.think[1:]
-    think.sort()
-    return {
-        "call_ms": statistics.median(per_call) * 1000,
-        "cmd_us": statistics.median(per_cmd) * 1e6,
-        "cps": 1 / statistics.median(per_call),
-        "commands": commands / calls,
-        "think_p50_ms": think[len(think) // 2] * 1000,
-        "think_p99_ms": think[int(len(think) * 0.99)] * 1000,
-    }
+    return sorted(think)
+
+
+async def cost_runs(servers: list[Server], calls: int, runs: int) -> list[dict[str, float]]:
+    """Median over ``runs`` of CPU per call and per command, and calls per CPU-second, for
+    each server; the servers take turns, run by run, so that they meet the same load
+    from the rest of the machine. ``ratio_lo``/``ratio_hi``: the range of the first
+    server's CPU per call over each other's, run by run."""
+    for server in servers:
+        await _calls(server.port, min(200, calls), 20, f"warm{server.kind}")
+    cpu: dict[str, list[float]] = {s.kind: [] for s in servers}
+    commands: dict[str, int] = {}
+    for r in range(runs):
+        for server in servers:
+            seconds, commands[server.kind] = await _cost_run(server, calls, f"{server.kind}{r}")
+            cpu[server.kind].append(seconds / calls)
+    out = []
+    for server in servers:
+        per_call = cpu[server.kind]
+        think = await _think(server)
+        ratios = [o / b for o, b in zip(cpu[servers[0].kind], per_call, strict=True)]
+        out.append(
+            {
+                "call_ms": statistics.median(per_call) * 1000,
+                "cmd_us": statistics.median(per_call) * calls / commands[server.kind] * 1e6,
+                "cps": 1 / statistics.median(per_call),
+                "commands": commands[server.kind] / calls,
+                "think_p50_ms": think[len(think) // 2] * 1000,
+                "think_p99_ms": think[int(len(think) * 0.99)] * 1000,
+                "ratio_lo": min(ratios),
+                "ratio_hi": max(ratios),
+            }
+        )
+    return out
 
 
 async def held(server: Server, sessions: int, seconds: float) -> float:
@@ -119,6 +142,10 @@ def report(ours: dict[str, float], bare: dict[str, float], py: dict[str, float])
         o, b = ours[key], bare[key]
         print(f"{label:34} {o:>12{fmt}} {b:>16{fmt}} {o / b:>6.2f}x")
     print(
+        f"CPU per call, this server over bare, run by run: "
+        f"x{bare['ratio_lo']:.2f} to x{bare['ratio_hi']:.2f}"
+    )
+    print(
         f"classic AGI, pyst2: {py['call_ms']:.1f} CPU ms a call, {py['cps']:.1f} calls per "
         f"CPU-second, {py['wall_cps']:.1f} calls/s measured on one core; this server: "
         f"x{ours['cps'] / py['cps']:.0f} per CPU-second"
@@ -134,11 +161,10 @@ async def main_async(a: argparse.Namespace) -> None:
             first = await fastagi_call(ours.port, "hotline", ARGS, PRESS, uniqueid="rec.1")
             commands_file.write_text("\n".join(first.commands) + "\n", encoding="utf-8")
             print("commands of one call:", *first.commands, sep="\n  ", flush=True)
-            ours_cost = await cost_runs(ours, a.calls, a.runs)
-            ours_rows = await concurrency(ours, steps, a.seconds)
-        async with Server("bare", free_port(), commands=commands_file) as bare:
-            bare_cost = await cost_runs(bare, a.calls, a.runs)
-            bare_rows = await concurrency(bare, steps, a.seconds)
+            async with Server("bare", free_port(), commands=commands_file) as bare:
+                ours_cost, bare_cost = await cost_runs([ours, bare], a.calls, a.runs)
+                ours_rows = await concurrency(ours, steps, a.seconds)
+                bare_rows = await concurrency(bare, steps, a.seconds)
         py = await pyst2_cost(commands_file, a.pyst2_calls, ARGS, PRESS)
     report(ours_cost, bare_cost, py)
     o, b = _reached(ours_rows), _reached(bare_rows)
@@ -148,7 +174,7 @@ async def main_async(a: argparse.Namespace) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--calls", type=int, default=1000, help="calls per run")
-    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--runs", type=int, default=5)
     p.add_argument("--pyst2-calls", type=int, default=100)
     p.add_argument("--steps", default="250,500,1000,1500,2000,3000,4000")
     p.add_argument("--seconds", type=float, default=20.0, help="per concurrency step")

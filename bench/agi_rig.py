@@ -64,7 +64,13 @@ class Server:
     """``python -m bench.agi_serve <kind>`` pinned to core 0, until the block ends."""
 
     def __init__(
-        self, kind: str, port: int, *, redis_url: str = "", commands: Path | None = None
+        self,
+        kind: str,
+        port: int,
+        *,
+        redis_url: str = "",
+        commands: Path | None = None,
+        profile: Path | None = None,
     ) -> None:
         self.kind = kind
         self.port = port
@@ -74,6 +80,8 @@ class Server:
         self.argv += ["--port", str(port)]
         if redis_url:
             self.argv += ["--redis", redis_url]
+        if profile is not None:
+            self.argv += ["--profile", str(profile)]
         self._proc: asyncio.subprocess.Process | None = None
 
     @property

@@ -83,7 +83,9 @@ class HotlineApp:
         self.overrides = OverrideStore(self.redis)
         self.callbacks, self.stream = self._callback_store(), StreamHub(self.events)
         self.feed = FigureFeed(self._today)  # today's figures, as `figures` changes
-        self.queue_events = LeaderLease(self.redis, "queue-events", self.instance_id, ttl_s=10.0)
+        # short: the changes a lease hand-over leaves out of the stream are those of its
+        # gap (renewed every second by the flush loop; README "Two application instances")
+        self.queue_events = LeaderLease(self.redis, "queue-events", self.instance_id, ttl_s=3.0)
         self.on_rule = rule_watcher(
             self.events, self.traces, self.history.on_rule if self.history else None
         )
@@ -210,6 +212,7 @@ class HotlineApp:
             *(resource(stop=n.dispatcher.close) for n in nodes),
             resource(stop=self._last_traces),
             background(self.traces.flush_forever, "trace writer"),
+            background(self.overrides.watch_forever, "overrides watch"),
             *(background(n.dispatcher.run, "callback dispatcher") for n in nodes),
             background(self.callbacks.settle_forever, "callback replication"),
             background(self._probe_forever, "probe scheduler"),

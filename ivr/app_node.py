@@ -98,6 +98,7 @@ class AsteriskNode:
             username=node.username,
             secret=node.secret,
             action_timeout=node.action_timeout,
+            events="auto",  # only the classes of the events subscribed to (ivr.ami.mask)
         )
         self.figures = FigureRecorder(
             self.ami, FigureStore(redis), WaitingStore(redis), app.figure_targets

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 # Debian packages of the parts under test (added by each fail-over proof)
 FAILOVER_PACKAGES=()
 FAILOVER_PACKAGES+=(redis-sentinel)  # test_redis_sentinel.py: the HA Redis's three sentinels
+# FastAGI fail-over: the SRV records Asterisk's hagi:// looks up (ivr/sandbox/dns.py)
+FAILOVER_PACKAGES+=(dnsmasq-base)
 # test_asterisk_nodes.py: two Asterisk nodes behind Kamailio (ivr/sandbox/kamailio.py)
 FAILOVER_PACKAGES+=(kamailio)
 scripts/bootstrap.sh "${FAILOVER_PACKAGES[@]}"

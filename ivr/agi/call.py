@@ -8,7 +8,11 @@ Rules:
 
 * one command at a time (a lock serialises concurrent callers);
 * every command has a timeout; on timeout the connection is dropped (a late reply would
-  otherwise be read as the answer to the next command) and :class:`AgiError` is raised;
+  otherwise be read as the answer to the next command) and :class:`AgiError` is raised.
+  One timer per call watches the deadline of the command in progress, moved only when
+  a command's deadline comes before it (``asyncio.timeout`` for each command made and
+  cancelled a timer per command, a fifth of a command's cost); when it fires on time
+  it drops the connection, which ends the wait for the reply;
 * once the channel is known to be gone (``HANGUP`` line, ``result=-1``, ``511``, end of
   the connection) every command raises :class:`CallHangup` without writing anything;
 * ``510`` and ``520`` raise :class:`AgiError` carrying Asterisk's message / usage text.
@@ -18,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -42,7 +45,8 @@ DEFAULT_COMMAND_TIMEOUT = 30.0
 DEFAULT_STREAM_TIMEOUT = 3600.0
 """Seconds a STREAM FILE may take: prompts (information pages) can be long."""
 
-_ESCAPE_DIGITS = frozenset("0123456789*#ABCD")
+_ESCAPE_CHARS = "0123456789*#ABCD"
+_ESCAPE_DIGITS = frozenset(_ESCAPE_CHARS)
 _BAD_NAME_RE = re.compile(r'[\s"\\\x00-\x1f\x7f]')
 _LANGUAGE_RE = re.compile(r"[A-Za-z0-9_\-]+\Z")
 _SOUND_BAD_RE = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -117,6 +121,13 @@ class AgiCall:
         self._encoding: str = getattr(request, "encoding", "utf-8") or "utf-8"
         self._lock = asyncio.Lock()
         self._gone: str | None = None  # why the channel / connection is unusable
+        self._loop = asyncio.get_running_loop()
+        self._deadline = 0.0  # loop time the command in progress must be answered by (0: none)
+        self._limit = 0.0  # its time limit, and its name (for the error)
+        self._verb = ""
+        self._timer: asyncio.TimerHandle | None = None  # fires at _timer_at <= _deadline
+        self._timer_at = 0.0
+        self._expired = False  # the timer dropped the connection: the command timed out
 
     # -- state ---------------------------------------------------------------------------
 
@@ -138,6 +149,9 @@ class AgiCall:
         if self._gone is None:
             self._gone = reason
             agi_log.debug("channel gone: %s", reason, extra=self._log_fields(reason=reason))
+        if self._timer is not None:  # no command any more: no deadline to watch
+            self._timer.cancel()
+            self._timer = None
 
     def _drop_connection(self, reason: str) -> None:
         self._mark_gone(reason)
@@ -153,16 +167,18 @@ class AgiCall:
         *,
         time_limit: float | None = None,
         minus_one_is_hangup: bool = True,
+        verb: str = "",
     ) -> AgiReply:
         """Send one AGI command line and return its final reply (a 200).
 
         Raises :class:`CallHangup` when the channel is gone (see the module rules),
         :class:`AgiError` on 510/520/other codes, on a timeout and on a protocol error.
         With ``minus_one_is_hangup=False`` a ``200 result=-1`` is returned to the caller.
+        ``verb`` names the command in messages (worked out from ``line`` if not given).
         """
         if "\n" in line or "\r" in line:
             raise ValueError("an AGI command must be one line")
-        verb = _verb(line)
+        verb = verb or _verb(line)
         limit = self.command_timeout if time_limit is None else time_limit
         async with self._lock:
             if self._gone is not None:
@@ -170,22 +186,15 @@ class AgiCall:
             if self._writer.transport.is_closing():
                 self._mark_gone("connection closed")
                 raise CallHangup(self._gone)
+            sent = self._loop.time()
+            self._watch(sent + limit, limit, verb)
             try:
-                sent = time.monotonic()
-                async with asyncio.timeout(limit):
-                    self._writer.write(line.encode(self._encoding) + b"\n")
-                    await self._writer.drain()
-                    reply = await read_reply(self._reader.readline, self._encoding)
-                if self.observe is not None:
-                    self.observe(verb, time.monotonic() - sent)
-            except TimeoutError:
-                self._drop_connection(f"timeout after {limit:g} s in {verb}")
-                agi_log.warning(
-                    "AGI command timed out",
-                    extra=self._log_fields(command=verb, time_limit=limit),
-                )
-                raise AgiError(f"AGI command {verb} timed out after {limit:g} s") from None
+                self._writer.write((line + "\n").encode(self._encoding))
+                await self._writer.drain()
+                reply = await read_reply(self._reader.readline, self._encoding)
             except (EOFError, ConnectionError, asyncio.IncompleteReadError) as exc:
+                if self._expired:
+                    raise self._timed_out() from None
                 self._mark_gone(f"connection closed during {verb}")
                 raise CallHangup(self._gone) from exc
             except AgiProtocolError:
@@ -198,7 +207,42 @@ class AgiCall:
                 # The reply may still come; the stream is out of step for good.
                 self._drop_connection(f"cancelled during {verb}")
                 raise
+            finally:
+                self._deadline = 0.0
+            if self._expired:  # the reply came as the deadline passed: too late all the same
+                raise self._timed_out()
+            if self.observe is not None:
+                self.observe(verb, self._loop.time() - sent)
         return self._check(verb, reply, minus_one_is_hangup)
+
+    # -- the deadline of the command in progress ---------------------------------------------
+
+    def _watch(self, deadline: float, limit: float, verb: str) -> None:
+        """Watch ``deadline``: the call's timer is moved only if it would fire later."""
+        self._deadline, self._limit, self._verb = deadline, limit, verb
+        if self._timer is None or self._timer_at > deadline:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_at(deadline, self._on_timer)
+            self._timer_at = deadline
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._deadline == 0.0:
+            return  # no command in progress
+        if self._timer_at < self._deadline:  # set for an earlier command: watch this one
+            self._timer = self._loop.call_at(self._deadline, self._on_timer)
+            self._timer_at = self._deadline
+            return
+        self._expired = True
+        self._drop_connection(f"timeout after {self._limit:g} s in {self._verb}")
+
+    def _timed_out(self) -> AgiError:
+        agi_log.warning(
+            "AGI command timed out",
+            extra=self._log_fields(command=self._verb, time_limit=self._limit),
+        )
+        return AgiError(f"AGI command {self._verb} timed out after {self._limit:g} s")
 
     def _check(self, verb: str, reply: AgiReply, minus_one_is_hangup: bool) -> AgiReply:
         if reply.hangup:
@@ -222,12 +266,13 @@ class AgiCall:
     async def play(self, sound: str, escape_digits: str = "") -> str | None:
         if not sound or _SOUND_BAD_RE.search(sound):
             raise ValueError(f"invalid sound name: {sound[:80]!r}")
-        if not set(escape_digits) <= _ESCAPE_DIGITS:
+        if escape_digits.strip(_ESCAPE_CHARS):  # a character that is not a key
             raise ValueError(f"invalid escape digits: {escape_digits!r}")
         reply = await self.command(
             f"STREAM FILE {quote_arg(sound)} {quote_arg(escape_digits)}",
             time_limit=self.stream_timeout,
             minus_one_is_hangup=False,
+            verb="STREAM FILE",
         )
         result = reply.result_int
         if result is None:
@@ -257,7 +302,9 @@ class AgiCall:
             limit = self.stream_timeout
         else:
             limit = timeout_ms / 1000 + self.command_timeout
-        reply = await self.command(f"WAIT FOR DIGIT {timeout_ms}", time_limit=limit)
+        reply = await self.command(
+            f"WAIT FOR DIGIT {timeout_ms}", time_limit=limit, verb="WAIT FOR DIGIT"
+        )
         result = reply.result_int
         if result is None:
             raise AgiError(f"WAIT FOR DIGIT: unexpected reply {reply.raw[:80]!r}")
@@ -270,6 +317,7 @@ class AgiCall:
         reply = await self.command(
             f"GET DATA {quote_arg(sound)} {int(timeout_ms)} {int(max_digits)}",
             time_limit=self.stream_timeout,
+            verb="GET DATA",
         )
         digits = reply.result if reply.result not in ("", "-1") else ""
         if not set(digits) <= _ESCAPE_DIGITS:
@@ -277,7 +325,9 @@ class AgiCall:
         return digits
 
     async def set_variable(self, name: str, value: str) -> None:
-        await self.command(f"SET VARIABLE {_check_name(name)} {quote_arg(value)}")
+        await self.command(
+            f"SET VARIABLE {_check_name(name)} {quote_arg(value)}", verb="SET VARIABLE"
+        )
 
     async def get_variable(self, name: str) -> str | None:
         reply = await self.command(f"GET VARIABLE {_check_name(name)}")

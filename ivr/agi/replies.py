@@ -13,6 +13,12 @@ Asterisk answers every AGI command with one reply, which is one of:
 Besides, a FastAGI connection carries an inline ``HANGUP`` line when the channel hangs
 up; it may arrive before any reply (the reply still follows).  :class:`ReplyAssembler`
 takes lines one at a time and says when a reply is complete.
+
+Most replies are one of a few lines (``200 result=1``, ``200 result=0 endpos=N`` for
+a prompt heard to its end): :func:`read_reply` keeps the reply parsed from each line
+that was a whole reply alone and carries no data (nothing of a caller's is kept;
+replies are immutable, so calls share them), up to :data:`KNOWN_LINES` lines, and
+parses only the lines it has not seen.
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ MAX_REPLY_CHARS = 256 * 1024
 """Upper bound on the characters of one reply, all lines together."""
 
 _SHOWN = 80
+
+KNOWN_LINES = 1024
+"""Lines kept with their parsed reply by :func:`read_reply` (all forgotten when full)."""
 
 _STATUS_RE = re.compile(r"(?P<code>[1-5][0-9][0-9])(?P<sep>[ -])(?P<rest>.*)\Z", re.DOTALL)
 _RESULT_RE = re.compile(r"result=(?P<result>\S*)(?: (?P<tail>.*))?\Z", re.DOTALL)
@@ -270,15 +279,30 @@ async def read_reply(
     and raises :class:`EOFError`.  A final line without a newline (the stream ended in the
     middle of a line) raises :class:`EOFError` too.
     """
+    got = await readline()
+    line = got.decode(encoding, errors="replace") if isinstance(got, bytes) else got
+    known = _known.get(line)
+    if known is not None:
+        return known
     asm = ReplyAssembler()
+    first = True
     while True:
-        got = await readline()
-        line = got.decode(encoding, errors="replace") if isinstance(got, bytes) else got
         if not line.endswith("\n"):
             raise EOFError("AGI connection closed" + (" mid-line" if line else ""))
         reply = asm.feed(line)
         if reply is not None:
+            if first and not reply.hangup and reply.data is None:  # the line alone, no data
+                if len(_known) >= KNOWN_LINES:
+                    _known.clear()
+                _known[line] = reply
             return reply
+        first = False
+        got = await readline()
+        line = got.decode(encoding, errors="replace") if isinstance(got, bytes) else got
+
+
+_known: dict[str, AgiReply] = {}
+"""Lines that were a whole reply alone, and that reply (see the module docstring)."""
 
 
 def parse_headers(raw: bytes) -> dict[str, str]:
@@ -286,10 +310,23 @@ def parse_headers(raw: bytes) -> dict[str, str]:
 
     ``raw`` may include the terminating blank line.  Raises :class:`AgiProtocolError` for
     anything that is not such a block (binary data, lines without a ``key: value`` shape).
+    A block as Asterisk sends it (``key: value`` lines ending in a line feed, then the
+    blank line) is read by one regular expression; anything else line by line.
     """
     if b"\x00" in raw:
         raise AgiProtocolError("AGI environment contains NUL bytes")
     text = raw.decode("utf-8", errors="replace")
+    if _ENV_BLOCK_RE.fullmatch(text):
+        return dict(_ENV_LINE_RE.findall(text))
+    return _parse_header_lines(text)
+
+
+_ENV_BLOCK_RE = re.compile(r"(?:[A-Za-z0-9_]+:[^\r\n]*\n)+\n")
+_ENV_LINE_RE = re.compile(r"([A-Za-z0-9_]+): ?([^\r\n]*)\n")
+
+
+def _parse_header_lines(text: str) -> dict[str, str]:
+    """:func:`parse_headers` line by line: CR LF endings, blank lines, errors."""
     headers: dict[str, str] = {}
     for line in text.split("\n"):
         line = _strip_eol(line)

@@ -10,7 +10,10 @@ What it adds to panoramisk 1.4:
   handler is logged and never drops the connection; coroutine handlers run as
   tracked tasks that :meth:`AmiClient.close` cancels;
 * connect hooks (:mod:`ivr.ami.hooks`) run after every (re)login, so state can be
-  resynchronised (for example from ``QueueStatus``) after an outage.
+  resynchronised (for example from ``QueueStatus``) after an outage;
+* events nobody subscribes to (or waits for) are dropped after their name is read;
+  with ``events="auto"`` (what the server uses) Asterisk is asked for the classes
+  of the wanted events only (:mod:`ivr.ami.mask`).
 
 Reconnection itself is panoramisk's (``reconnect_timeout``); there is no second loop.
 Every override of panoramisk's internals is in :mod:`ivr.ami.panoramisk_fixes`,
@@ -19,25 +22,7 @@ that module's public methods.
 Raw AMI traffic (which holds phone numbers) is never logged: panoramisk's debug
 output is dropped, and this module logs event names and ids only.
 
-The package, bottom up: :mod:`~ivr.ami.readers` (header text to typed fields),
-:mod:`~ivr.ami.events` (the event records and ``parse_event``, pure),
-:mod:`~ivr.ami.errors`, :mod:`~ivr.ami.action_headers` (pure),
-:mod:`~ivr.ami.panoramisk_fixes` (the panoramisk ``Manager`` subclass),
-:mod:`~ivr.ami.fanout` (subscribers, waiters and handler tasks),
-:mod:`~ivr.ami.hooks` (connect hooks), and this facade.
-
-Typical use::
-
-    ami = AmiClient("127.0.0.1", 5038, "ivr", secret)
-    ami.subscribe("QueueCallerJoin", on_join)
-    ami.add_connect_hook(live.resync)
-    await ami.start()
-    reply = await ami.action("QueueStatus", Queue="hotline-1111")
-    action_id = await ami.originate("PJSIP/0812345678@trunk", "callback", "s")
-    result = await ami.wait_event(
-        lambda e: isinstance(e, OriginateResponse) and e.action_id == action_id, 60
-    )
-    await ami.close()
+The package's modules, bottom up, and a typical use are in :mod:`ivr.ami`.
 """
 
 from __future__ import annotations
@@ -46,7 +31,7 @@ import asyncio
 import itertools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
@@ -55,6 +40,7 @@ from ivr.ami.errors import AmiError, AmiReplyLost, AmiTimeout
 from ivr.ami.events import AmiEvent, AnyEvent
 from ivr.ami.fanout import EventFanOut, EventHandler
 from ivr.ami.hooks import ConnectHook, ConnectHooks
+from ivr.ami.mask import SessionMask
 from ivr.ami.panoramisk_fixes import LIST_ACTIONS, FixedManager, Reply
 from ivr.log import ami_log, fields
 
@@ -91,6 +77,9 @@ class AmiClient:
         ping_interval: float = 10.0,
         events: str = "on",
     ) -> None:
+        """``events``: the ``Events:`` value of the login (``on``: every event the
+        user may read; ``off``; classes such as ``call,agent``) or ``auto``: the
+        classes of the events subscribed to or waited for, kept up to date."""
         self.host = host
         self.port = port
         self.username = username
@@ -105,10 +94,13 @@ class AmiClient:
         self._closed = False
         self._login_waiter: asyncio.Future[None] | None = None
         self._last_error = ""
-        self._fanout = EventFanOut(self.address)
+        self._fanout = EventFanOut(self.address, on_interest=self._interest_changed)
         self._hooks = ConnectHooks(self.address, self._fanout)
         self._ids = itertools.count(1)
         self._id_prefix = f"ivr-{uuid.uuid4().hex[:8]}"
+        self.mask = SessionMask(
+            self._fanout, events, action_timeout, self._next_action_id, self._session
+        )
         self.logins = 0  # successful logins so far (1 + number of reconnects)
 
     # ------------------------------------------------------------------ lifecycle
@@ -120,8 +112,17 @@ class AmiClient:
     @property
     def connected(self) -> bool:
         """Logged in over a live connection."""
-        manager = self._manager
-        return bool(self._logged_in and manager is not None and manager.is_connected)
+        return bool(self._logged_in and self._manager and self._manager.is_connected)
+
+    @property
+    def events_received(self) -> int:
+        """Event messages read from Asterisk since :meth:`start`."""
+        return self._manager.events_received if self._manager is not None else 0
+
+    @property
+    def events_dropped(self) -> int:
+        """... of which dropped unread: nobody subscribed to or waited for them."""
+        return self._manager.events_dropped if self._manager is not None else 0
 
     async def start(self) -> None:
         """Connect and log in; then run the connect hooks once before returning.
@@ -144,11 +145,12 @@ class AmiClient:
             on_login_result=self._login_result,
             reconnect_timeout=self.reconnect_timeout,
             ping_interval=self.ping_interval,
+            wanted=lambda: self._fanout.wanted,
+            events=self.mask.value,
             host=self.host,
             port=self.port,
             username=self.username,
             secret=self._secret,
-            events=self.events,
             loop=loop,
             on_disconnect=self._on_disconnect,
         )
@@ -172,6 +174,7 @@ class AmiClient:
     async def close(self) -> None:
         """Close the connection, stop reconnecting, cancel handler tasks and pending waits."""
         self._closed = True
+        self.mask.close()
         manager, self._manager = self._manager, None
         self._logged_in = False
         if manager is not None:
@@ -211,9 +214,8 @@ class AmiClient:
         reply that is a list of events (``QueueStatus``, ``CoreShowChannels``) as a
         list whose first item is the response and whose last is the ``...Complete``
         event. Whether a reply is a list is known from the action's name
-        (:data:`LIST_ACTIONS`), not guessed from the reply text as panoramisk does:
-        its guess waits forever on ``QueueAdd`` ("Added interface to queue") and
-        crashes the connection on ``PlayDTMF`` ("DTMF successfully queued").
+        (:data:`LIST_ACTIONS`), not guessed from the reply text as panoramisk does
+        (see :mod:`ivr.ami.panoramisk_fixes`, row 3).
 
         Raises :class:`AmiError` if not connected or on ``Response: Error``, and
         :class:`AmiTimeout` after ``reply_timeout`` (default ``action_timeout``) seconds.
@@ -307,8 +309,14 @@ class AmiClient:
         ``QueueCallerJoin``. ``handler`` may be sync or async; its exceptions are
         logged and never affect the connection. Returns a function that unsubscribes.
         """
-        key = (event if isinstance(event, str) else event.EVENT).lower()
-        return self._fanout.subscribe(key, handler)
+        return self._fanout.subscribe(_key(event), handler)
+
+    def subscribe_each(
+        self, events: Sequence[str | type[AmiEvent]], handler: EventHandler
+    ) -> Callable[[], None]:
+        """:meth:`subscribe` ``handler`` to each of ``events`` at once; returns one
+        function that unsubscribes it from all."""
+        return self._fanout.subscribe_each([_key(e) for e in events], handler)
 
     def add_connect_hook(self, hook: ConnectHook) -> None:
         """Run ``await hook()`` after every successful (re)login, in registration order.
@@ -321,15 +329,26 @@ class AmiClient:
         self,
         predicate: Callable[[AnyEvent], bool],
         timeout: float = 10.0,  # noqa: ASYNC109
+        *,
+        names: Sequence[str | type[AmiEvent]] | None = None,
     ) -> AnyEvent:
         """The first event from now on for which ``predicate`` is true.
 
+        ``names``, when given, are the only events ``predicate`` is asked about
+        (names or record classes); else every event is wanted while this waits.
         Raises :class:`AmiTimeout` after ``timeout`` seconds; an exception raised by
         ``predicate`` is raised here.
         """
-        return await self._fanout.wait(predicate, timeout)
+        keys = None if names is None else [_key(n) for n in names]
+        return await self._fanout.wait(predicate, timeout, keys)
 
     # ------------------------------------------------------------------ internals
+
+    def _session(self) -> tuple[FixedManager | None, bool]:
+        return self._manager, self._logged_in and not self._closed
+
+    def _interest_changed(self) -> None:
+        self.mask.sync()
 
     def _connect_failed(self, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {exc}"
@@ -348,6 +367,7 @@ class AmiClient:
             self._last_error = ""
             self.logins += 1
             ami_log.info("AMI logged in", extra=fields(ami=self.address, logins=self.logins))
+            self.mask.sync()  # what is wanted may have changed during the login
             self._hooks.logged_in()
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
@@ -372,3 +392,8 @@ class AmiClient:
                 "AMI connection lost; reconnecting",
                 extra=fields(ami=self.address, retry_s=self.reconnect_timeout),
             )
+
+
+def _key(event: str | type[AmiEvent]) -> str:
+    """The fan-out's key of an event name or record class."""
+    return (event if isinstance(event, str) else event.EVENT).lower()

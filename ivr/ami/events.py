@@ -27,6 +27,7 @@ of ``repr()``, so logging an event does not leak them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -80,11 +81,15 @@ class BaseEvent:
 
     def get(self, header: str, default: str = "") -> str:
         """A raw header, looked up case-insensitively (``ActionID``, ``Privilege``, …)."""
-        wanted = header.lower()
-        for key, value in self.raw.items():
-            if key.lower() == wanted:
-                return value
-        return default
+        found = self.raw.get(header)  # as Asterisk spells it
+        if found is not None:
+            return found
+        lower: Mapping[str, str] | None = self.__dict__.get("_lower")
+        if lower is None:  # made once, kept beside the fields (the first spelling wins)
+            lower = {str(k).lower(): v for k, v in reversed(list(self.raw.items()))}
+            object.__setattr__(self, "_lower", lower)
+        found = lower.get(header.lower())
+        return default if found is None else found
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -316,18 +321,41 @@ def known_event_names() -> frozenset[str]:
     return frozenset(p.EVENT for p in _TYPED)
 
 
-def parse_event(raw: Mapping[str, str]) -> AmiEvent | UnknownEvent:
-    """The typed record for one raw AMI event; never raises on malformed values."""
+def parse_event(
+    raw: Mapping[str, str], lower: Mapping[str, str] | None = None
+) -> AmiEvent | UnknownEvent:
+    """The typed record for one raw AMI event; never raises on malformed values.
+
+    ``lower``, when the caller has it, is ``raw`` keyed by lower-case header name
+    (:func:`ivr.ami.frames.read_headers` gives both): it spares building it again.
+    """
     try:
-        lower: dict[str, object] = {str(k).lower(): v for k, v in raw.items()}
+        low: Mapping[str, object] = (
+            lower if lower is not None else {str(k).lower(): v for k, v in raw.items()}
+        )
     except Exception:  # a broken mapping: keep what we can say about it
         return UnknownEvent(raw=_EMPTY)
-    name = as_text(lower.get("event")).strip()
+    name = as_text(low.get("event")).strip()
     typed = _READERS.get(name.lower())
+    event: AmiEvent | UnknownEvent | None = None
     if typed is not None:
         cls, reader = typed
-        try:
-            return cls(**reader.kwargs(lower, raw))
-        except Exception:  # defensive: a reader bug must not stop event handling
-            pass
-    return UnknownEvent(**_UNKNOWN.kwargs(lower, raw), event_name=name)
+        with contextlib.suppress(Exception):  # a reader bug must not stop event handling
+            event = _record(cls, reader.kwargs(low, raw))
+    if event is None:
+        event = UnknownEvent(**_UNKNOWN.kwargs(low, raw), event_name=name)
+    if lower is not None:  # what BaseEvent.get would make
+        event.__dict__["_lower"] = lower
+    return event
+
+
+_new = object.__new__
+
+
+def _record(cls: type[AmiEvent], kwargs: dict[str, object]) -> AmiEvent:
+    """``cls(**kwargs)`` for a record whose every field is in ``kwargs`` (what a
+    :class:`FieldReader` gives), without the frozen dataclass's ``__init__``: it
+    sets each field through ``object.__setattr__``, the dearest step of parsing."""
+    event = _new(cls)
+    event.__dict__.update(kwargs)
+    return event

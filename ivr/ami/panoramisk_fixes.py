@@ -1,8 +1,9 @@
 """panoramisk 1.4's ``Manager`` with our fixes: the one file to review on a panoramisk upgrade.
 
 Nothing else in ``ivr`` touches panoramisk. :class:`ivr.ami.client.AmiClient` uses
-only what this module makes public: :class:`FixedManager` (``request``, ``stop``,
-``drop_connection``, ``is_connected``), :data:`LIST_ACTIONS` and :func:`plain`.
+only what this module makes public: :class:`FixedManager` (``request``, ``submit``,
+``forget``, ``stop``, ``drop_connection``, ``is_connected``, ``events_sent``),
+:data:`LIST_ACTIONS` and :func:`plain`.
 
 Each row: the panoramisk 1.4 code overridden here (``def``) or relied upon
 (``uses``), the panoramisk behaviour replaced, and what is done instead.
@@ -51,7 +52,18 @@ uses ``_connected``,              11. Connection state and transport are private
 def ``data_received``             12. Decodes each read from the socket on its own, dropping
 (of ``AMIProtocol``)                 undecodable bytes, so a character split between two
                                      reads (a Thai caller or member name) vanishes →
-                                     :class:`FixedProtocol` decodes across reads.
+                                     :class:`FixedProtocol` cuts the bytes into messages
+                                     first (:mod:`ivr.ami.frames`) and decodes whole ones.
+def ``data_received``,            13. Every message is decoded, read into a case-insensitive
+uses ``Message.from_line``,          ``Message``, matched against fnmatch patterns and
+``handle_message``, ``dispatch``     copied into a dict, even events nobody listens to →
+                                     an event (``Event:`` first, no ``ActionID``) is read
+                                     in one pass straight into dicts for ``on_event``, or
+                                     dropped after its name when not ``wanted``; replies,
+                                     ``FullyBooted`` and ``Shutdown`` take panoramisk's path.
+uses ``Manager.connection_made``  14. Logs in with the ``events`` given once → the
+(reads ``config['events']``)         ``Events:`` value is asked of ``events`` at each login
+                                     and kept as ``events_sent``.
 ================================  ==========================================================
 
 Reconnection itself stays panoramisk's (``reconnect_timeout``).
@@ -60,7 +72,6 @@ Reconnection itself stays panoramisk's (``reconnect_timeout``).
 from __future__ import annotations
 
 import asyncio
-import codecs
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -68,8 +79,10 @@ from typing import Any
 from panoramisk import actions as pk_actions
 from panoramisk import ami_protocol as pk_protocol
 from panoramisk import manager as pk_manager
+from panoramisk.message import Message
 
 from ivr.ami.errors import AmiError, AmiReplyLost, AmiTimeout
+from ivr.ami.frames import event_name, has_action_id, read_headers, split_frames
 from ivr.log import ami_log, fields
 
 __all__ = [
@@ -83,6 +96,10 @@ __all__ = [
 ]
 
 Reply = dict[str, str] | list[dict[str, str]]
+#: on_event(headers, headers keyed in lower case or None)
+EventSink = Callable[[dict[str, str], Mapping[str, str] | None], None]
+#: events that take panoramisk's own path (it acts on them itself: row 13)
+_PANORAMISK_EVENTS = frozenset({"fullybooted", "shutdown"})
 
 #: Actions whose reply is a list of events ending with ``...Complete`` (row 3).
 LIST_ACTIONS = frozenset(
@@ -142,17 +159,39 @@ def plain(message: Mapping[str, Any]) -> dict[str, str]:
 
 
 class FixedProtocol(pk_protocol.AMIProtocol):  # type: ignore[misc]
-    """panoramisk's AMIProtocol, decoding the byte stream across reads (row 12)."""
+    """panoramisk's AMIProtocol, reading each message once (rows 12 and 13)."""
 
-    _decoder: codecs.IncrementalDecoder | None = None
+    _pending = b""
+    version: str | None = None  # set from Asterisk's banner
 
     def data_received(self, data: bytes) -> None:
+        if self.version is None and data.startswith(b"Asterisk Call Manager/"):
+            self.version = data.split(b"\r\n", 1)[0].partition(b"/")[2].decode().strip()
+            self.log.info("protocol version: '%s'", self.version)
+        frames, self._pending = split_frames(self._pending, data)
+        if not frames:
+            return
         encoding = getattr(self, "encoding", "utf8")  # set by Manager.connection_made
-        if self._decoder is None:
-            self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-        text = self._decoder.decode(data)
-        if text:  # whole characters only: panoramisk decodes them again
-            super().data_received(text.encode(encoding, errors="replace"))
+        factory = self.factory
+        deliver = getattr(factory, "deliver_event", None)
+        for frame in frames:
+            name = event_name(frame)
+            if name is None and frame[:1].isspace():  # after an event with a blank line too many
+                frame = frame.lstrip()
+                name = event_name(frame)
+            if deliver is not None and name is not None:
+                factory.events_received += 1
+                key = name.decode(encoding, "replace").strip().lower()
+                if key not in _PANORAMISK_EVENTS and not has_action_id(frame):
+                    wanted = factory.wanted()  # a handler may have subscribed just now
+                    if wanted is None or key in wanted:
+                        deliver(*read_headers(frame.decode(encoding, "replace")))
+                    else:
+                        factory.events_dropped += 1
+                    continue
+            message = Message.from_line(frame.decode(encoding, "replace").strip())
+            if message is not None:
+                self.handle_message(message)
 
 
 class FixedManager(pk_manager.Manager):  # type: ignore[misc]
@@ -162,16 +201,23 @@ class FixedManager(pk_manager.Manager):  # type: ignore[misc]
         self,
         *,
         address: str,
-        on_event: Callable[[dict[str, str]], None],
+        on_event: EventSink,
         on_connect_failed: Callable[[BaseException], None],
         on_login_result: Callable[[bool, str], None],
         reconnect_timeout: float,
         ping_interval: float,
+        wanted: Callable[[], frozenset[str] | None] = lambda: None,
+        events: Callable[[], str] | None = None,
         **config: Any,
     ) -> None:
         super().__init__(log=wire_log, protocol_factory=FixedProtocol, **config)
         self.address = address
         self._on_event = on_event
+        self.wanted = wanted  # lower-case names of the events wanted; None: all (row 13)
+        self._events = events  # row 14
+        self.events_sent = str(self.config.get("events", "on"))
+        self.events_received = 0  # event messages read (row 13)
+        self.events_dropped = 0  # ... of which dropped after their name
         self._on_connect_failed = on_connect_failed
         self._on_login_result = on_login_result
         self.stopped = False
@@ -207,6 +253,8 @@ class FixedManager(pk_manager.Manager):  # type: ignore[misc]
             return
         if isinstance(exc, OSError):
             self._on_connect_failed(exc)
+        if self._events is not None:  # row 14: the Events value of this login
+            self.config["events"] = self.events_sent = self._events()
         super().connection_made(f)
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -242,19 +290,31 @@ class FixedManager(pk_manager.Manager):  # type: ignore[misc]
         """A live connection (logged in or not); row 11."""
         return bool(self._connected and self.protocol is not None)
 
+    def submit(self, headers: dict[str, str | list[str]], *, as_list: bool) -> asyncio.Future[Any]:
+        """Write one action now (``headers`` hold its ``ActionID``); its reply comes in
+        the future returned (:meth:`forget` it if it never comes)."""
+        future: asyncio.Future[Any] = self.send_action(
+            pk_actions.Action(headers, as_list=as_list), as_list=as_list
+        )
+        return future
+
+    def forget(self, action_id: str) -> None:
+        """Stop waiting for the reply to ``action_id`` (row 2)."""
+        getattr(self.protocol, "responses", {}).pop(action_id, None)
+
     async def request(
         self, name: str, headers: dict[str, str | list[str]], *, as_list: bool, wait_s: float
     ) -> Reply:
         """Send one action (``headers`` hold its ``ActionID``) and return its reply as
         plain dicts; rows 2, 3 and 4."""
         action_id = str(headers["ActionID"])
-        future = self.send_action(pk_actions.Action(headers, as_list=as_list), as_list=as_list)
+        future = self.submit(headers, as_list=as_list)
         try:
             result = await asyncio.wait_for(future, wait_s)
         except AmiReplyLost:
             raise  # a TimeoutError too, but it says what happened
         except TimeoutError:
-            getattr(self.protocol, "responses", {}).pop(action_id, None)
+            self.forget(action_id)
             raise AmiTimeout(
                 f"AMI {name}: no reply from {self.address} within {wait_s:g}s"
             ) from None
@@ -265,7 +325,7 @@ class FixedManager(pk_manager.Manager):  # type: ignore[misc]
             # An event carrying our ActionID overtook the response (an asynchronous
             # Originate on a fast channel: OriginateResponse before "successfully
             # queued"): panoramisk took it for the reply. Deliver it as the event it is.
-            self._on_event(reply)
+            self._on_event(reply, None)
         return reply
 
     def stop(self) -> None:
@@ -287,6 +347,13 @@ class FixedManager(pk_manager.Manager):  # type: ignore[misc]
         if transport is not None:
             transport.close()
 
+    def deliver_event(self, raw: dict[str, str], lower: Mapping[str, str]) -> None:
+        """An event read by :class:`FixedProtocol` (row 13): must never raise (row 5)."""
+        try:
+            self._on_event(raw, lower)
+        except Exception:
+            ami_log.exception("AMI event could not be read", extra=fields(ami=self.address))
+
     def _deliver(self, _manager: Any, message: Any) -> None:
         """The ``*`` event callback: must never raise (row 5)."""
         try:
@@ -294,4 +361,4 @@ class FixedManager(pk_manager.Manager):  # type: ignore[misc]
         except Exception:
             ami_log.exception("AMI event could not be read", extra=fields(ami=self.address))
             return
-        self._on_event(raw)
+        self._on_event(raw, None)

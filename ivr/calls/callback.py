@@ -2,13 +2,16 @@
 
 Who is calling and why, then "กดหนึ่ง เพื่อเชื่อมต่อกับเจ้าหน้าที่"; only a 1 counts as
 reached (an answering machine does not), and the dialplan then puts the citizen at
-the head of the queue. When Redis cannot be read at that moment (a fail-over), the
-request is taken from the channel variables the dispatcher set on the call: the
-citizen who answered is never hung up on for it.
+the head of the queue. The route always leaves ``IVR_RESULT`` (``queue`` or
+``declined``): the dialplan asks again when it finds none, the sign that the
+instance went away during the dialog. When Redis cannot be read at that moment
+(a fail-over), the request is taken from the channel variables the dispatcher set
+on the call: the citizen who answered is never hung up on for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
@@ -51,37 +54,51 @@ class CallbackAnswerRoute(CallController):
             req = await _from_variables(call, cb_id)
         if req is None or req.status not in (CallbackStatus.DIALING, CallbackStatus.PENDING):
             call_log.error("callback answered but unknown or closed", extra=fields(callback=cb_id))
-            await call.play(sound("goodbye"))
+            with contextlib.suppress(CallHangup, AgiError):
+                await call.set_variable("IVR_RESULT", "declined")
+                await call.play(sound("goodbye"))
             return
-        confirmed = False
+        queued = False
         try:
             await call.set_language(req.language or "th")
-            for _ in range(self.tries):
-                digit = await call.play(sound("callback-intro"), "1")
-                if digit is None and req.hotline:
-                    digit = await call.play(sound(f"name-{req.hotline}"), "1")
-                if digit is None:
-                    digit = await call.play(sound("callback-press-1"), "1")
-                if digit is None:
-                    digit = await call.wait_digit(self.timeout_ms)
-                if digit == "1":
-                    confirmed = True
-                    break
-            if confirmed:
+            if await self._confirmed(call, req.hotline):
                 await call.set_variable("IVR_QUEUE", req.queue)
                 await call.set_variable("IVR_TOPIC", req.topic)
                 await call.set_variable("IVR_RESULT", "queue")
+                # told at once: an instance stopping from here on leaves a citizen the
+                # dialplan queues, never one called a second time
+                queued = True
+                await self._report(req, True)
                 await call.play(sound("callback-connecting"))
             else:
+                await call.set_variable("IVR_RESULT", "declined")
                 await call.play(sound("goodbye"))
         except (CallHangup, AgiError):
             pass  # the citizen is gone: not reached, retried later
         finally:
-            await self.on_result(req.id, confirmed)
-            call_log.info(
-                "callback answered",
-                extra=fields(callback=req.id, confirmed=confirmed, attempt=req.attempts),
-            )
+            if not queued:
+                await self._report(req, False)
+
+    async def _confirmed(self, call: Call, hotline: str) -> bool:
+        """Who is calling and why, then "press 1", ``tries`` times: True on a 1."""
+        for _ in range(self.tries):
+            digit = await call.play(sound("callback-intro"), "1")
+            if digit is None and hotline:
+                digit = await call.play(sound(f"name-{hotline}"), "1")
+            if digit is None:
+                digit = await call.play(sound("callback-press-1"), "1")
+            if digit is None:
+                digit = await call.wait_digit(self.timeout_ms)
+            if digit == "1":
+                return True
+        return False
+
+    async def _report(self, req: CallbackRequest, confirmed: bool) -> None:
+        await self.on_result(req.id, confirmed)
+        call_log.info(
+            "callback answered",
+            extra=fields(callback=req.id, confirmed=confirmed, attempt=req.attempts),
+        )
 
 
 async def _from_variables(call: Call, cb_id: str) -> CallbackRequest:

@@ -5,7 +5,8 @@ caller to its fallback queue); otherwise the menu engine walks the hotline's
 menus, and the call's trace is saved beside the call.
 
 The supervisors' overrides (closed or open now, a closed queue, an emergency
-announcement: :mod:`ivr.menus.overrides`) are read once, as the call starts.
+announcement: :mod:`ivr.menus.overrides`) are read once, as the call starts (kept
+from an earlier call while no change was announced: :mod:`ivr.store.overrides`).
 With Redis away the call goes on with the file alone (logged): never dead air.
 
 A reachability probe (``ivr probe``: the dialplan passes its ``IVR_PROBE_ID`` as

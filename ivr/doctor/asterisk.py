@@ -216,6 +216,12 @@ async def _agi_global(ami: AmiClient, settings: Settings, node: str = "") -> Fin
             f"in extensions.conf [globals]: IVR_AGI = {fix_port}, then `dialplan reload`",
         )
     url = urlsplit(value)
+    if url.scheme == "hagi" and url.port is None:  # FastAGI fail-over: the ports are in DNS
+        return ok(
+            "agi.global",
+            f"Asterisk's IVR_AGI = {value}: the instances of the SRV records"
+            f" _agi._tcp.{url.hostname} (fastagi: one of them answered)",
+        )
     if url.scheme not in ("agi", "hagi") or (url.port or 4573) != settings.agi_port:
         return fail(
             "agi.global",

@@ -87,7 +87,7 @@ async def fastagi_finding(ami: AmiClient, settings: Settings) -> Finding:
         )
 
     try:
-        waiter = asyncio.ensure_future(ami.wait_event(reported, WAIT_S))
+        waiter = asyncio.ensure_future(ami.wait_event(reported, WAIT_S, names=["UserEvent"]))
         try:
             await ami.action(
                 "Originate",

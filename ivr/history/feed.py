@@ -16,7 +16,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from ivr.ami.client import AmiClient
-from ivr.ami.events import AgentComplete, AgentConnect, AnyEvent, Hangup
+from ivr.ami.events import AgentComplete, AgentConnect, AnyEvent, Hangup, QueueCallerAbandon
 from ivr.callbacks.model import CallbackRequest
 from ivr.config import Settings
 from ivr.history.answered import AnsweredCalls
@@ -39,6 +39,9 @@ from ivr.tasks import cancel_and_wait
 from ivr.trace import CallTrace
 
 __all__ = ["HistoryFeed"]
+
+#: the AMI events :meth:`HistoryFeed.on_event` reads (ivr.history.rows.call_from_event)
+EVENTS = (Hangup, AgentConnect, AgentComplete, QueueCallerAbandon)
 
 
 class HistoryFeed:
@@ -126,7 +129,7 @@ class HistoryFeed:
 
     @contextlib.asynccontextmanager
     async def _subscribed(self, ami: AmiClient) -> AsyncIterator[None]:
-        unsubscribe = ami.subscribe("*", self.on_event)
+        unsubscribe = ami.subscribe_each(EVENTS, self.on_event)
         try:
             yield
         finally:

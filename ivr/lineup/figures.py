@@ -25,7 +25,7 @@ from ivr.ami.client import AmiClient
 from ivr.ami.events import AgentConnect, AnyEvent, QueueCallerAbandon
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
 from ivr.log import ami_log, fields
-from ivr.queues.figures import Increment, Targets, day_of, increment
+from ivr.queues.figures import COUNTED, Increment, Targets, day_of, increment
 from ivr.store.figures import FigureStore
 from ivr.store.waiting import WaitingStore
 from ivr.tasks import cancel_and_wait
@@ -66,7 +66,7 @@ class FigureRecorder:
         self._tasks: set[asyncio.Future[bool]] = set()
 
     async def start(self) -> None:
-        self._unsubscribe = self.ami.subscribe("*", self._on_event)
+        self._unsubscribe = self.ami.subscribe_each(COUNTED, self._on_event)
 
     async def close(self) -> None:
         if self._unsubscribe is not None:

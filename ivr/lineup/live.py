@@ -92,7 +92,7 @@ class LiveQueues:
         self._held: list[AnyEvent] | None = None  # events met while a QueueStatus is read
 
     async def start(self) -> None:
-        self._unsubscribe = self.ami.subscribe("*", self._on_event)
+        self._unsubscribe = self.ami.subscribe_each(list(model.HANDLERS), self._on_event)
         self.ami.add_connect_hook(self.resync)
         self._task = asyncio.create_task(self._flush_loop())
 
@@ -129,7 +129,7 @@ class LiveQueues:
         for event in held:
             self._on_event(event)
         for name, st in self.states.items():  # first sight (a start): a baseline, not news
-            self._published.setdefault(name, QueueState.from_dict(st.to_dict()))
+            self._published.setdefault(name, st.copy())
         self.resyncs += 1
         if self.figures is not None:
             await self.figures.baseline(self.states)
@@ -148,10 +148,10 @@ class LiveQueues:
         if self._held is not None:
             self._held.append(event)
             return
-        if event.get("UserEvent") == model.CALLBACK_BOOKED and event.get("Uniqueid"):
-            self._hints[event.get("Uniqueid")] = "callback"
-        if event.get("UserEvent") == model.RULE_LEFT and event.get("Uniqueid"):
-            self._hints[event.get("Uniqueid")] = "rule"  # overflowed, or told goodbye
+        if event.name == "UserEvent" and event.get("Uniqueid"):
+            hint = {model.CALLBACK_BOOKED: "callback", model.RULE_LEFT: "rule"}  # rule: moved on
+            if (why := hint.get(event.get("UserEvent"))) is not None:
+                self._hints[event.get("Uniqueid")] = why
         now = self.clock()
         queue = model.queue_of(event)
         if queue == "*":
@@ -235,7 +235,7 @@ class LiveQueues:
             hints, self._hints = self._hints, {}
         found: list[Change] = []
         for st in states:
-            copy = QueueState.from_dict(st.to_dict())
+            copy = st.copy()
             found += self._named(changes(self._published.get(st.name), copy, hints))
             self._published[st.name] = copy
         if self.figures is not None:

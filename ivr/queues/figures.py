@@ -53,7 +53,10 @@ from ivr.ami.events import (
 )
 from ivr.menus.hours import BANGKOK
 
-__all__ = ["COUNTERS", "Figures", "Increment", "Targets", "day_of", "increment"]
+__all__ = ["COUNTED", "COUNTERS", "Figures", "Increment", "Targets", "day_of", "increment"]
+
+#: the events that count in the figures (what :func:`increment` reads)
+COUNTED = (QueueCallerJoin, AgentConnect, QueueCallerAbandon, AgentComplete)
 
 _ZONE = ZoneInfo(BANGKOK)
 
@@ -124,7 +127,7 @@ def increment(
 
     ``now`` stands in for an event without a ``Timestamp``; ``arrived_at`` is the
     caller's original arrival in the line, when known."""
-    if not isinstance(event, QueueCallerJoin | AgentConnect | QueueCallerAbandon | AgentComplete):
+    if not isinstance(event, COUNTED):
         return None
     if not event.queue or not event.uniqueid or is_probe(event):
         return None

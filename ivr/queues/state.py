@@ -6,9 +6,11 @@ announcements read it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T", "Caller", "Agent")
 
 
 class CallerState(StrEnum):
@@ -65,7 +67,36 @@ class QueueState:
     updated_at: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What ``dataclasses.asdict`` gives, without its deep copy of every field (the
+        fields of callers and agents are immutable values): the live queues make it
+        for each change."""
+        return {
+            "name": self.name,
+            "callers": {k: dict(vars(c)) for k, c in self.callers.items()},
+            "agents": {k: dict(vars(a)) for k, a in self.agents.items()},
+            "handle_times": list(self.handle_times),
+            "hold_times": list(self.hold_times),
+            "answered": self.answered,
+            "abandoned": self.abandoned,
+            "asterisk_holdtime": self.asterisk_holdtime,
+            "asterisk_talktime": self.asterisk_talktime,
+            "updated_at": self.updated_at,
+        }
+
+    def copy(self) -> QueueState:
+        """An independent copy (``from_dict(to_dict())``, without the round trip)."""
+        return QueueState(
+            name=self.name,
+            callers={k: _clone(c) for k, c in self.callers.items()},
+            agents={k: _clone(a) for k, a in self.agents.items()},
+            handle_times=list(self.handle_times),
+            hold_times=list(self.hold_times),
+            answered=self.answered,
+            abandoned=self.abandoned,
+            asterisk_holdtime=self.asterisk_holdtime,
+            asterisk_talktime=self.asterisk_talktime,
+            updated_at=self.updated_at,
+        )
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> QueueState:
@@ -89,3 +120,10 @@ class QueueState:
         for a in self.agents.values():
             out[a.state.value] += 1
         return out
+
+
+def _clone(item: _T) -> _T:
+    """A shallow copy of a caller or an agent (every field is an immutable value)."""
+    new = object.__new__(type(item))
+    new.__dict__.update(item.__dict__)
+    return new

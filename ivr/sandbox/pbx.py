@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.config import PROJECT_ROOT, Settings
-from ivr.sandbox import postgres_server, redis_server
+from ivr.sandbox import dns, postgres_server, redis_server
 from ivr.sandbox.procs import SandboxError, port_open, run
 from ivr.sandbox.timing import (
     TimingTest,
@@ -326,6 +326,8 @@ class Sandbox:
             started.append("postgres")
         elif self.postgres_state() == "up":
             postgres_server.start(self.s.history_dsn, self.postgres_data)  # role and database
+        if self._agi_failover() and dns.start(self.root, self._srv_targets()):
+            started.append("dns")
         if self.asterisk_pid() is None:
             self.start_asterisk()
             started.append("asterisk")
@@ -334,11 +336,25 @@ class Sandbox:
             self.keep_real_time()
         return started
 
+    def _agi_failover(self) -> bool:
+        """Whether the dialplan written sends FastAGI through ``hagi://`` (the resolver
+        of :mod:`ivr.sandbox.dns` is then started; otherwise it is stopped)."""
+        conf = self.root / ETC_IN_ROOT.lstrip("/") / "extensions.conf"
+        if dns.wanted(conf.read_text(encoding="utf-8")):
+            return True
+        dns.stop(self.root)
+        return False
+
+    def _srv_targets(self) -> list[dns.SrvTarget]:
+        return dns.sandbox_targets(self.s.agi_host, self.s.agi_port)
+
     def down(self, only: list[str] | None = None) -> None:
         if only is None or "asterisk" in only:
             self.stop_asterisk()
         if only is None or "redis" in only:
             self.stop_redis()
+        if only is None or "dns" in only:
+            dns.stop(self.root)
         if (only is None or "postgres" in only) and postgres_server.wanted(self.s.history_dsn):
             postgres_server.stop(self.s.history_dsn, self.postgres_data)
 

@@ -101,6 +101,7 @@ MEMBERS = PREFIX + "members"  # hash: "<queue> <interface>" -> JSON of a member 
 # Supervisors' overrides of the hotline files (ivr.store.overrides)
 HOTLINE_OVERRIDE = PREFIX + "override:hotline:{hotline}"  # hash: mode, emergency, by, at
 QUEUE_OVERRIDES = PREFIX + "override:queues"  # hash: queue -> mode ("closed", "open")
+OVERRIDES_CHANGED = PREFIX + "override:changed"  # channel: a hotline id (or queue) at each change
 
 
 def hotline_override(hotline: str) -> str:

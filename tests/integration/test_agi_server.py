@@ -370,6 +370,33 @@ async def test_command_timeout_raises_agi_error() -> None:
     assert cmds == ["ANSWER", "WAIT FOR DIGIT 100"]  # connection dropped after the timeout
 
 
+async def test_each_command_keeps_its_own_time_limit() -> None:
+    """The call's one timer follows the command in progress: a long limit after a short
+    one is not cut at the short one's end, a short one after a long one ends on time."""
+    times: list[float] = []
+
+    async def respond(cmd: str) -> list[str] | None:
+        if cmd.startswith("WAIT FOR DIGIT"):
+            await asyncio.sleep(0.5)  # past ANSWER's limit, within its own
+            return ["200 result=0"]
+        if cmd.startswith("GET VARIABLE"):
+            return None  # never answered
+        return await default_reply(cmd)
+
+    async def route(call: AgiCall) -> None:
+        await call.answer()  # limit 0.3 s
+        assert await call.wait_digit(400) is None  # limit 0.4 + 0.3 s
+        started = time.monotonic()
+        with pytest.raises(AgiError, match=r"GET VARIABLE timed out after 0\.3 s"):
+            await call.get_variable("X")  # limit 0.3 s
+        times.append(time.monotonic() - started)
+
+    async with running(make_server({"r": route}, command_timeout=0.3)) as srv:
+        cmds = await fake_asterisk(srv.bound_port, "r", respond=respond, limit=5)
+    assert cmds == ["ANSWER", "WAIT FOR DIGIT 400", "GET VARIABLE X"]
+    assert len(times) == 1 and 0.25 <= times[0] < 0.9
+
+
 # -- robustness -----------------------------------------------------------------------------
 
 

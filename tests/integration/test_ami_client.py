@@ -613,3 +613,89 @@ async def test_context_manager(fake: FakeAmi) -> None:
     async with make_client(fake) as ami:
         assert ami.connected
     assert not ami.connected
+
+
+# ------------------------------------------------------------------ event mask
+
+
+def _events_reply(block: Block) -> list[Block]:
+    return [{"Response": "Success", "ActionID": block.get("ActionID", ""), "Events": "On"}]
+
+
+async def test_auto_asks_only_for_the_classes_wanted_and_keeps_them_up_to_date(
+    fake: FakeAmi,
+) -> None:
+    fake.extra["Events"] = _events_reply
+    ami = make_client(fake, events="auto")
+    ami.mask.narrow_after_s = 0.05
+    joins: list[AnyEvent] = []
+    ami.subscribe(QueueCallerJoin, joins.append)
+    await ami.start()
+    try:
+        assert fake.actions("Login")[0]["Events"] == "agent"
+        stop = ami.subscribe_each(["VarSet", Hangup], lambda e: None)
+        await ami.action("Ping")  # a wider mask went out at once, before it
+        assert [b.get("Action") for b in fake.received][-2:] == ["Events", "Ping"]
+        assert fake.received[-2]["EventMask"] == "agent,call,dialplan"
+        stop()  # a narrower one a little later
+        await until(lambda: len(fake.actions("Events")) == 2, DEADLINE_S)
+        waiting = asyncio.ensure_future(ami.wait_event(lambda e: True, DEADLINE_S))
+        await until(lambda: len(fake.actions("Events")) == 3, DEADLINE_S)
+        masks = [b["EventMask"] for b in fake.actions("Events")]
+        assert masks == ["agent,call,dialplan", "agent", "on"]
+        await fake.send(HANGUP)
+        assert isinstance(await waiting, Hangup)
+        await until(lambda: fake.actions("Events")[-1]["EventMask"] == "agent", DEADLINE_S)
+        await fake.send({"Event": "Newexten", "Privilege": "dialplan,all"})  # sent anyway
+        await fake.send({"Event": "QueueCallerJoin", "Queue": "q1", "Position": "1"})
+        await until(lambda: len(joins) == 1, DEADLINE_S)
+        assert ami.events_dropped == 1 and ami.mask.changes == 4
+    finally:
+        await ami.close()
+
+
+async def test_a_narrower_mask_waits_and_is_not_sent_if_wanted_again_or_closing(
+    fake: FakeAmi,
+) -> None:
+    fake.extra["Events"] = _events_reply
+    ami = make_client(fake, events="auto")
+    ami.mask.narrow_after_s = 0.2
+    await ami.start()
+    try:
+        stop = ami.subscribe("VarSet", lambda e: None)
+        await until(lambda: len(fake.actions("Events")) == 1, DEADLINE_S)
+        stop()
+        stop = ami.subscribe("VarSet", lambda e: None)  # wanted again before it went
+        await ami.action("Ping")
+        await stays(lambda: len(fake.actions("Events")) == 1, periods=8)
+        stop()
+    finally:
+        await ami.close()  # the narrowing due is dropped
+    await stays(lambda: len(fake.actions("Events")) == 1, periods=8)
+
+
+async def test_the_mask_wanted_during_a_reconnect_goes_with_the_next_login(
+    fake: FakeAmi,
+) -> None:
+    fake.extra["Events"] = _events_reply
+    ami = make_client(fake, events="auto")
+    await ami.start()
+    try:
+        assert fake.actions("Login")[0]["Events"] == "off"
+        await fake.drop()
+        await until(lambda: not ami.connected, DEADLINE_S)
+        ami.subscribe("UserEvent", lambda e: None)
+        await until(lambda: ami.connected and fake.logins == 2, DEADLINE_S)
+        assert fake.actions("Login")[1]["Events"] == "user"
+        assert fake.actions("Events") == []
+    finally:
+        await ami.close()
+
+
+async def test_other_event_values_are_sent_as_given_and_never_changed(
+    fake: FakeAmi, client: AmiClient
+) -> None:
+    client.subscribe("VarSet", lambda e: None)
+    await client.action("Ping")
+    assert fake.actions("Login")[0]["Events"] == "on"
+    assert fake.actions("Events") == []

@@ -8,6 +8,7 @@ import time
 import pytest
 from redis.asyncio import Redis
 
+from ivr.store import keys
 from ivr.store.client import redis_client
 from ivr.store.traces import TraceStore
 from ivr.trace import CallTrace
@@ -88,3 +89,19 @@ async def test_a_redis_that_is_away_is_tried_twice_then_given_up() -> None:
         await client.aclose()
         server.close()
         await server.wait_closed()
+
+
+async def test_a_batch_is_written_whole_with_its_expiry_and_index(redis_clean: Redis) -> None:
+    store = TraceStore(redis_clean, ttl_s=3600)
+    now = time.time()
+    await redis_clean.zadd(keys.TRACES_BY_TIME, {"1795600000.1": now - 7200})  # expired
+    batch = [trace(n) for n in range(2500)]  # more than one ZADD of the script
+    batch[7].topic = "ร้องเรียน"
+    assert await store.save_many([(t, t.to_json()) for t in batch]) is True
+    assert await redis_clean.zcard(keys.TRACES_BY_TIME) == 2500  # the expired one dropped
+    assert await redis_clean.zscore(keys.TRACES_BY_TIME, batch[2499].uniqueid) == (
+        batch[2499].started_at
+    )
+    got = await store.get(batch[7].uniqueid)
+    assert got is not None and got.to_dict() == batch[7].to_dict()
+    assert 3590 < await redis_clean.ttl(keys.trace(batch[0].uniqueid)) <= 3600

@@ -23,8 +23,8 @@ class Traces:
     def __init__(self) -> None:
         self.saved: list[CallTrace] = []
 
-    async def save(self, trace: CallTrace) -> bool:
-        self.saved.append(trace)
+    async def save_many(self, traces: list[tuple[CallTrace, str]]) -> bool:
+        self.saved += [trace for trace, _ in traces]
         return True
 
 
@@ -172,3 +172,44 @@ async def test_a_hangup_during_the_call_back_counts_as_not_reached() -> None:
     call.info = CallInfo(script="callback", uniqueid="u3", args=("cb1",))
     await CallbackAnswerRoute(OneRequest(req), on_result)(call)  # type: ignore[arg-type]
     assert results == [("cb1", False)]
+
+
+async def test_a_citizen_not_pressing_1_leaves_declined_for_the_dialplan() -> None:
+    """The route always answers: the dialplan asks again only when it finds no
+    IVR_RESULT (the instance went away during the dialog)."""
+    req = CallbackRequest("cb1", "complaint", "1111", "0812345678", 1.0, 2.0)
+    req.status = CallbackStatus.DIALING
+    results: list[tuple[str, bool]] = []
+
+    async def on_result(callback_id: str, confirmed: bool) -> None:
+        results.append((callback_id, confirmed))
+
+    call = ScriptedCall("0812345678", {"callback-press-1": ["5"]})
+    call.info = CallInfo(script="callback", uniqueid="u4", args=("cb1",))
+    await CallbackAnswerRoute(OneRequest(req), on_result)(call)  # type: ignore[arg-type]
+    assert results == [("cb1", False)]
+    assert call.variables["IVR_RESULT"] == "declined"
+    assert call.played[-1] == "goodbye"
+
+
+async def test_the_citizen_is_reported_connected_before_the_last_prompt() -> None:
+    """Once IVR_RESULT says queue, the callback is marked at once: an instance stopping
+    during "connecting you" leaves a citizen the dialplan queues, not one called again."""
+    req = CallbackRequest("cb1", "complaint", "1111", "0812345678", 1.0, 2.0)
+    req.status = CallbackStatus.DIALING
+    results: list[tuple[str, bool, list[str]]] = []
+
+    async def on_result(callback_id: str, confirmed: bool) -> None:
+        results.append((callback_id, confirmed, list(call.played)))
+
+    class GoneWhileConnecting(ScriptedCall):
+        async def play(self, sound: str, escape_digits: str = "") -> str | None:
+            if sound.endswith("callback-connecting"):
+                raise AgiError("the instance went away")
+            return await super().play(sound, escape_digits)
+
+    call = GoneWhileConnecting("0812345678", {"callback-intro": ["1"]})
+    call.info = CallInfo(script="callback", uniqueid="u5", args=("cb1",))
+    await CallbackAnswerRoute(OneRequest(req), on_result)(call)  # type: ignore[arg-type]
+    assert results == [("cb1", True, ["callback-intro"])]  # before "connecting you"
+    assert call.variables["IVR_RESULT"] == "queue"

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from ivr.ami.events import UnknownEvent
 from ivr.config import Settings
 from ivr.doctor import checks
-from ivr.doctor.asterisk import _login_failure
+from ivr.doctor.asterisk import _agi_global, _login_failure
 from ivr.doctor.fastagi import _StandIn, _verdict
 from ivr.doctor.findings import exit_code, fail, ok, render_json, render_text
 
@@ -152,3 +152,26 @@ def test_a_refused_login_and_an_unreachable_ami_get_their_own_fixes() -> None:
         s, "AMI at 127.0.0.1:5038: no successful login within 5s (last error: Connect call failed)"
     )
     assert "start Asterisk" in away.fix and "enabled = yes" in away.fix
+
+
+class _Globals:
+    """Answers ``Getvar`` with the value of the global asked for."""
+
+    def __init__(self, **values: str) -> None:
+        self.values = values
+
+    async def action(self, name: str, **fields: str) -> dict[str, str]:
+        return {"Response": "Success", "Value": self.values.get(fields["Variable"], "")}
+
+
+async def test_the_agi_global_and_the_server_port() -> None:
+    async def finding(value: str, port: int) -> tuple[bool, str]:
+        got = await _agi_global(_Globals(IVR_AGI=value), Settings(agi_port=port))  # type: ignore[arg-type]
+        return got.ok, got.detail
+
+    assert (await finding("agi://10.0.0.5:4573", 4573))[0]
+    assert not (await finding("agi://10.0.0.5:4573", 4574))[0]
+    # FastAGI fail-over: the ports come from the SRV records, any instance's port fits
+    good, detail = await finding("hagi://ivr-agi.internal", 4574)
+    assert good and "_agi._tcp.ivr-agi.internal" in detail
+    assert not (await finding("hagi://ivr-agi.internal:4573", 4574))[0]  # a port: no SRV

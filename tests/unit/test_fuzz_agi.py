@@ -107,6 +107,58 @@ def test_read_reply_ends_with_a_reply_eof_or_a_protocol_error(chunks: list[str |
         pass
 
 
+@given(st.lists(_LINES.filter(lambda s: "\n" not in s).map(lambda s: s + "\n"), max_size=4))
+@example(["200 result=0 endpos=16000\n"])
+@example(["HANGUP\n", "200 result=1\n"])
+def test_a_line_read_again_gives_the_reply_it_gave(lines: list[str]) -> None:
+    """read_reply keeps the reply of a line that was a reply alone: reading the same
+    lines again (the line known by then) gives what reading them the first time did."""
+
+    async def read() -> object:
+        feed = iter(lines)
+
+        async def readline() -> str:
+            return next(feed, "")
+
+        try:
+            return await read_reply(readline)
+        except (AgiProtocolError, EOFError) as e:
+            return type(e)
+
+    first, again = asyncio.run(read()), asyncio.run(read())
+    assert again == first
+    if lines and isinstance(first, replies.AgiReply):
+        try:
+            alone = parse_reply(lines[:1])
+        except AgiProtocolError:
+            return  # the first line was not a reply alone
+        assert first == alone
+
+
+_ENV_PIECES = st.sampled_from(
+    ["agi_x", "agi_arg_1", ":", ": ", " ", "\r", "\n", "\n\n", "value", "a:b", "é", "\x85"]
+)
+
+
+@given(st.lists(st.one_of(_ENV_PIECES, st.text(max_size=6)), max_size=16))
+@example(["agi_x", ": ", "a", "\n", "agi_y", ":", "\n", "\n"])
+@example(["agi_x", ":  two spaces", "\n", "agi_x", ": again", "\n\n"])
+def test_the_environment_read_at_once_is_the_one_read_line_by_line(pieces: list[str]) -> None:
+    """parse_headers reads a block shaped as Asterisk sends it with one regular
+    expression: whatever the text, it says what reading it line by line says."""
+    text = "".join(pieces)
+    try:
+        expected: object = replies._parse_header_lines(text)
+    except AgiProtocolError:
+        expected = AgiProtocolError
+    try:
+        got: object = parse_headers(text.encode())
+    except AgiProtocolError:
+        got = AgiProtocolError
+    if "\x00" not in text:
+        assert got == expected
+
+
 @given(st.binary(max_size=300))
 @example(b"agi_request: x\r\n\r\n")
 def test_parse_headers_returns_headers_or_a_protocol_error(raw: bytes) -> None:

@@ -1,14 +1,17 @@
 """Fuzz the AMI path from bytes to typed events.
 
-Bytes from the AMI socket are framed by panoramisk (``AMIProtocol.data_received``
-splits at blank lines, ``Message.from_line`` reads ``Key: value`` lines), turned
-into a plain dict by :func:`ivr.ami.panoramisk_fixes.plain` and typed by
+Bytes from the AMI socket are cut into messages at blank lines and read as panoramisk
+would (``FixedProtocol.data_received``: an event in one pass by
+:func:`ivr.ami.frames.read_headers`, anything else by panoramisk's
+``Message.from_line`` and :func:`ivr.ami.panoramisk_fixes.plain`), then typed by
 :func:`ivr.ami.events.parse_event`, which promises never to raise. Whatever arrives,
-in whatever chunks, nothing raises; a well-formed event comes out as it went in.
+in whatever chunks, nothing raises; a well-formed event comes out as it went in, and
+an event nobody wants never comes out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from hypothesis import example, given
@@ -26,20 +29,37 @@ class _Transport:
         pass
 
 
+class _Server:
+    """What the protocol hands events to (the client's manager, row 13)."""
+
+    def __init__(self, got: list[dict[str, str]], wanted: frozenset[str] | None) -> None:
+        self.got = got
+        self._wanted = wanted
+        self.events_received = self.events_dropped = 0
+
+    def wanted(self) -> frozenset[str] | None:
+        return self._wanted
+
+    def deliver_event(self, raw: dict[str, str], lower: Mapping[str, str]) -> None:
+        assert dict(lower) == {k.lower(): v for k, v in raw.items()}
+        self.got.append(raw)
+
+
 class _Collect(FixedProtocol):
     """The framing the server uses, with every message kept instead of dispatched."""
 
-    def __init__(self) -> None:
+    def __init__(self, wanted: frozenset[str] | None = None) -> None:
         self.got: list[dict[str, str]] = []
         self.connection_made(_Transport())
         self.encoding = "utf8"  # what panoramisk's Manager sets
+        self.factory = _Server(self.got, wanted)
 
     def handle_message(self, message: Any) -> None:
         self.got.append(plain(message))
 
 
-def _frame(chunks: list[bytes]) -> list[dict[str, str]]:
-    proto = _Collect()
+def _frame(chunks: list[bytes], wanted: frozenset[str] | None = None) -> list[dict[str, str]]:
+    proto = _Collect(wanted)
     for chunk in chunks:
         proto.data_received(chunk)
     return proto.got
@@ -114,7 +134,7 @@ _WORD = st.text(
     max_size=10,
 )
 _TOKEN = st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,9}", fullmatch=True).filter(
-    lambda k: k.lower() not in ("event", "response", "result", "content")
+    lambda k: k.lower() not in ("event", "response", "result", "content", "actionid")
 )
 _EVENTS = st.lists(
     st.builds(
@@ -143,3 +163,15 @@ def test_well_formed_events_come_out_as_they_went_in(
     got = _frame(chunks)
     assert got == events
     assert [parse_event(raw).name for raw in got] == [e["Event"] for e in events]
+
+
+@given(
+    _EVENTS.flatmap(lambda es: st.tuples(st.just(es), _chunked(_wire(es)))),
+    st.sets(st.sampled_from(sorted(n.lower() for n in known_event_names()))),
+)
+def test_events_nobody_wants_never_come_out(
+    case: tuple[list[dict[str, str]], list[bytes]], wanted: set[str]
+) -> None:
+    events, chunks = case
+    kept = [e for e in events if e["Event"].lower() in wanted | {"fullybooted"}]
+    assert _frame(chunks, frozenset(wanted)) == kept

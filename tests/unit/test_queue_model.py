@@ -8,6 +8,7 @@ simulated callers and a simulated agent (``Local/rec1@sim-agent/n``) on queue
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -482,6 +483,22 @@ def test_state_round_trips_through_json_after_replay() -> None:
     again = QueueState.from_dict(json.loads(json.dumps(st.to_dict())))
     assert again == st
     assert any(a.caller_uniqueid for a in again.agents.values())
+
+
+@pytest.mark.parametrize("name", ["answered", "abandon", "loop", "redirect", "ring_no_answer"])
+def test_to_dict_and_copy_are_asdict_and_its_round_trip(name: str) -> None:
+    """The hand-made ``to_dict`` and ``copy`` (the live queues make them for every
+    change) give what ``dataclasses.asdict`` and ``from_dict`` give, at every step."""
+    for i, (_event, st, _now) in enumerate(steps(name)):
+        if i % 3 == 0:
+            assert st.to_dict() == dataclasses.asdict(st)
+            copy = st.copy()
+            assert copy == QueueState.from_dict(st.to_dict()) == st
+            for uid, caller in copy.callers.items():
+                assert caller is not st.callers[uid]
+            for key, agent in copy.agents.items():
+                assert agent is not st.agents[key]
+            assert copy.hold_times is not st.hold_times
 
 
 def test_a_caller_moved_on_by_a_rule_is_not_an_abandon() -> None:

@@ -1,4 +1,5 @@
-"""Stopping background tasks without ever hanging a shutdown.
+"""Stopping background tasks without ever hanging a shutdown, and the two kinds of
+step a server's life is made of (:func:`resource`, :func:`background`).
 
 A task that swallows its cancellation (redis-py has done so when the cancel
 lands inside a command) would make a plain ``gather`` after ``cancel`` wait

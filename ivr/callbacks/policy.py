@@ -41,8 +41,12 @@ NEVER_OPEN_RECHECK_S = 24 * 3600.0
 HoursFor = Callable[[str], BusinessHours | None]
 #: Pause reason of an agent held for a callback being dialled: the prefix and its id.
 RESERVATION_PREFIX = "ivr-callback:"
-#: A CONNECTED callback's agent is released at the latest this long after the 1.
-CONNECT_JOIN_GRACE_S = 10.0
+#: A CONNECTED callback's agent is released at the latest this long after the 1: the
+#: citizen hears "connecting you" (about 7 s of speech, longer on a slow line) and
+#: joins the queue, where the agent is released on sight; the request is marked
+#: CONNECTED before that prompt (an instance stopping during it must not leave a
+#: callback to be dialled again), so the grace covers the prompt too.
+CONNECT_JOIN_GRACE_S = 30.0
 
 
 def reservation_reason(callback_id: str) -> str:

@@ -51,7 +51,7 @@ LEASES = ("callbacks", "queue-events", "history")
 AGENTS = {"complaint": ["fo-c1", "fo-c2", "fo-c3"], "operator": ["fo-o1", "fo-o2"]}
 WALKS = ["2", "0", "31"]  # complaint, operator, complaint (track a complaint)
 CALLBACKS = 6
-CALLERS_BEFORE, CALLERS_AFTER = 14, 8
+CALLERS = 22  # one every 1.5 s, before and after the kill (and one first, one at the kill)
 # what both instances change from the sandbox's settings (B as Settings, A as IVR_ vars)
 SHARED: dict[str, Any] = {
     "callback_dial_template": "Local/{number}@sim-citizen",
@@ -269,7 +269,7 @@ async def _run(
     """The calls, the kill, and what the citizens lost (one piece: the proof's story)."""
     first = callers.place()  # a call before the kill, served by A
     before: Citizen = await until(lambda: _served(watch, first), within=30, what="A serving")
-    pace = asyncio.create_task(callers.place_every(CALLERS_BEFORE + CALLERS_AFTER, 1.5))
+    pace = asyncio.create_task(callers.place_every(CALLERS, 1.5))
     await until(lambda: any(c.queue for c in watch.of_kind("caller")), 60, "a caller waiting")
     numbers = await _book_callbacks(redis)
     await until(

@@ -4,9 +4,7 @@ step a server's life is made of (:func:`resource`, :func:`background`).
 A task that swallows its cancellation (redis-py has done so when the cancel
 lands inside a command) would make a plain ``gather`` after ``cancel`` wait
 forever. :func:`cancel_and_wait` cancels again while it waits, gives up after
-``within_s`` seconds and says which tasks are still running. :func:`resource` and
-:func:`background` are the server's parts as context managers, so that one exit
-stack stops them in the reverse order they started (:mod:`ivr.app`).
+``within_s`` seconds and says which tasks are still running.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Composition root: ``ivr serve`` wires the FastAGI server, the AMI client, Redis,
-the hotline registry and the HTTP server into one asyncio process.
+"""Composition root: ``ivr serve`` wires the FastAGI server, the AMI client of each
+Asterisk node (the parts of one node: :mod:`ivr.app_node`), Redis, the hotline
+registry and the HTTP server into one asyncio process.
 
 Wiring only: :meth:`HotlineApp._lifecycle` lists every resource in the order it
 starts; :meth:`HotlineApp.stop` stops them in the reverse order (one
@@ -14,34 +15,33 @@ import contextlib
 import os
 import signal
 import socket
+from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from aiohttp import web
 
 from ivr.agi.server import AgiServer
 from ivr.ami.client import AmiClient
+from ivr.ami.nodes import NodeAmis
 from ivr.api.app import API_PREFIX, build_api
 from ivr.api.health import Health, add_health
 from ivr.api.page import add_page
 from ivr.api.reports import report_deps
 from ivr.api.stream import StreamHub
+from ivr.app_node import AsteriskNode
 from ivr.callbacks.model import CallbackRequest
 from ivr.calls.base import TraceSaver
-from ivr.calls.callback import CallbackAnswerRoute
 from ivr.calls.hotline import HotlineRoute
-from ivr.calls.offer import CallbackOffer
-from ivr.calls.waiting import WaitingRoute, WaitSettings
+from ivr.calls.waiting import WaitSettings
 from ivr.config import Settings, queue_settings
 from ivr.config_checks import unknown_queue_tables
+from ivr.config_nodes import ami_nodes
 from ivr.history.feed import HistoryFeed
 from ivr.hotlines import HotlineRegistry, ReloadResult
-from ivr.lineup.dispatcher import CallbackDispatcher
 from ivr.lineup.figure_feed import FigureFeed
-from ivr.lineup.figures import FigureRecorder
-from ivr.lineup.live import LiveQueues
-from ivr.lineup.members import MemberKeeper
+from ivr.lineup.nodes import NodeLive, NodeQueues, watch_nodes
 from ivr.lineup.places import place_of
-from ivr.lineup.ports import DispatcherConfig
 from ivr.lineup.publish import callback_publisher, callback_watchers, rule_watcher
 from ivr.lineup.view import new_caller_estimate
 from ivr.log import fields, server_log
@@ -51,19 +51,17 @@ from ivr.probes.command import probe_config
 from ivr.probes.service import ProbeService
 from ivr.probes.settings import ProbeTarget, probe_targets
 from ivr.queues.figures import Targets
+from ivr.queues.nodes import base_queue
 from ivr.queues.state import QueueState
 from ivr.store.audit import AuditLog
 from ivr.store.callbacks import CallbackStore
 from ivr.store.client import server_redis
 from ivr.store.events import EventStore
-from ivr.store.figures import FigureStore
 from ivr.store.lease import LeaderLease
-from ivr.store.members import MemberStore
 from ivr.store.overrides import OverrideStore
 from ivr.store.probes import ProbeStore
 from ivr.store.tokens import TokenStore
 from ivr.store.traces import TraceStore
-from ivr.store.waiting import WaitingStore
 from ivr.tasks import background, resource
 
 
@@ -81,38 +79,29 @@ class HotlineApp:
         self.history = HistoryFeed.for_settings(s, self.redis, self.instance_id)  # off: None
         on_trace = self.history.on_trace if self.history else None
         self.saver = TraceSaver(self.traces, self.metrics.on_trace(on_trace))
-        self.ami = AmiClient(
-            host=s.ami_host,
-            port=s.ami_port,
-            username=s.ami_username,
-            secret=s.ami_secret,
-            action_timeout=s.ami_action_timeout,
-            events="auto",  # only the classes of the events subscribed to (ivr.ami.mask)
-        )
         self.events = EventStore(self.redis)
-        self.members = MemberKeeper(self.ami, MemberStore(self.redis))
         self.overrides = OverrideStore(self.redis)
-        self.figures = FigureRecorder(
-            self.ami, FigureStore(self.redis), WaitingStore(self.redis), self.figure_targets
+        self.callbacks, self.stream = self._callback_store(), StreamHub(self.events)
+        self.feed = FigureFeed(self._today)  # today's figures, as `figures` changes
+        # short: the changes a lease hand-over leaves out of the stream are those of its
+        # gap (renewed every second by the flush loop; README "Two application instances")
+        self.queue_events = LeaderLease(self.redis, "queue-events", self.instance_id, ttl_s=3.0)
+        self.on_rule = rule_watcher(
+            self.events, self.traces, self.history.on_rule if self.history else None
         )
-        self.live, self.callbacks, self.stream = self._live_parts()
-        self.dispatcher = self._dispatcher()
+        self.hotline_route = HotlineRoute(self.registry, self.saver, self.overrides)
+        self.nodes = [AsteriskNode(self, n, first=not i) for i, n in enumerate(ami_nodes(s))]
+        first = self.nodes[0]  # with one Asterisk: the one node
+        self.ami, self.live, self.figures = first.ami, first.live, first.figures
+        self.members, self.dispatcher = first.members, first.dispatcher
+        self.view = NodeQueues([NodeLive(n.name, n.ami, n.live) for n in self.nodes])
+        self.node_amis = NodeAmis({n.name: n.ami for n in self.nodes})
         self.probes = self._probes()
-        waiting = WaitingRoute(
-            WaitingStore(self.redis),
-            self.live.queues,
-            self.callbacks.pending,
-            CallbackOffer(self.callbacks, self.registry.hours_for_queue),
-            self.wait_settings,
-            on_rule=rule_watcher(
-                self.events, self.traces, self.history.on_rule if self.history else None
-            ),
-        )
         self.agi = AgiServer(
+            # the menus need no node: a node whose IVR_AGI names none still gets them
             routes={
-                "hotline": HotlineRoute(self.registry, self.saver, self.overrides),
-                "queue-wait": waiting,
-                "callback": CallbackAnswerRoute(self.callbacks, self.dispatcher.on_answer_result),
+                "hotline": self.hotline_route,
+                **{p: r for n in self.nodes for p, r in n.routes.items()},
             },
             host=s.agi_host,
             port=s.agi_port,
@@ -124,28 +113,11 @@ class HotlineApp:
         self._running: contextlib.AsyncExitStack | None = None
         self._stopping = asyncio.Event()
 
-    def _dispatcher(self) -> CallbackDispatcher:
-        """The callback dispatcher, placing callbacks through the AMI when leading."""
-        s = self.settings
-        return CallbackDispatcher(
-            self.callbacks,
-            LeaderLease(self.redis, "callbacks", self.instance_id, ttl_s=10.0),
-            self.ami,
-            self.live.queues,
-            DispatcherConfig(
-                dial_template=s.callback_dial_template,
-                ring_timeout_s=s.callback_ring_timeout_s,
-                retry_delay_s=s.callback_retry_delay_s,
-                max_attempts=s.callback_max_attempts,
-                tick_s=s.callback_tick_s,
-                wrapup_s=s.queue_wrapup_s,
-                hours_for_queue=self.registry.hours_for_queue,
-                closed_queues=self.closed_queues,
-                caller_id_for_hotline=self.caller_id_for_hotline,
-                reserve_agent=s.callback_reserve_agent,
-            ),
-            self.instance_id,
-        )
+    @property
+    def any_ami(self) -> AmiClient | NodeAmis:
+        """The AMI the API's actions and the probes use: the one node's client, or
+        every node's as one (:class:`ivr.lineup.nodes.NodeAmis`)."""
+        return self.node_amis if self.view.several else self.ami
 
     def _probes(self) -> ProbeService:
         """The reachability probes: kept, streamed, alerted on, and kept in the
@@ -153,7 +125,7 @@ class HotlineApp:
         s, history = self.settings, self.history
         probe_targets(s)  # a mistake in [probe.hotlines] stops the start, naming it
         return ProbeService(
-            self.ami,
+            self.any_ami,
             probe_config(s),
             Alerter(s.probe_alert_after, s.probe_webhook_url, s.probe_webhook_timeout_s),
             store=ProbeStore(self.redis, s.probe_keep),
@@ -171,30 +143,22 @@ class HotlineApp:
         lease = LeaderLease(self.redis, "probes", self.instance_id, ttl_s=30.0)
         await self.probes.run(self.probe_targets, lease)
 
-    def _live_parts(self) -> tuple[LiveQueues, CallbackStore, StreamHub]:
-        """The live queues (with today's figures) and the callbacks, all publishing their
-        changes to the stream."""
-        # short: the changes a lease hand-over leaves out of the stream are those of its
-        # gap (renewed every second by the flush loop; README "Two application instances")
-        lease = LeaderLease(self.redis, "queue-events", self.instance_id, ttl_s=3.0)
-        feed = FigureFeed(self.figures.today)  # today's figures, as `figures` changes
-        self.figures.on_recorded = feed.touch
-        live = LiveQueues(
-            self.ami,
-            self.redis,
-            wrapup_s=self.settings.queue_wrapup_s,
-            events=self.events,
-            lease=lease,
-            figures=feed,
-        )
-        watchers = [callback_publisher(self.events), self.figures.record_callback]
+    def _callback_store(self) -> CallbackStore:
+        """The callbacks, each change told to the stream, today's figures, the
+        metrics and the history."""
+        watchers = [callback_publisher(self.events), self._record_callback]
         watchers.append(self.metrics.instruments.on_callback)
         if self.history is not None:
             watchers.append(self.history.on_callback)
-        callbacks = CallbackStore(
+        return CallbackStore(
             self.redis, on_change=callback_watchers(*watchers), replication=self.replication
         )
-        return live, callbacks, StreamHub(self.events)
+
+    async def _record_callback(self, req: CallbackRequest) -> bool:
+        return await self.figures.record_callback(req)  # once, whatever the nodes
+
+    async def _today(self, queues: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return await self.figures.today(queues)
 
     # -- what the parts ask of each other -------------------------------------------
     def caller_id_for_hotline(self, hotline: str) -> str | None:
@@ -209,12 +173,13 @@ class HotlineApp:
         return await self.overrides.closed_queues(self.hotline_queues())
 
     def wait_settings(self, queue: str) -> WaitSettings:
-        """Waiting settings of ``queue``: its ``[queues.<name>]`` table over the globals."""
-        return queue_settings(self.settings, queue, WaitSettings)
+        """Waiting settings of ``queue`` (on any node): its ``[queues.<name>]`` table
+        over the globals."""
+        return queue_settings(self.settings, base_queue(queue), WaitSettings)
 
     def figure_targets(self, queue: str) -> Targets:
         """The service-level target of ``queue`` and its short-abandon limit."""
-        return queue_settings(self.settings, queue, Targets)
+        return queue_settings(self.settings, base_queue(queue), Targets)
 
     def estimate_new_caller(
         self, state: QueueState, callbacks: list[CallbackRequest]
@@ -224,29 +189,34 @@ class HotlineApp:
             state, callbacks, self.wait_settings(state.name).default_handle_s
         )
 
+    def node_ami(self, queue: str) -> AmiClient:
+        """The AMI client of the node ``queue`` is on (``complaint@a``)."""
+        return self.node_amis.for_queue(queue)[0]
+
     # -- lifecycle ------------------------------------------------------------------
     def _lifecycle(self) -> list[AbstractAsyncContextManager[None]]:
         """Every resource, in the order it starts (it stops in the reverse order)."""
-        grace = self.settings.shutdown_grace_s
+        grace, nodes = self.settings.shutdown_grace_s, self.nodes
+        staffing = self.view.per_queue if self.view.several else self.live.queues
+        history = self.history.parts([n.ami for n in nodes], staffing) if self.history else []
         return [
             resource(stop=self._remove_pid_file),
             resource(stop=self.redis.aclose),
             resource(self._load_hotlines, self._stop_reloads),
             resource(self.stream.start, self.stream.close),
             resource(self._start_http, self._stop_http),
-            resource(stop=self.ami.close),
-            resource(self.live.start, self.live.close),  # before the AMI: resync after login
-            resource(self.figures.start, self.figures.close),
-            *(self.history.parts(self.ami, self.live.queues) if self.history else []),
-            resource(self.members.start, self.members.close),  # before the AMI: FullyBooted
+            *(part for n in nodes for part in n.watching()),  # before the AMI: resync after login
+            *history,
+            *(resource(n.members.start, n.members.close) for n in nodes),  # before: FullyBooted
             resource(self._connect_ami),
-            resource(stop=self.dispatcher.close),
+            *(resource(stop=n.dispatcher.close) for n in nodes),
             resource(stop=self._last_traces),
             background(self.traces.flush_forever, "trace writer"),
             background(self.overrides.watch_forever, "overrides watch"),
-            background(self.dispatcher.run, "callback dispatcher"),
+            *(background(n.dispatcher.run, "callback dispatcher") for n in nodes),
             background(self.callbacks.settle_forever, "callback replication"),
             background(self._probe_forever, "probe scheduler"),
+            background(self._watch_nodes, "node watch"),
             resource(self.agi.start, lambda: self.agi.close(grace)),
             resource(self._serving),
         ]
@@ -291,10 +261,13 @@ class HotlineApp:
 
     # -- the other resources --------------------------------------------------------
     async def _connect_ami(self) -> None:
-        try:
-            await self.ami.start()
-        except Exception as e:  # Asterisk may come later: panoramisk reconnects
-            server_log.warning("AMI not connected yet", extra=fields(error=str(e)))
+        await asyncio.gather(*(n.connect() for n in self.nodes))
+
+    async def _watch_nodes(self) -> None:
+        """Several nodes: each node's AMI going down or back, on the stream."""
+        if self.view.several:
+            lead = self.queue_events
+            await watch_nodes(self.view, self.events.publish, lambda: lead.is_leader)
 
     async def _last_traces(self) -> None:
         await self.saver.wait(timeout_s=5.0)
@@ -307,10 +280,11 @@ class HotlineApp:
             Health(
                 redis=self.redis,
                 agi_stats=lambda: self.agi.stats,
-                ami_connected=lambda: self.ami.connected,
+                ami_connected=lambda: self.node_amis.connected,
                 traces_pending=lambda: self.traces.pending,
                 hotline_versions=lambda: {i: h.version for i, h in self.registry.hotlines.items()},
                 history=self.history.sink.status if self.history else None,
+                ami_nodes=self.view.connected if self.view.several else None,
             ),
         )
         self.metrics.serve(app, self, self.history.sink.status if self.history else None)
@@ -320,14 +294,16 @@ class HotlineApp:
             build_api(
                 tokens=TokenStore(self.redis),
                 callbacks=self.callbacks,
-                queues=self.live.queues,
+                queues=self.view.queues,
                 estimator=self.estimate_new_caller,
                 place_of=place_of,
-                ami=self.ami,
+                ami=self.any_ami,
                 pause_reasons=self.settings.pause_reasons,
                 stream=self.stream,
                 today=self.figures.today,
-                spy_ami=self.ami,
+                spy_ami=self.any_ami,
+                node_ami=self.node_ami if self.view.several else None,
+                nodes=self.view.connected if self.view.several else None,
                 members=self.members.store,
                 supervisor_phones=self.settings.api_supervisor_phones,
                 hotline_queues=self.hotline_queues,
@@ -365,7 +341,7 @@ class HotlineApp:
             extra=fields(
                 agi=f"{s.agi_host}:{s.agi_port}",
                 http=f"{s.http_host}:{s.http_port}",
-                ami=f"{s.ami_host}:{s.ami_port}",
+                ami=", ".join(f"{n.name}={n.address}" if n.name else n.address for n in self.nodes),
                 hotlines=sorted(self.registry.hotlines),
             ),
         )

@@ -35,6 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from ivr.config_checks import queue_table_problems
+    from ivr.config_nodes import node_problems
     from ivr.config_redis import redis_problems
     from ivr.hotlines import prompt_sets
     from ivr.menus.loader import check_all, load_all
@@ -51,7 +52,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _report(problems, "nothing was loaded")
     hotlines = load_all(s.hotlines_dir, known, None if args.no_audio else with_audio)
     queues = {q for h in hotlines.values() for q in h.queues}
-    settings_problems = redis_problems(s) + queue_table_problems(s, queues)
+    settings_problems = redis_problems(s) + queue_table_problems(s, queues) + node_problems(s)
     if settings_problems:
         return _report(settings_problems, "fix the settings file")
     files = sorted(s.hotlines_dir.glob("*.y*ml"))

@@ -44,8 +44,7 @@ DEFAULT_PAUSE_REASONS = ("break", "lunch", "training", "meeting", "admin")
 
 
 class ConfigError(AdminError):
-    """A settings file is missing or wrong; ``problems`` holds every reason, each
-    naming the file, the line of the key and the fix."""
+    """A settings file is missing or wrong; ``problems``: each with file, line and fix."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,8 @@ class Settings:
     agi_port: int = 4573
     agi_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     agi_header_timeout: float = 5.0
-    # AMI (one Asterisk node for now)
+    # AMI of one Asterisk node; several: [ami.nodes.<name>] tables (ivr.config_nodes)
+    ami_nodes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
     ami_username: str = ""

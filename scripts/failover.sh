@@ -9,7 +9,14 @@ FAILOVER_PACKAGES=()
 FAILOVER_PACKAGES+=(redis-sentinel)  # test_redis_sentinel.py: the HA Redis's three sentinels
 # FastAGI fail-over: the SRV records Asterisk's hagi:// looks up (ivr/sandbox/dns.py)
 FAILOVER_PACKAGES+=(dnsmasq-base)
+# test_asterisk_nodes.py: two Asterisk nodes behind Kamailio (ivr/sandbox/kamailio.py)
+FAILOVER_PACKAGES+=(kamailio)
 scripts/bootstrap.sh "${FAILOVER_PACKAGES[@]}"
+# Debian's kamailio package may start a system Kamailio on port 5060, the sandbox
+# Asterisk's; the proof runs its own on 5070
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet kamailio 2>/dev/null; then
+  systemctl stop kamailio || true
+fi
 export IVR_CONFIG=${IVR_CONFIG:-deploy/sandbox/ivr.toml}
 .venv/bin/ivr prompts build
 

@@ -17,6 +17,9 @@ accepts, the answer waits (at most ``settle_s``) for the model to show the chang
 A queue outside the token's scope is 403 (:mod:`ivr.api.scope`); an action on an agent
 in all of their queues acts only in the queues the token reaches (one ``QueuePause``
 per queue when those are not all the agent's queues), 403 when it reaches none.
+With several Asterisk nodes a queue is named on its node (``complaint@a``): each
+action goes to that node (:class:`ivr.lineup.nodes.NodeAmis`), and an agent's pause
+in all of its queues is one ``QueuePause`` per queue.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from ivr.api.errors import (
 )
 from ivr.api.queues import QueuesProvider
 from ivr.api.scope import check_queue, visible_queues
+from ivr.queues.nodes import node_of
 from ivr.queues.state import Agent, AgentState, QueueState
 from ivr.store.members import AddedMember, MemberStore
 
@@ -110,7 +114,7 @@ async def _queues_of(request: web.Request, agent: str) -> tuple[list[str], bool]
             "(ask an admin for a token that covers them)",
             error_id="out-of-scope",
         )
-    return reached, reached == found
+    return reached, reached == found and not any(node_of(q) for q in found)
 
 
 async def _send(deps: ActionDeps, name: str, **headers: str) -> None:

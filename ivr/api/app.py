@@ -13,7 +13,10 @@ Overrides changed are published
 on the stream's events when there is a stream. ``hotline_queues`` (each hotline's
 queues, from the hotline registry) is what a token limited to some hotlines
 reaches (:mod:`ivr.api.scope`); without it such a token reaches only the queues
-it lists.
+it lists. With several Asterisk nodes, ``nodes`` (each node's AMI logged in or not)
+names queues on their nodes and adds the totals (:mod:`ivr.api.queues`); ``ami`` then
+routes each action to its queue's node, and ``node_ami`` gives listening the AMI of
+the node the agent's call is on.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from ivr.api.probes import routes as probe_routes
 from ivr.api.queues import (
     QUEUE_DEPS,
     Estimator,
+    NodesProvider,
     PlaceOf,
     QueueDeps,
     QueuesProvider,
@@ -89,7 +93,11 @@ def build_api(
     probes: ProbeStore | None = None,
     probe_hotlines: Callable[[], Sequence[str]] | None = None,
     reports: ReportDeps | None = None,
+    node_ami: Callable[[str], SpyAmi] | None = None,
+    nodes: NodesProvider | None = None,
 ) -> web.Application:
+    """The API over the server's parts (see the module's docstring for the optional
+    ones); one piece: each part handed to the routes that use it, in one list."""
     auth = auth_middleware(tokens, public=(OPENAPI_ROUTE,))
     api = web.Application(middlewares=[error_middleware, auth])
     hotline_deps = _hotline_deps(tokens, hotlines, catalogue, overrides, stream)
@@ -101,9 +109,10 @@ def build_api(
         place_of=place_of,
         today=today,
         status=queue_status(hotline_deps),
+        nodes=nodes,
     )
     api[ACTION_DEPS] = ActionDeps(ami, queues, tuple(pause_reasons), settle_s, members)
-    api[SPY_DEPS] = SpyDeps(spy_ami, queues, tuple(supervisor_phones))
+    api[SPY_DEPS] = SpyDeps(spy_ami, queues, tuple(supervisor_phones), node_ami=node_ami)
     api[AUDIT_LOG] = audit if audit is not None else AuditLog(tokens.redis)
     api[HOTLINE_QUEUES] = hotline_queues if hotline_queues is not None else dict
     api[PROBE_DEPS] = ProbeDeps(

@@ -32,6 +32,8 @@ class Health:
     hotline_versions: Callable[[], Mapping[str, str]]  # hotline id -> menu version
     # history records waiting for PostgreSQL, dropped and written (None: history off)
     history: Callable[[], Awaitable[Mapping[str, Any]]] | None = None
+    # several Asterisk nodes: each one's AMI logged in or not (None: one node)
+    ami_nodes: Callable[[], Mapping[str, bool]] | None = None
 
 
 HEALTH = web.AppKey("health", Health)
@@ -52,6 +54,8 @@ async def healthz(request: web.Request) -> web.Response:
         "hotlines": dict(sorted(health.hotline_versions().items())),
         "history": dict(await health.history()) if health.history else {"enabled": False},
     }
+    if health.ami_nodes is not None:
+        body["ami_nodes"] = dict(health.ami_nodes())
     status = 200 if redis_ok else 503
     return web.json_response(body, status=status)
 

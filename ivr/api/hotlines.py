@@ -219,16 +219,17 @@ async def set_queue_override(request: web.Request) -> web.Response:
     queue = request.match_info["name"]
     async with audited(request, "queue-override", queue=queue) as note:
         require_role(request, "supervisor", "admin")
-        deps = request.app[HOTLINE_DEPS]
-        if queue not in await request.app[QUEUE_DEPS].queues():
+        deps, queues = request.app[HOTLINE_DEPS], request.app[QUEUE_DEPS]
+        if queue not in await queues.queues():
             raise UnknownQueue(f"no queue named `{queue}`")
         check_queue(request, queue)
         mode = note.detail = override_mode(await json_body(request))
-        if await deps.overrides.set_queue_mode(queue, mode):
+        plain = queues.plain(queue)  # on a node (complaint@a): the queue on every node
+        if await deps.overrides.set_queue_mode(plain, mode):
             body = await queue_body(request, queue)
-            owner = _hotline_of_queue(deps.hotlines(), queue)
+            owner = _hotline_of_queue(deps.hotlines(), plain)
             hid = owner.id if owner is not None else ""
-            change = queue_override_change(queue, hid, mode, body["open"], _by(request))
+            change = queue_override_change(plain, hid, mode, body["open"], _by(request))
             await _publish(deps, change)
             return _json(body)
         return _json(await queue_body(request, queue))

@@ -11,6 +11,12 @@ Phone numbers are masked (PDPA) and never shown to a ``viewer`` token (``null``)
 an admin token may ask for them in full with ``?unmask=1&reason=...``: each such
 access is logged and written to the audit log with its reason. A token limited to
 some hotlines or queues sees only its queues (:mod:`ivr.api.scope`).
+
+With several Asterisk nodes (``nodes``: each node's AMI logged in or not) a queue is
+named on its node (``complaint@a``, :mod:`ivr.queues.nodes`) and carries ``node``;
+its callbacks, today's figures and override are the queue's on every node (read by
+the plain name). ``GET /api/queues`` and the snapshot then add ``nodes`` (each
+node, ``connected``) and ``totals``: each queue over every node it is on.
 """
 
 from __future__ import annotations
@@ -27,10 +33,12 @@ from ivr.api.auth import TOKEN_INFO, require_role
 from ivr.api.errors import BadRequest, UnknownQueue
 from ivr.api.scope import check_queue, visible_queues
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.lineup.nodes import totals
 from ivr.lineup.places import place_of as place_by_arrival
 from ivr.lineup.places import places as places_by_arrival
 from ivr.log import api_log, fields
 from ivr.privacy import mask_phone
+from ivr.queues.nodes import base_queue, node_of, renamed
 from ivr.queues.state import QueueState
 from ivr.store.callbacks import CallbackStore
 from ivr.store.tokens import Role
@@ -47,6 +55,8 @@ TodayProvider = Callable[[Sequence[str]], Awaitable[dict[str, dict[str, Any]]]]
 Number = Callable[[str], str | None]
 # each named queue's "override" and "open" (ivr.api.hotlines.queue_status)
 StatusProvider = Callable[[Sequence[str]], Awaitable[dict[str, dict[str, Any]]]]
+# several Asterisk nodes: each node's name and whether its AMI is logged in
+NodesProvider = Callable[[], Mapping[str, bool]]
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,16 @@ class QueueDeps:
     place_of: PlaceOf | None = None
     today: TodayProvider | None = None
     status: StatusProvider | None = None
+    nodes: NodesProvider | None = None  # None: one Asterisk node
+
+    def plain(self, name: str) -> str:
+        """The queue ``name`` is of on every node (its callbacks, figures, override)."""
+        return base_queue(name) if self.nodes is not None else name
+
+    def own(self, state: QueueState) -> QueueState:
+        """``state`` under its plain name, as the places and estimates count its
+        callbacks (those of the queue on every node)."""
+        return renamed(state, self.plain(state.name))
 
 
 QUEUE_DEPS = web.AppKey("queue_deps", QueueDeps)
@@ -95,8 +115,8 @@ def _summary(
     state: QueueState, callbacks: list[CallbackRequest], deps: QueueDeps, now: float
 ) -> dict[str, Any]:
     waits = [now - c.arrived_at for c in state.callers.values()]
-    estimate = deps.estimator(state, callbacks) if deps.estimator is not None else None
-    return {
+    estimate = deps.estimator(deps.own(state), callbacks) if deps.estimator else None
+    body = {
         "name": state.name,
         "callers_waiting": len(state.callers),
         "longest_wait_s": _seconds(max(waits, default=0.0)),
@@ -105,23 +125,49 @@ def _summary(
         "pending_callbacks": sum(cb.status is CallbackStatus.PENDING for cb in callbacks),
         "dialling_callbacks": sum(cb.status is CallbackStatus.DIALING for cb in callbacks),
     }
+    if deps.nodes is not None and node_of(state.name):
+        body["node"] = node_of(state.name)
+    return body
 
 
 async def _today(deps: QueueDeps, names: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Today's figures of ``names`` (empty without a provider)."""
-    return await deps.today(names) if deps.today is not None else {}
+    if deps.today is None:
+        return {}
+    return await deps.today(sorted({deps.plain(n) for n in names}) if deps.nodes else names)
 
 
 def _add_today(body: dict[str, Any], today: Mapping[str, dict[str, Any]], deps: QueueDeps) -> None:
     if deps.today is not None:
-        body["today"] = today.get(body["name"])
+        body["today"] = today.get(deps.plain(body["name"]))
 
 
 async def _add_status(bodies: list[dict[str, Any]], deps: QueueDeps) -> None:
     """Each queue's ``override`` and ``open`` (open, no override, without a provider)."""
-    got = await deps.status([b["name"] for b in bodies]) if deps.status is not None else {}
+    names = sorted({deps.plain(b["name"]) for b in bodies})
+    got = await deps.status(names) if deps.status is not None else {}
     for body in bodies:
-        body.update(got.get(body["name"], {"override": "none", "open": True}))
+        body.update(got.get(deps.plain(body["name"]), {"override": "none", "open": True}))
+
+
+async def node_totals(
+    deps: QueueDeps, states: Mapping[str, QueueState], names: Sequence[str], now: float
+) -> dict[str, Any]:
+    """With several nodes: each node (``connected``) and each queue of ``names`` over
+    every node it is on (``totals``); nothing with one node."""
+    if deps.nodes is None:
+        return {}
+    out = []
+    for queue, state in totals(states, names).items():
+        body = _summary(state, await deps.callbacks.pending(queue), deps, now)
+        body["nodes"] = sorted({node_of(n) for n in names if base_queue(n) == queue})
+        out.append(body)
+    today = await _today(deps, [b["name"] for b in out])
+    for body in out:
+        _add_today(body, today, deps)
+    await _add_status(out, deps)
+    nodes = [{"name": n, "connected": up} for n, up in deps.nodes().items()]
+    return {"nodes": nodes, "totals": out}
 
 
 def _callers(
@@ -193,11 +239,11 @@ async def list_queues(request: web.Request) -> web.Response:
     out = []
     today = await _today(deps, names)
     for name in names:
-        callbacks = await deps.callbacks.pending(name)
+        callbacks = await deps.callbacks.pending(deps.plain(name))
         out.append(_summary(states[name], callbacks, deps, now))
         _add_today(out[-1], today, deps)
     await _add_status(out, deps)
-    return _json({"queues": out})
+    return _json({"queues": out, **await node_totals(deps, states, names, now)})
 
 
 def number_view(role: Role) -> Number:
@@ -226,12 +272,12 @@ async def queue_body(
     if state is None:
         raise UnknownQueue(f"no queue named `{name}`")
     check_queue(request, name)
-    callbacks = await deps.callbacks.pending(name)
+    callbacks = await deps.callbacks.pending(deps.plain(name))
     now = time.time()
     place_of = deps.place_of or place_by_arrival
     body = _summary(state, callbacks, deps, now)
     body.update(
-        callers=_callers(state, callbacks, place_of, number, now),
+        callers=_callers(deps.own(state), callbacks, place_of, number, now),
         agents=_agents(state),
         callbacks=_callbacks(callbacks, number),
     )
@@ -294,14 +340,14 @@ async def queues_snapshot(
     today = await _today(deps, names)
     for name in names:
         state = states[name]
-        callbacks = await deps.callbacks.pending(name)
+        callbacks = await deps.callbacks.pending(deps.plain(name))
         body = _summary(state, callbacks, deps, now)
         body.update(
-            callers=_callers(state, callbacks, place_of, number, now),
+            callers=_callers(deps.own(state), callbacks, place_of, number, now),
             members=_agents(state),
             callbacks=_callbacks(callbacks, number),
         )
         _add_today(body, today, deps)
         out.append(body)
     await _add_status(out, deps)
-    return {"queues": out}
+    return {"queues": out, **await node_totals(deps, states, names, now)}

@@ -10,6 +10,8 @@ lists some reaches:
 * the hotlines it lists, plus each hotline all of whose queues it reaches (acting
   on such a hotline touches only queues it reaches anyway).
 
+A queue reached is reached on every Asterisk node (``complaint@a``, ``complaint@b``).
+
 :func:`scope_of` is the pure rule; the request functions read the token from the
 request and the hotlines' queues from the API's :data:`HOTLINE_QUEUES` provider.
 """
@@ -24,6 +26,7 @@ from aiohttp import web
 
 from ivr.api.auth import TOKEN_INFO
 from ivr.api.errors import Forbidden
+from ivr.queues.nodes import base_queue
 from ivr.store.tokens import TokenInfo
 
 __all__ = [
@@ -52,7 +55,8 @@ class Scope:
     queues: frozenset[str] | None = None
 
     def queue(self, name: str) -> bool:
-        return self.queues is None or name in self.queues
+        """``name`` reached: itself, or the queue it names on a node (``complaint@a``)."""
+        return self.queues is None or name in self.queues or base_queue(name) in self.queues
 
     def hotline(self, name: str) -> bool:
         return self.hotlines is None or name in self.hotlines

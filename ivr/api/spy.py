@@ -90,6 +90,12 @@ class SpyDeps:
     phones: tuple[str, ...]
     ring_timeout_s: float = 30.0  # how long the supervisor's phone rings
     fail_wait_s: float = 1.0  # how long a quick OriginateResponse failure is waited for
+    # several Asterisk nodes: the AMI of the node a queue is on (``complaint@a``)
+    node_ami: Callable[[str], SpyAmi] | None = None
+
+    def ami_of(self, queue: str) -> SpyAmi | None:
+        """The AMI that reaches the agent's call in ``queue``: its node's."""
+        return self.node_ami(queue) if self.node_ami is not None and queue else self.ami
 
 
 SPY_DEPS = web.AppKey("spy_deps", SpyDeps)
@@ -97,9 +103,9 @@ SPY_DEPS = web.AppKey("spy_deps", SpyDeps)
 routes = web.RouteTableDef()
 
 
-async def _agent_call(request: web.Request, deps: SpyDeps, agent: str) -> str:
-    """The channel of the agent's current call ("" when on none), after the scope
-    check: the queue of that call, or with no call one of the agent's queues."""
+async def _agent_call(request: web.Request, deps: SpyDeps, agent: str) -> tuple[str, str]:
+    """The channel of the agent's current call ("" when on none) and its queue, after
+    the scope check: the queue of that call, or with no call one of the agent's queues."""
     states = await deps.queues()
     queues = sorted(q for q, st in states.items() if agent in st.agents)
     if not queues:
@@ -109,30 +115,31 @@ async def _agent_call(request: web.Request, deps: SpyDeps, agent: str) -> str:
     if on_call:
         queue, channel = on_call[0]
         check_queue(request, queue)
-        return channel
+        return channel, queue
     talking = [q for q in queues if states[q].agents[agent].state is AgentState.IN_CALL]
     if talking:  # a call the model saw start before this server did: ask Asterisk
         check_queue(request, talking[0])
-        return await _asterisk_channel(deps, agent)
+        return await _asterisk_channel(deps.ami_of(talking[0]), agent), talking[0]
     if not visible_queues(request, queues):
         check_queue(request, queues[0])
-    return ""
+    return "", queues[0]
 
 
-async def _asterisk_channel(deps: SpyDeps, agent: str) -> str:
+async def _asterisk_channel(ami: SpyAmi | None, agent: str) -> str:
     """The agent's bridged channel as Asterisk lists it ("" when unknown)."""
-    if deps.ami is None or not deps.ami.connected:
+    if ami is None or not ami.connected:
         return ""
     try:
-        rows = await deps.ami.action("CoreShowChannels")
+        rows = await ami.action("CoreShowChannels")
     except AmiError:
         return ""
     return member_channel(agent, [r for r in rows if isinstance(r, dict)] if rows else [])
 
 
-async def _originate(deps: SpyDeps, spy: SpyRequest, channel: str, agent: str) -> None:
+async def _originate(
+    deps: SpyDeps, ami: SpyAmi | None, spy: SpyRequest, channel: str, agent: str
+) -> None:
     """Call the supervisor's phone into ``ivr-spy``; 502 when Asterisk refuses it."""
-    ami = deps.ami
     if ami is None or not ami.connected:
         raise AmiUnavailable("the AMI is not connected to Asterisk; try again shortly")
     action_id = f"spy-{uuid.uuid4().hex[:12]}"
@@ -186,7 +193,7 @@ async def spy(request: web.Request) -> web.Response:
     async with audited(request, "spy", agent=agent) as note:
         require_role(request, "supervisor", "admin")
         check_agent(agent)
-        channel = await _agent_call(request, deps, agent)
+        channel, queue = await _agent_call(request, deps, agent)
         wanted = spy_request(await json_body(request), deps.phones)
         note.detail = f"{wanted.mode} on {wanted.phone}"
         if not channel or not spy_channel(channel):
@@ -194,7 +201,7 @@ async def spy(request: web.Request) -> web.Response:
                 f"agent `{agent}` is on no call now; try again while it talks to a caller",
                 error_id="agent-not-on-call",
             )
-        await _originate(deps, wanted, channel, agent)
+        await _originate(deps, deps.ami_of(queue), wanted, channel, agent)
         api_log.info(
             "supervisor phone called to listen",
             extra=fields(agent=agent, mode=wanted.mode, phone=wanted.phone, channel=channel),

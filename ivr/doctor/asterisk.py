@@ -3,28 +3,85 @@ the user's rights (``ListCommands``; ``manager show user`` when it may run CLI
 commands), the dialplan contexts (``ShowDialPlan``), the global ``IVR_AGI``, the queues
 (``QueueStatus``), its clock (``Getvar`` of ``STRFTIME``), and FastAGI
 (:mod:`ivr.doctor.fastagi`). Every answer becomes findings through
-:mod:`ivr.doctor.checks`."""
+:mod:`ivr.doctor.checks`.
+
+With several Asterisk nodes (``[ami.nodes]``, :mod:`ivr.config_nodes`) each node is
+checked in turn with its own AMI settings, its checks named ``<node>:<check>``
+(``b:ami.login``); besides, each node's ``IVR_AGI`` must end in its name (how the
+server knows a call's node) and each must have its own ``systemname`` (call ids never
+repeated between nodes)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ivr.ami.client import AmiClient, AmiError
 from ivr.ami.events import AnyEvent
-from ivr.config import Settings
+from ivr.config import ConfigError, Settings
+from ivr.config_nodes import AmiNode, ami_nodes
 from ivr.doctor import checks
 from ivr.doctor.fastagi import fastagi_finding
 from ivr.doctor.findings import Finding, fail, ok
 
-__all__ = ["asterisk_findings"]
+__all__ = ["asterisk_findings", "node_findings"]
 
 
 async def asterisk_findings(
     settings: Settings, needs: Sequence[checks.DialplanNeed], queues: Mapping[str, Collection[str]]
 ) -> list[Finding]:
-    """Every AMI-side finding; a failed login is the only one when it fails."""
+    """Every AMI-side finding of every node."""
+    try:
+        nodes = ami_nodes(settings)
+    except ConfigError as e:
+        fix = "run `ivr check` and fix what it lists"
+        return [fail("ami.nodes", f"the [ami.nodes] settings are wrong: {e.problems[0]}", fix)]
+    if len(nodes) == 1 and not nodes[0].name:
+        return await node_findings(settings, needs, queues)
+    out: list[Finding] = []
+    names: dict[str, list[str]] = {}
+    for node in nodes:
+        found = await node_findings(_as_settings(settings, node), needs, queues, node.name)
+        for f in found:
+            if f.check == "systemname" and f.ok:
+                names.setdefault(f.detail.split()[2], []).append(node.name)
+        out += [replace(f, check=f"{node.name}:{f.check}") for f in found]
+    for name, same in sorted(names.items()):
+        if len(same) > 1:
+            out.append(
+                fail(
+                    "systemname",
+                    f"nodes {', '.join(same)} have the same systemname {name}: their call "
+                    "ids can be the same",
+                    "give each node its own systemname in [options] of asterisk.conf",
+                )
+            )
+    return out
+
+
+def _as_settings(settings: Settings, node: AmiNode) -> Settings:
+    """``settings`` with the node's AMI in ``[ami]`` (what the checks read)."""
+    return replace(
+        settings,
+        ami_host=node.host,
+        ami_port=node.port,
+        ami_username=node.username,
+        ami_secret=node.secret,
+        ami_action_timeout=node.action_timeout,
+        ami_nodes={},
+    )
+
+
+async def node_findings(
+    settings: Settings,
+    needs: Sequence[checks.DialplanNeed],
+    queues: Mapping[str, Collection[str]],
+    node: str = "",
+) -> list[Finding]:
+    """Every AMI-side finding of one node (named ``node`` among several); a failed
+    login is the only one when it fails."""
     ami = AmiClient(
         settings.ami_host,
         settings.ami_port,
@@ -45,7 +102,7 @@ async def asterisk_findings(
         return [_login_failure(settings, str(e))]
     out: list[Finding] = []
     try:
-        await _checks(ami, settings, needs, queues, privileges, out)
+        await _checks(ami, settings, (needs, queues, node), privileges, out)
     except AmiError as e:  # Asterisk stopped answering half-way: say so after the rest
         out.append(
             fail(
@@ -77,12 +134,12 @@ def _login_failure(settings: Settings, error: str) -> Finding:
 async def _checks(
     ami: AmiClient,
     settings: Settings,
-    needs: Sequence[checks.DialplanNeed],
-    queues: Mapping[str, Collection[str]],
+    wanted: tuple[Sequence[checks.DialplanNeed], Mapping[str, Collection[str]], str],
     privileges: list[str],
     out: list[Finding],
 ) -> None:
     """Appends to ``out`` as it goes, so what was found survives an AMI failure."""
+    needs, queues, node = wanted
     user = settings.ami_username
     out.append(ok("ami.login", f"logged in to {ami.address} as {user}"))
     listed = await ami.action("ListCommands", as_list=False)
@@ -95,10 +152,12 @@ async def _checks(
     else:
         out.append(_cannot("dialplan", "ShowDialPlan", "reporting", user))
     out.append(
-        await _agi_global(ami, settings)
+        await _agi_global(ami, settings, node)
         if "Getvar" in allowed
         else _cannot("agi.global", "Getvar", "reporting", user)
     )
+    if node and "Getvar" in allowed:
+        out.append(checks.systemname_finding(await _getvar(ami, "SYSTEMNAME")))
     out += checks.queue_findings(queues, await _queues(ami))
     out.append(
         await _clock(ami)
@@ -147,9 +206,9 @@ async def _getvar(ami: AmiClient, variable: str) -> str:
     return reply.get("Value", "") if isinstance(reply, dict) else ""
 
 
-async def _agi_global(ami: AmiClient, settings: Settings) -> Finding:
+async def _agi_global(ami: AmiClient, settings: Settings, node: str = "") -> Finding:
     value = (await _getvar(ami, "IVR_AGI")).strip()
-    fix_port = f"agi://<this server's address>:{settings.agi_port}"
+    fix_port = f"agi://<this server's address>:{settings.agi_port}" + (f"/{node}" if node else "")
     if not value:
         return fail(
             "agi.global",
@@ -168,6 +227,13 @@ async def _agi_global(ami: AmiClient, settings: Settings) -> Finding:
             "agi.global",
             f"Asterisk's IVR_AGI = {value}, but the server listens on port {settings.agi_port}",
             f"set IVR_AGI = {fix_port} in [globals], or [agi] port to match",
+        )
+    if node and url.path.strip("/") != node:
+        return fail(
+            "agi.global",
+            f"Asterisk's IVR_AGI = {value} does not end in this node's name ({node}): the "
+            "server cannot tell this node's calls from the other nodes'",
+            f"set IVR_AGI = {fix_port} in this node's [globals], then `dialplan reload`",
         )
     return ok("agi.global", f"Asterisk's IVR_AGI = {value}")
 

@@ -31,6 +31,7 @@ __all__ = [
     "queue_findings",
     "read_findings",
     "skew_finding",
+    "systemname_finding",
     "write_findings",
 ]
 
@@ -256,4 +257,19 @@ def skew_finding(node: str, skew_s: float | None, error: str = "") -> Finding:
         f"{node}'s clock is {skew_s:+.1f} s from this machine's (more than {MAX_SKEW_S:g} s:"
         " waits, service levels and callback times would be wrong)",
         "run a time service on both machines (`apt install chrony`, or systemd-timesyncd)",
+    )
+
+
+def systemname_finding(value: str) -> Finding:
+    """One node of several: its ``systemname``, which starts each of its call ids.
+
+    Without one, a node's call ids are ``<start time>.<n>``, and two nodes started in
+    the same second give the same ids to different calls: traces, places in line and
+    today's figures are kept by call id."""
+    if value.strip():
+        return ok("systemname", f"systemname = {value.strip()} (its call ids start so)")
+    return fail(
+        "systemname",
+        "this node has no systemname: its call ids can be the same as another node's",
+        "set systemname = <node name> in [options] of asterisk.conf, then restart Asterisk",
     )

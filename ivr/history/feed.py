@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -101,10 +101,11 @@ class HistoryFeed:
 
     # -- the server's life --------------------------------------------------------------
     def parts(
-        self, ami: AmiClient, queues: QueuesNow | None = None
+        self, ami: AmiClient | Sequence[AmiClient], queues: QueuesNow | None = None
     ) -> list[AbstractAsyncContextManager[None]]:
-        """The writer, the daily purge, the AMI subscription and, given the live
-        queues, the staffing samples (by the history lease holder)."""
+        """The writer, the daily purge, the AMI subscription (to each Asterisk node's
+        AMI) and, given the live queues, the staffing samples (by the history lease
+        holder; with several nodes, each queue over every node)."""
         s = self.settings
         sampling: list[AbstractAsyncContextManager[None]] = []
         if queues is not None:
@@ -122,7 +123,7 @@ class HistoryFeed:
                 ),
                 "history purge",
             ),
-            self._subscribed(ami),
+            *(self._subscribed(a) for a in ([ami] if isinstance(ami, AmiClient) else ami)),
             *sampling,  # stops first
         ]
 

@@ -17,6 +17,11 @@ stream; every instance computes the changes, but only the holder of the
 is announced once (the reasons are in :mod:`ivr.store.events`). With a
 :class:`~ivr.lineup.figure_feed.FigureFeed` the same flush publishes a ``figures``
 change for each queue whose figures of today changed.
+
+With several Asterisk nodes there is one :class:`LiveQueues` per node (``node``): its
+model keeps the plain queue names its AMI gives, its Redis keys are the node's own
+and its changes on the stream name the queue on the node (``complaint@a``,
+:mod:`ivr.queues.nodes`).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from ivr.lineup.changes import Change, changes
 from ivr.lineup.figure_feed import FigureFeed
 from ivr.log import ami_log, fields
 from ivr.queues import model
+from ivr.queues.nodes import node_queue
 from ivr.queues.resync import resync
 from ivr.queues.state import QueueState
 from ivr.store.events import EventStore
@@ -59,10 +65,12 @@ class LiveQueues:
         events: EventStore | None = None,
         lease: LeaderLease | None = None,
         figures: FigureFeed | None = None,
+        node: str = "",
     ) -> None:
         self.ami = ami
         self.redis = redis
-        self.store = QueueStore(redis)
+        self.node = node  # "": the one node
+        self.store = QueueStore(redis, node)
         self.arrivals = WaitingStore(redis)
         self.wrapup_s = wrapup_s
         self.announce_grace_s = announce_grace_s
@@ -228,7 +236,7 @@ class LiveQueues:
         found: list[Change] = []
         for st in states:
             copy = st.copy()
-            found += changes(self._published.get(st.name), copy, hints)
+            found += self._named(changes(self._published.get(st.name), copy, hints))
             self._published[st.name] = copy
         if self.figures is not None:
             found += await self.figures.changes()
@@ -238,6 +246,12 @@ class LiveQueues:
             await self.events.publish([c.to_dict() for c in found])
         except (RedisError, OSError) as e:
             ami_log.warning("queue changes not published", extra=fields(error=str(e)))
+
+    def _named(self, found: list[Change]) -> list[Change]:
+        """Changes of this node's queues, named as the stream shows them."""
+        if not self.node:
+            return found
+        return [Change(c.kind, node_queue(c.queue, self.node), c.data) for c in found]
 
     async def _leading(self) -> bool:
         """Whether this instance publishes queue changes (renewing its lease now and then)."""

@@ -11,12 +11,16 @@ starting Asterisk finishes booting), compares them with ``QueueStatus`` and send
 Several instances may restore at once: a second ``QueueAdd`` of the same member is
 refused by Asterisk ("Already there") and changes nothing. A member refused for
 another reason (the queue no longer exists) is logged and kept for the next boot.
+
+With several Asterisk nodes the API names a queue on its node (``complaint@a``) and
+remembers the member so; each node's keeper adds back only its own node's members.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 
 from redis.exceptions import RedisError
 
@@ -24,10 +28,11 @@ from ivr.ami.client import AmiClient
 from ivr.ami.errors import AmiError
 from ivr.ami.events import FullyBooted
 from ivr.log import ami_log, fields
+from ivr.queues.nodes import base_queue, node_of
 from ivr.store.members import AddedMember, MemberStore
 from ivr.tasks import cancel_and_wait
 
-__all__ = ["MemberKeeper", "missing"]
+__all__ = ["MemberKeeper", "missing", "of_node"]
 
 
 def missing(remembered: list[AddedMember], status: object) -> list[AddedMember]:
@@ -41,10 +46,19 @@ def missing(remembered: list[AddedMember], status: object) -> list[AddedMember]:
     return [m for m in remembered if (m.queue, m.interface) not in present]
 
 
+def of_node(remembered: list[AddedMember], node: str) -> list[AddedMember]:
+    """The members remembered on ``node``, with plain queue names (the one node, "":
+    every member, as remembered)."""
+    if not node:
+        return remembered
+    return [replace(m, queue=base_queue(m.queue)) for m in remembered if node_of(m.queue) == node]
+
+
 class MemberKeeper:
-    def __init__(self, ami: AmiClient, store: MemberStore) -> None:
+    def __init__(self, ami: AmiClient, store: MemberStore, node: str = "") -> None:
         self.ami = ami
         self.store = store
+        self.node = node
         self.restored = 0  # QueueAdd actions accepted so far
         self._unsubscribe: Callable[[], None] | None = None
         self._tasks: set[asyncio.Future[None]] = set()
@@ -65,7 +79,7 @@ class MemberKeeper:
     async def restore(self) -> None:
         """Add back every remembered member Asterisk does not have."""
         try:
-            remembered = await self.store.all()
+            remembered = of_node(await self.store.all(), self.node)
             if not remembered:
                 return
             status = await self.ami.action("QueueStatus", as_list=True)

@@ -19,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from ivr.log import fields, server_log
+from ivr.queues.nodes import base_queue
 from ivr.queues.state import AgentState, CallerState, QueueState
 
 __all__ = ["AGI_CONNECTION_RESULTS", "LiveCollector", "Snapshot", "Sources"]
@@ -42,6 +43,8 @@ class Sources:
     history: Callable[[], Awaitable[Mapping[str, Any]]] | None = None  # None: history off
     queue_names: Callable[[], Iterable[str]] = tuple  # queues named in the hotline files
     clock: Callable[[], float] = time.time
+    # several Asterisk nodes: each node's AMI logged in or not (queues named complaint@a)
+    ami_nodes: Callable[[], Mapping[str, bool]] | None = None
 
 
 @dataclass
@@ -104,7 +107,13 @@ def server_families(s: Sources) -> list[Metric]:
         redis.add_metric([kind], n)
     traces = _gauge("ivr_traces_waiting", "Call traces kept in memory while Redis is away")
     traces.add_metric([], s.traces_pending())
-    return [conns, started, failed, active, reconnects, connected, redis, traces]
+    out: list[Metric] = [conns, started, failed, active, reconnects, connected, redis, traces]
+    if s.ami_nodes is not None:
+        nodes = _gauge("ivr_ami_node_connected", "1 while logged in to the node's AMI", ["node"])
+        for node, up in s.ami_nodes().items():
+            nodes.add_metric([node], 1 if up else 0)
+        out.append(nodes)
+    return out
 
 
 def snapshot_families(snap: Snapshot) -> list[Metric]:
@@ -146,7 +155,8 @@ class LiveCollector(Collector):
         s, snap = self.sources, Snapshot()
         if s.callbacks is not None:
             try:
-                snap.callbacks = await s.callbacks({*s.queues(), *s.queue_names()})
+                live = s.queues() if s.ami_nodes is None else map(base_queue, s.queues())
+                snap.callbacks = await s.callbacks({*live, *s.queue_names()})
             except Exception as e:  # Redis away: this scrape goes without them
                 snap.failed.append("callbacks")
                 server_log.debug("metrics: callbacks not read", extra=fields(error=str(e)))

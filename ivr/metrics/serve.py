@@ -11,9 +11,9 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from ivr.agi.server import AgiServer
-from ivr.ami.client import AmiClient
+from ivr.ami.nodes import NodeAmis
 from ivr.config import ConfigError, Settings, line_of
-from ivr.lineup.live import LiveQueues
+from ivr.lineup.nodes import NodeQueues
 from ivr.metrics.collector import LiveCollector, Sources
 from ivr.metrics.http import MetricsAccess, add_metrics
 from ivr.metrics.instruments import Instruments
@@ -43,11 +43,12 @@ def access_of(settings: Settings) -> MetricsAccess:
 
 
 class Served(Protocol):
-    """What ``/metrics`` reads of a running server."""
+    """What ``/metrics`` reads of a running server: every Asterisk node's queues
+    (``view``) and AMI clients (``node_amis``)."""
 
-    live: LiveQueues
+    view: NodeQueues
+    node_amis: NodeAmis
     agi: AgiServer
-    ami: AmiClient
     traces: TraceStore
     callbacks: CallbackStore
 
@@ -77,16 +78,19 @@ class ServerMetrics:
     def sources(
         self, served: Served, history: Callable[[], Awaitable[Mapping[str, Any]]] | None
     ) -> Sources:
+        clients = served.node_amis.clients.values()
         return Sources(
-            queues=lambda: served.live.states,
+            queues=served.view.states,
             agi_stats=lambda: served.agi.stats,
-            ami_logins=lambda: served.ami.logins,
-            ami_connected=lambda: served.ami.connected,
+            # reconnects: the logins after each node's first
+            ami_logins=lambda: 1 + sum(max(c.logins - 1, 0) for c in clients),
+            ami_connected=lambda: all(c.connected for c in clients),
             traces_pending=lambda: served.traces.pending,
             redis_errors=lambda: self.redis_errors.counts,
             callbacks=served.callbacks.counts,
             history=history,
             queue_names=lambda: {q for qs in served.hotline_queues().values() for q in qs},
+            ami_nodes=served.view.connected if served.view.several else None,
         )
 
     def serve(

@@ -15,18 +15,44 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from ivr.ami.client import AmiClient, AmiError
+from ivr.ami.client import AmiError
 from ivr.ami.events import AnyEvent
 from ivr.log import fields, server_log
 from ivr.probes.model import ProbeResult, ProbeWatch, classify
 from ivr.probes.settings import ProbeTarget
 
-__all__ = ["ProbeConfig", "place_probe"]
+__all__ = ["ProbeAmi", "ProbeConfig", "place_probe"]
 
 _WATCHED = ("OriginateResponse", "VarSet", "Hangup")
+
+
+class ProbeAmi(Protocol):
+    """What a probe uses of :class:`ivr.ami.client.AmiClient` (or of every Asterisk
+    node's, :class:`ivr.lineup.nodes.NodeAmis`: placed through one, heard from all)."""
+
+    def subscribe(
+        self, event: str, handler: Callable[[AnyEvent], Awaitable[None] | None]
+    ) -> Callable[[], None]: ...
+
+    async def action(self, name: str, /, **fields_: Any) -> Any: ...
+
+    async def originate(
+        self,
+        channel: str,
+        context: str,
+        exten: str,
+        priority: int = 1,
+        variables: Mapping[str, str] = ...,
+        caller_id: str | None = None,
+        timeout_ms: int = 30000,
+        async_: bool = True,
+        *,
+        action_id: str | None = None,
+    ) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +65,7 @@ class ProbeConfig:
 
 
 async def place_probe(
-    ami: AmiClient,
+    ami: ProbeAmi,
     target: ProbeTarget,
     cfg: ProbeConfig,
     *,
@@ -80,7 +106,7 @@ async def place_probe(
 
 
 async def _originate(
-    ami: AmiClient, target: ProbeTarget, cfg: ProbeConfig, watch: ProbeWatch
+    ami: ProbeAmi, target: ProbeTarget, cfg: ProbeConfig, watch: ProbeWatch
 ) -> None:
     await ami.originate(
         cfg.dial_template.format(number=target.number),

@@ -2,19 +2,23 @@
 
 The results are kept and pushed on the stream like the scheduler's (Redis away:
 printed only). The alert is the scheduler's business; from cron, the exit status
-is the alert.
+is the alert. With several Asterisk nodes the probes go out through the first node
+whose AMI answers and are heard on every node (:class:`ivr.ami.nodes.NodeAmis`).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from collections.abc import Sequence
 
 from redis.exceptions import RedisError
 
 from ivr.ami.client import AmiClient, AmiError
+from ivr.ami.nodes import NodeAmis
 from ivr.config import Settings
+from ivr.config_nodes import ami_nodes
 from ivr.config_redis import redis_target
 from ivr.probes.call import ProbeConfig
 from ivr.probes.model import ProbeResult
@@ -48,12 +52,11 @@ async def run_probe_cli(settings: Settings, args: argparse.Namespace) -> int:
     if not targets:
         print("no hotline to probe: list them in [probe.hotlines] or name them: ivr probe 1111")
         return 2
-    ami = AmiClient(
-        settings.ami_host, settings.ami_port, settings.ami_username, settings.ami_secret
-    )
+    clients = {n.name: AmiClient(n.host, n.port, n.username, n.secret) for n in ami_nodes(settings)}
+    ami = clients[""] if "" in clients else NodeAmis(clients)
     redis = redis_client(redis_target(settings))
     try:
-        await ami.start()
+        await _start(list(clients.values()))
         service = ProbeService(
             ami,
             probe_config(settings),
@@ -66,10 +69,18 @@ async def run_probe_cli(settings: Settings, args: argparse.Namespace) -> int:
         print(f"probe: not placed: {e} — is Asterisk up and the [ami] settings right?")
         return 2
     finally:
-        await ami.close()
+        await asyncio.gather(*(c.close() for c in clients.values()))
         await redis.aclose()
     _print(results, args.json)
     return 0 if all(r.ok for r in results) else 1
+
+
+async def _start(clients: Sequence[AmiClient]) -> None:
+    """Log in to every node at once; an error only when none answers."""
+    errors = await asyncio.gather(*(c.start() for c in clients), return_exceptions=True)
+    failed = [e for e in errors if isinstance(e, BaseException)]
+    if len(failed) == len(clients):
+        raise failed[0]
 
 
 def _print(results: Sequence[ProbeResult], as_json: bool) -> None:

@@ -15,10 +15,9 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from ivr.ami.client import AmiClient
 from ivr.log import fields, server_log
 from ivr.probes.alerts import Alerter
-from ivr.probes.call import ProbeConfig, place_probe
+from ivr.probes.call import ProbeAmi, ProbeConfig, place_probe
 from ivr.probes.model import ProbeResult
 from ivr.probes.settings import ProbeTarget
 from ivr.store.lease import LeaderLease
@@ -45,7 +44,7 @@ def due_targets(
 class ProbeService:
     def __init__(
         self,
-        ami: AmiClient,
+        ami: ProbeAmi,
         cfg: ProbeConfig,
         alerter: Alerter | None,
         *,

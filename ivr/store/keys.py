@@ -56,13 +56,18 @@ def lease(name: str) -> str:
 
 QUEUE = PREFIX + "queue:{name}"  # JSON of a queue's live state (ivr.store.queues)
 QUEUES = PREFIX + "queues"  # set of queue names
+# ... of a queue on one of several Asterisk nodes: ivr:queue:complaint@a, ivr:queues@a
 # Waiting callers (ivr.store.waiting)
 ARRIVAL = PREFIX + "arrival:{uniqueid}"  # a waiting caller's original arrival and topic
 ANNOUNCED = PREFIX + "announced:{uniqueid}"  # last announcement made to a waiting caller
 
 
-def queue(name: str) -> str:
-    return QUEUE.format(name=name)
+def queue(name: str, node: str = "") -> str:
+    return QUEUE.format(name=f"{name}@{node}" if node else name)
+
+
+def queues(node: str = "") -> str:
+    return f"{QUEUES}@{node}" if node else QUEUES
 
 
 def arrival(uniqueid: str) -> str:

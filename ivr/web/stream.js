@@ -60,6 +60,12 @@ export class LiveStream {
     this.controller?.abort();
   }
 
+  // Start again from a fresh snapshot (not from the last event id).
+  resync() {
+    this.lastId = null;
+    this.controller?.abort();
+  }
+
   async loop() {
     while (!this.stopped) {
       try {

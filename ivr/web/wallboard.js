@@ -27,6 +27,7 @@ const state = {
   hotlines: null, // null: the server has no hotline API; the panel stays hidden
   probes: {}, // hotline id -> its last reachability probe (GET /api/probes, probe.result)
   skew: 0, // server clock minus this browser's, in seconds
+  nodes: null, // several Asterisk nodes: [{name, connected}] (the snapshot's), else null
 };
 let stream = null;
 let renderQueued = false;
@@ -191,6 +192,17 @@ function applySnapshot(snap) {
     }
   }
   if (Array.isArray(snap.hotlines)) state.hotlines = snap.hotlines;
+  state.nodes = Array.isArray(snap.nodes) ? snap.nodes : null;
+}
+
+// A node's AMI went down (its queues no longer change: dropped now) or came back;
+// either way a fresh snapshot follows.
+function onNode(name, node) {
+  if (name === "node.down") {
+    for (const q of [...state.queues.keys()]) if (q.endsWith(`@${node}`)) state.queues.delete(q);
+  }
+  for (const n of state.nodes || []) if (n.name === node) n.connected = name === "node.up";
+  stream?.resync();
 }
 
 function queueOf(name) {
@@ -238,11 +250,22 @@ const HANDLERS = {
   },
 };
 
+// With several Asterisk nodes a queue is shown on each node ("complaint@a"); what
+// belongs to the queue on every node (callbacks, today's figures, overrides) comes
+// under its plain name and goes to each of them.
+function queuesOf(name) {
+  if (state.queues.has(name) || name.includes("@")) return [queueOf(name)];
+  const onNodes = [...state.queues.values()].filter((q) => q.name.split("@")[0] === name);
+  return onNodes.length ? onNodes : [queueOf(name)];
+}
+
 function onEvent(name, body) {
   if (name === "snapshot") {
     applySnapshot(body);
   } else if (HANDLERS[name] && body.queue) {
-    HANDLERS[name](queueOf(body.queue), body.data || {});
+    for (const q of queuesOf(body.queue)) HANDLERS[name](q, body.data || {});
+  } else if ((name === "node.down" || name === "node.up") && body.data?.node) {
+    onNode(name, body.data.node);
   } else if (name === "probe.result" && body.data?.hotline) {
     state.probes[body.data.hotline] = body.data;
   } else if (name.startsWith("hotline.") || name.startsWith("emergency.")) {
@@ -555,10 +578,33 @@ function render() {
   if (focused) document.querySelector(focused)?.focus();
 }
 
+// Several Asterisk nodes: each node up or down, and each queue's callers over all
+// nodes ("complaint 12 (a 7 · b 5)"), counted from the nodes' queues as they change.
+function nodesStrip() {
+  if (!state.nodes) return [];
+  const totals = new Map();
+  for (const q of state.queues.values()) {
+    const [name, node] = q.name.split("@");
+    if (!node) continue;
+    const total = totals.get(name) || { waiting: 0, parts: [] };
+    total.waiting += q.callers.size;
+    total.parts.push(`${node} ${q.callers.size}`);
+    totals.set(name, total);
+  }
+  const badges = state.nodes.map((n) =>
+    h("span", { class: `badge ${n.connected ? "ok" : "bad"}` }, `${t("node")} ${n.name}: ${t(n.connected ? "node_up" : "node_down")}`),
+  );
+  const sums = [...totals.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, s]) => h("span", { class: "node-total" }, `${name}: ${t("waiting_all", { n: s.waiting })} (${s.parts.join(" · ")})`));
+  return [h("section", { class: "nodes", dataset: { nodes: String(state.nodes.length) } }, ...badges, ...sums)];
+}
+
 function renderBoard() {
   const board = $("board");
   const queues = [...state.queues.values()].sort((a, b) => a.name.localeCompare(b.name));
   board.replaceChildren(
+    ...nodesStrip(),
     ...(queues.length || !state.me ? queues.map(queueCard) : [h("p", { class: "empty" }, t("no_queues"))]),
   );
   board.dataset.count = String(Math.min(queues.length, 4));

@@ -123,7 +123,9 @@ class AsteriskNode:
             app.wait_settings,
             on_rule=self._on_rule(app.on_rule),
         )
-        callback = CallbackAnswerRoute(app.callbacks, self.dispatcher.on_answer_result)
+        callback = CallbackAnswerRoute(
+            app.callbacks, self.dispatcher.on_answer_result, instance=app.instance_id
+        )
         self.routes: dict[str, Route] = {
             node_route("hotline", node.name): app.hotline_route,
             node_route("queue-wait", node.name): waiting,

@@ -9,7 +9,12 @@ up, which agent is free, agents held for a callback) are in
 * :func:`retry_at`: when to try again after a failed attempt;
 * :func:`reservation_reason`, :func:`stale_reservation`: an agent held (paused) for a
   callback carries the pause reason ``ivr-callback:<id>``; the hold is stale once
-  that callback is no longer being dialled, so a crash never leaves an agent paused.
+  that callback is no longer being dialled, so a crash never leaves an agent paused;
+* once the citizen pressed 1 (``accepted_at``) a request is never :func:`due` again;
+  its claim then ends :data:`CONNECT_JOIN_GRACE_S` after the 1 at the latest and
+  only waits for the "connected" reported after "connecting you": when none comes
+  (its instance died), the leader closes it as connected when the claim expires
+  (ACCEPT and RECLAIM in :mod:`ivr.store.callback_scripts`).
 
 Times are epoch seconds.
 """
@@ -41,10 +46,14 @@ NEVER_OPEN_RECHECK_S = 24 * 3600.0
 HoursFor = Callable[[str], BusinessHours | None]
 #: Pause reason of an agent held for a callback being dialled: the prefix and its id.
 RESERVATION_PREFIX = "ivr-callback:"
-#: A CONNECTED callback's agent is released at the latest this long after the 1: the
-#: citizen hears "connecting you" (about 7 s of speech, longer on a slow line) and
-#: joins the queue, where the agent is released on sight; a slow line makes that
-#: longer, so the grace is generous.
+#: A CONNECTED callback's agent is released at the latest this long after it was
+#: reported connected (after "connecting you"): the citizen joins the queue at once,
+#: where the agent is released on sight; the grace is for a join event missed. It is
+#: also how long after the 1 the claim of an accepted request runs: "connecting you"
+#: (about 7 s of speech, 15 s on a machine whose timers run at half speed) and the
+#: report fit well inside it, and when no report comes (the instance died during the
+#: prompt; the dialplan queues the citizen all the same) the request is closed as
+#: connected when it ends and its held agent let go.
 CONNECT_JOIN_GRACE_S = 30.0
 
 
@@ -57,24 +66,30 @@ def stale_reservation(
 ) -> bool:
     """An agent held for ``req`` may go back to work.
 
-    Held while the callback is DIALING under a live claim, and for ``join_grace_s``
-    after the citizen pressed 1 (they are joining the queue at the head, where
-    the dialer releases the agent on sight); stale in every other case: the
-    request is gone, finished, back to PENDING, or its claim expired.
+    Held while the callback is DIALING under a live claim (once the citizen pressed
+    1, that claim ends :data:`CONNECT_JOIN_GRACE_S` after the 1 at the latest),
+    and for ``join_grace_s`` after it was reported connected (the citizen joins the
+    queue at the head, where the dialer releases the agent on sight); stale in every
+    other case: the request is gone, finished, back to PENDING, its claim expired,
+    or it was closed as connected without a report (its accepted claim had expired).
     """
     if req is None:
         return True
     if req.status is CallbackStatus.DIALING:
         return req.dialing_until <= now
     if req.status is CallbackStatus.CONNECTED:
-        connected = [h.get("at", 0.0) for h in req.history if h.get("event") == "connected"]
-        return not connected or now - float(connected[-1]) >= join_grace_s
+        connected = [h for h in req.history if h.get("event") == "connected"]
+        if not connected or connected[-1].get("unreported"):
+            return True
+        return now - float(connected[-1].get("at", 0.0)) >= join_grace_s
     return True
 
 
 def due(req: CallbackRequest, now: float) -> bool:
-    """PENDING and its ``next_attempt_at`` (retry delay, next opening) has passed."""
-    return req.status is CallbackStatus.PENDING and req.next_attempt_at <= now
+    """PENDING and its ``next_attempt_at`` (retry delay, next opening) has passed; never
+    a request the citizen already accepted (pressed 1 on)."""
+    pending = req.status is CallbackStatus.PENDING
+    return pending and req.next_attempt_at <= now and not req.accepted_at
 
 
 def is_open(hours: BusinessHours | None, t: float) -> bool:

@@ -7,17 +7,27 @@ the head of the queue. The route always leaves ``IVR_RESULT`` (``queue`` or
 instance went away during the dialog. When Redis cannot be read at that moment
 (a fail-over), the request is taken from the channel variables the dispatcher set
 on the call: the citizen who answered is never hung up on for it.
+
+At the 1, before ``IVR_RESULT`` and "connecting you", the request is marked
+accepted (:meth:`ivr.store.callbacks.CallbackStore.accept`): an instance that dies
+during that prompt leaves a citizen the dialplan queues and a request never dialled
+again, closed as connected when its claim ends. It is reported connected only after
+the prompt, as the agent held for the citizen is let go once it is (a report before
+it let the agent go to a live caller before the citizen joined). A citizen asked
+again after their instance went away past the 1 is not asked twice: straight on.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
 from ivr.agi.types import AgiError, Call, CallHangup
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.callbacks.policy import CONNECT_JOIN_GRACE_S
 from ivr.calls.base import CallController, CallSession
 from ivr.log import call_log, fields
 from ivr.speech.sounds import sound
@@ -33,13 +43,15 @@ class CallbackAnswerRoute(CallController):
 
     def __init__(
         self, store: CallbackStore, on_result: AnswerResult, tries: int = 2,
-        timeout_ms: int = 5000,
+        timeout_ms: int = 5000, instance: str = "", accept_grace_s: float = CONNECT_JOIN_GRACE_S,
     ) -> None:  # fmt: skip
         super().__init__()
         self.store = store
         self.on_result = on_result
         self.tries = tries
         self.timeout_ms = timeout_ms
+        self.instance = instance  # named in the request's history as the one that accepted
+        self.accept_grace_s = accept_grace_s  # the claim ends this long after the 1
 
     async def handle(self, session: CallSession) -> None:
         call = session.call
@@ -61,11 +73,12 @@ class CallbackAnswerRoute(CallController):
         queued = False
         try:
             await call.set_language(req.language or "th")
-            if await self._confirmed(call, req.hotline):
+            if req.accepted_at or await self._confirmed(call, req.hotline):
                 await call.set_variable("IVR_QUEUE", req.queue)
                 await call.set_variable("IVR_TOPIC", req.topic)
+                await self._accept(req)
+                queued = True  # accepted: connected, whatever comes (never dialled again)
                 await call.set_variable("IVR_RESULT", "queue")
-                queued = True
                 await call.play(sound("callback-connecting"))
             else:
                 await call.set_variable("IVR_RESULT", "declined")
@@ -90,6 +103,26 @@ class CallbackAnswerRoute(CallController):
             if digit == "1":
                 return True
         return False
+
+    async def _accept(self, req: CallbackRequest) -> None:
+        """The durable fact of the 1, before the dialplan is told to queue the citizen.
+        Redis away: the citizen is put through all the same (with Sentinel the change
+        is written again once Redis is back; without, a stop of this instance during
+        "connecting you" could still leave the request to be dialled again)."""
+        if req.accepted_at:
+            return  # asked again after the instance that heard the 1 went away
+        try:
+            await self.store.accept(
+                req.id,
+                self.instance,
+                time.time() + self.accept_grace_s,
+                attempt=req.attempts or None,
+            )
+        except (RedisError, OSError) as e:
+            call_log.warning(
+                "callback accepted but not written (Redis away): connected all the same",
+                extra=fields(callback=req.id, error=str(e) or type(e).__name__),
+            )
 
     async def _report(self, req: CallbackRequest, confirmed: bool) -> None:
         await self.on_result(req.id, confirmed)

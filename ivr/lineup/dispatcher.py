@@ -26,6 +26,11 @@ Nothing is lost or doubled:
   expires; the next leader puts it back to PENDING and dials it once. The claim
   margin must cover the confirmation dialog after the answer, so a citizen
   still listening is not called a second time;
+* once the citizen pressed 1 the request is accepted (the route writes it before
+  "connecting you") and never dialled again: its claim then runs only until the
+  "connected" reported after that prompt is due, and when the instance died
+  before reporting it, the next leader closes it as CONNECTED when it expires (the
+  dialplan queued the citizen) and lets the agent held for it go;
 * an ``Originate`` whose reply never came (the AMI dropped) keeps its claim
   until it expires, because the call may have been placed.
 

@@ -1,5 +1,6 @@
 """The Lua scripts of :class:`ivr.store.callbacks.CallbackStore`: one script per
-change of a callback request's status (create, claim, release, finish, reclaim), and
+change of a callback request's status (create, claim, accept, release, finish,
+reclaim), and
 the supervisors' transitions with their result type (cancel a PENDING request, retry
 a FAILED one now, move a PENDING one's time), which the store prefixes with the shared prelude.
 
@@ -54,7 +55,7 @@ if live and live ~= ARGV[1] then
   if st == 'pending' or st == 'dialing' then return {0, 'booked', live} end
 end
 redis.call('HSET', KEYS[1], 'status', 'pending', 'next_attempt_at', ARGV[2],
-  'dialing_by', '', 'dialing_until', '0')
+  'dialing_by', '', 'dialing_until', '0', 'accepted_at', '0')
 redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', KEYS[2])
 redis.call('SET', KEYS[5], ARGV[1])
@@ -119,9 +120,10 @@ return {1, ARGV[1]}
 CLAIM = (
     PRELUDE
     + """
-local h = redis.call('HMGET', KEYS[1], 'status', 'next_attempt_at')
+local h = redis.call('HMGET', KEYS[1], 'status', 'next_attempt_at', 'accepted_at')
 if h[1] ~= 'pending' then return 0 end
 if tonumber(h[2] or '0') > tonumber(ARGV[2]) then return 0 end
+if tonumber(h[3] or '0') > 0 then return 0 end
 local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'status', 'dialing', 'dialing_by', ARGV[4], 'dialing_until', ARGV[5])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
@@ -130,12 +132,43 @@ return 1
 """
 )
 
+# The citizen pressed 1 (before "connecting you"): ``accepted_at`` is set and the
+# request is never dialled again (claim, release and reclaim respect it). Its claim now
+# ends at ARGV[5] (or earlier, if it already did): the route reports connected well
+# before; when it never does, RECLAIM closes it as connected. A request whose claim
+# expired meanwhile (PENDING, not claimed again) is taken back by the accepting
+# instance. Only for the attempt the citizen answered (ARGV[6]; '' any), so a change
+# run again late never marks a later attempt. Run twice, it finds its work done.
+# ARGV[4] instance, ARGV[5] claim until, ARGV[6] attempt
+ACCEPT = (
+    PRELUDE
+    + """
+local h = redis.call('HMGET', KEYS[1], 'status', 'dialing_until', 'accepted_at', 'attempts')
+if h[1] ~= 'dialing' and h[1] ~= 'pending' then return 0 end
+if ARGV[6] ~= '' and (h[4] or '0') ~= ARGV[6] then return 0 end
+if tonumber(h[3] or '0') > 0 then return 1 end
+local untl = ARGV[5]
+if h[1] == 'dialing' then
+  local cur = tonumber(h[2] or '0')
+  if cur > 0 and cur < tonumber(ARGV[5]) then untl = h[2] end
+else
+  redis.call('HSET', KEYS[1], 'status', 'dialing', 'dialing_by', ARGV[4])
+end
+redis.call('HSET', KEYS[1], 'accepted_at', ARGV[2], 'dialing_until', untl)
+redis.call('ZADD', KEYS[3], untl, ARGV[1])
+hist({dialing_until = untl}, {event = 'accepted', status = 'dialing', by = ARGV[4]})
+return 1
+"""
+)
+
 # ARGV[4] instance, ARGV[5] result, ARGV[6] retry at ('' = no retry), ARGV[7] max attempts
+# (never a request the citizen accepted: its claim ends in RECLAIM, as connected)
 RELEASE = (
     PRELUDE
     + """
-local h = redis.call('HMGET', KEYS[1], 'status', 'dialing_by', 'attempts')
+local h = redis.call('HMGET', KEYS[1], 'status', 'dialing_by', 'attempts', 'accepted_at')
 if h[1] ~= 'dialing' or h[2] ~= ARGV[4] then return false end
+if tonumber(h[4] or '0') > 0 then return false end
 local n = tonumber(h[3] or '0')
 if ARGV[6] == '' or n >= tonumber(ARGV[7]) then
   finish('failed', ARGV[5])
@@ -163,19 +196,28 @@ return ARGV[4]
 """
 )
 
+# An expired claim: back to PENDING ('pending'), or, when the citizen had pressed 1
+# (accepted) and no "connected" came (the instance died during "connecting you"; the
+# dialplan queued the citizen all the same), CONNECTED ('connected'), never dialled again.
 RECLAIM = (
     PRELUDE
     + """
-local h = redis.call('HMGET', KEYS[1], 'status', 'dialing_until', 'dialing_by')
+local h = redis.call('HMGET', KEYS[1], 'status', 'dialing_until', 'dialing_by', 'accepted_at')
 if h[1] ~= 'dialing' then
   redis.call('ZREM', KEYS[3], ARGV[1])
   return 0
 end
 if tonumber(h[2] or '0') > tonumber(ARGV[2]) then return 0 end
+if tonumber(h[4] or '0') > 0 then
+  finish('connected', 'answered')
+  hist({accepted_at = h[4]}, {event = 'connected', status = 'connected', result = 'answered',
+    by = h[3] or '', unreported = true})
+  return 'connected'
+end
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HSET', KEYS[1], 'status', 'pending', 'last_result', 'interrupted',
   'dialing_by', '', 'dialing_until', '0')
 hist({}, {event = 'interrupted', status = 'pending', result = 'interrupted', by = h[3] or ''})
-return 1
+return 'pending'
 """
 )

@@ -10,9 +10,9 @@ same citizen, a number is never booked twice, and a request is in Redis before
 :meth:`CallbackStore.create` returns. A finished request (connected, failed,
 cancelled) expires after ``retention_s``.
 
-With Sentinel, a :class:`~ivr.store.replication.Replication` makes the changes a
-citizen would feel lost (booked, claimed, finished) wait for a replica, and runs
-again those none confirmed (:meth:`CallbackStore.settle`).
+With Sentinel, a :class:`~ivr.store.replication.Replication` makes the changes a citizen
+would feel lost (booked, claimed, accepted, finished) wait for a replica, and runs again
+those none confirmed (:meth:`CallbackStore.settle`).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from ivr.phones import national_number
 from ivr.privacy import mask_phone
 from ivr.store import keys
 from ivr.store.callback_scripts import (
+    ACCEPT,
     CANCEL_PENDING,
     CLAIM,
     CREATE,
@@ -54,7 +55,7 @@ RETENTION_S = 7 * 24 * 3600
 LIVE = (CallbackStatus.PENDING, CallbackStatus.DIALING)
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_FLOATS = frozenset({"arrived_at", "requested_at", "next_attempt_at", "dialing_until"})
+_FLOATS = frozenset(f.name for f in fields(CallbackRequest) if f.type == "float")
 _INTS = frozenset({"attempts"})
 _FIELDS = tuple(f.name for f in fields(CallbackRequest) if f.name != "history")
 
@@ -113,6 +114,7 @@ class CallbackStore:
         self.replication = replication
         self._create = self._confirmed(CREATE, "create")
         self._claim = self._confirmed(CLAIM, "claim")
+        self._accept = self._confirmed(ACCEPT, "accept")
         self._release = redis.register_script(RELEASE)
         self._finish = self._confirmed(FINISH, "finish")
         self._reclaim = redis.register_script(RECLAIM)
@@ -189,6 +191,17 @@ class CallbackStore:
         ok = await self._run(self._claim, request_id, now, [instance, _num(until)])
         return await self._changed(request_id) if ok else None
 
+    async def accept(
+        self, request_id: str, instance: str, until: float, *, attempt: int | None = None,
+        now: float | None = None,
+    ) -> CallbackRequest | None:  # fmt: skip
+        """The citizen pressed 1 on ``attempt`` (None: any): never dialled again, the claim
+        ends by ``until`` (then CONNECTED if no report came: :meth:`reclaim_expired`).
+        Not streamed (still dialling). None when finished, unknown or another attempt."""
+        args = [instance, _num(until), "" if attempt is None else str(attempt)]
+        ok = await self._run(self._accept, request_id, now, args)
+        return await self.get(request_id) if ok else None
+
     async def release(
         self,
         request_id: str,
@@ -261,18 +274,23 @@ class CallbackStore:
 
     async def reclaim_expired(self, now: float | None = None) -> list[str]:
         """DIALING requests whose claim expired (the instance died mid-call) go back to
-        PENDING with ``last_result`` "interrupted"; their attempt stays counted."""
+        PENDING ("interrupted", the attempt counted); CONNECTED if the citizen pressed 1."""
         t = time.time() if now is None else now
         await self.settle()  # a claim a fail-over lost is claimed again first
         raw = await self.redis.zrangebyscore(keys.CALLBACKS_DIALING, "-inf", t)
-        out: list[str] = []
+        back: list[str] = []
+        connected: list[str] = []
         for rid in (_s(x) for x in raw):
-            if await self._run(self._reclaim, rid, t, [], missing_ok=True):
-                out.append(rid)
+            res = await self._run(self._reclaim, rid, t, [], missing_ok=True)
+            if res:
+                (connected if _s(res) == "connected" else back).append(rid)
                 await self._changed(rid)
-        if out:
-            store_log.warning("callback claims expired: back to pending", extra=log_fields(ids=out))
-        return out
+        if back or connected:  # connected: its instance stopped during "connecting you"
+            store_log.warning(
+                "callback claims expired: back to pending, or connected if the citizen pressed 1",
+                extra=log_fields(ids=back, connected=connected),
+            )
+        return back + connected
 
     # -- reads ----------------------------------------------------------------------
     async def get(self, request_id: str) -> CallbackRequest | None:

@@ -9,18 +9,19 @@ that nobody calls back, a claim lost so that the request is dialled a second
 time, a "connected" or a supervisor's cancel lost so that the citizen is dialled again.
 
 So, with Sentinel (:mod:`ivr.store.sentinel`), :class:`Replication` wraps the
-scripts of these changes (create, claim, finish) of
+scripts of these changes (create, claim, accept, finish) of
 :class:`ivr.store.callbacks.CallbackStore`: the script and ``WAIT 1 <ms>`` go in
 one pipeline (``WAIT`` counts the writes of its own connection), so the caller
 hears "booked" only after a replica has the booking, the ``Originate`` goes out
-only after a replica has the claim, and the citizen joins the queue only after a
-replica has "connected". A change no replica confirmed in time (the replica is
-away or lagging) is kept and run again, exactly as it was (each script is
+only after a replica has the claim, the citizen who pressed 1 hears "connecting
+you" only after a replica has that they accepted (never dialled again), and joins
+the queue only after a replica has "connected". A change no replica confirmed in
+time (the replica is away or lagging) is kept and run again, exactly as it was (each script is
 idempotent: a second run finds its work done), until one does
 (:meth:`Replication.settle`): if a fail-over lost it, it is written again on the
 new primary. A booking whose reply was lost with its connection (the caller was
-told "not booked") is cancelled the same way, if it turns out to be stored, and a
-"connected" whose reply was lost is written again.
+told "not booked") is cancelled the same way, if it turns out to be stored, and an
+"accepted" or a "connected" whose reply was lost is written again.
 While the last wait met no replica (the new primary alone after a fail-over),
 changes wait only :data:`SHORT_WAIT_MS`, not to slow calls while no replica exists.
 """
@@ -50,7 +51,7 @@ SHORT_WAIT_MS = 20
 KEEP_S = 900.0
 KEEP_MAX = 10_000
 
-Kind = Literal["create", "claim", "finish", "undo-create"]
+Kind = Literal["create", "claim", "accept", "finish", "undo-create"]
 
 
 class Script(Protocol):
@@ -118,8 +119,8 @@ class Replication:
             except (RedisError, OSError):
                 if kind == "create":  # the caller hears "not booked": make sure it is not
                     self._keep(Change("undo-create", script, k, a, self.clock()))
-                elif kind == "finish":  # the citizen was connected (or it was cancelled)
-                    self._keep(Change(kind, script, k, a, self.clock()))
+                elif kind in ("accept", "finish"):  # the citizen pressed 1, was connected
+                    self._keep(Change(kind, script, k, a, self.clock()))  # (or cancelled)
                 raise
             if _did(kind, result):
                 self.healthy = acked >= self.replicas

@@ -163,3 +163,30 @@ async def test_a_booking_whose_reply_was_lost_is_cancelled(
         await impatient.aclose()
     assert await primary.hget("ivr:callback:unsure", "status") == b"cancelled"
     assert await primary.exists("ivr:callback:number:0812345672") == 0
+
+
+async def test_a_citizens_1_lost_in_a_switch_is_written_again_never_dialled_again(
+    nodes: tuple[Redis, Redis],
+) -> None:
+    """The 1 is acknowledged by the primary alone, which then "dies": it is written
+    again on the promoted replica, so the claim's end there closes the request as
+    connected instead of putting it back in line to be dialled again."""
+    primary, replica = nodes
+    rep = Replication(primary)
+    store = CallbackStore(primary, replication=rep)
+    await store.create(booking("heard", "0812345673"))
+    now = time.time()
+    assert await store.claim("heard", "one", now + 60) is not None  # a replica has it
+    await detach(replica)
+    accepted = await store.accept("heard", "one", now + 30, attempt=1)
+    assert accepted is not None and accepted.accepted_at > 0
+    assert [c.kind for c in rep.pending] == ["accept"]
+    assert float(await replica.hget("ivr:callback:heard", "accepted_at") or 0) == 0
+    rep.redis = replica  # the fail-over
+    await store.settle()
+    assert float(await replica.hget("ivr:callback:heard", "accepted_at") or 0) > 0
+    survivor = CallbackStore(replica)
+    assert await survivor.reclaim_expired(now + 31) == ["heard"]
+    done = await survivor.get("heard")
+    assert done is not None and (done.status, done.attempts) == (CallbackStatus.CONNECTED, 1)
+    assert await survivor.claim("heard", "two", now + 200, now=now + 32) is None

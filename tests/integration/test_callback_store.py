@@ -246,6 +246,71 @@ async def test_reclaim_expired_claims(store: CallbackStore) -> None:
     assert await store.reclaim_expired(now + 11) == []
 
 
+async def test_a_claim_expiring_after_the_citizens_1_closes_it_connected(
+    store: CallbackStore,
+) -> None:
+    """The instance that heard the 1 died during "connecting you" (no report): the
+    dialplan queued the citizen, so the expired claim closes the request as connected,
+    and it is never claimed (dialled) again."""
+    now = time.time()
+    await store.create(req("heard", number="0811111111"))
+    assert await store.claim("heard", "dead", now + 120, now=now) is not None
+    accepted = await store.accept("heard", "dead", now + 30, attempt=1, now=now + 5)
+    assert accepted is not None and accepted.accepted_at == now + 5
+    assert accepted.status is CallbackStatus.DIALING
+    assert accepted.dialing_until == now + 30  # the claim now waits only for the report
+    assert accepted.history[-1]["event"] == "accepted" and accepted.history[-1]["by"] == "dead"
+    assert await store.redis.zscore(keys.CALLBACKS_DIALING, "heard") == now + 30
+    # a late "not confirmed" never puts it back in line
+    assert await store.release("heard", "dead", "no-confirm", now + 10, 3) is None
+    assert await store.reclaim_expired(now + 29) == []
+    assert await store.reclaim_expired(now + 30) == ["heard"]
+    done = await store.get("heard")
+    assert done is not None and done.status is CallbackStatus.CONNECTED
+    assert (done.attempts, done.last_result, done.dialing_by) == (1, "answered", "")
+    last = done.history[-1]
+    assert (last["event"], last["by"], last["unreported"]) == ("connected", "dead", True)
+    assert await store.claim("heard", "alive", now + 500, now=now + 400) is None
+    assert await store.pending("complaint") == []
+    assert await store.redis.zcard(keys.CALLBACKS_DIALING) == 0
+
+
+async def test_the_citizens_1_then_the_report_as_usual(store: CallbackStore) -> None:
+    now = time.time()
+    await store.create(req("a1", number="0811111111"))
+    await store.claim("a1", "i1", now + 120, now=now)
+    assert await store.accept("a1", "i1", now + 30, attempt=1) is not None
+    again = await store.accept("a1", "i2", now + 60, attempt=1)  # run again: nothing changes
+    assert again is not None and again.dialing_until == now + 30
+    assert [h["event"] for h in again.history].count("accepted") == 1
+    done = await store.mark_connected("a1", by="i1")
+    assert done is not None and done.status is CallbackStatus.CONNECTED
+    assert "unreported" not in done.history[-1]
+    assert await store.accept("a1", "i1", now + 30) is None  # finished
+
+
+async def test_the_1_never_shortens_nor_marks_another_attempt(store: CallbackStore) -> None:
+    now = time.time()
+    await store.create(req("a1", number="0811111111"))
+    await store.claim("a1", "i1", now + 20, now=now)
+    assert await store.accept("a1", "i1", now + 30, attempt=2) is None  # not this attempt
+    accepted = await store.accept("a1", "i1", now + 30, attempt=1)
+    assert accepted is not None and accepted.dialing_until == now + 20  # never lengthened
+
+
+async def test_the_1_after_the_claim_expired_takes_it_back(store: CallbackStore) -> None:
+    """The claim expired while the citizen listened (back to PENDING, not dialled yet):
+    the 1 takes it back, never to be dialled again."""
+    now = time.time()
+    await store.create(req("a1", number="0811111111"))
+    await store.claim("a1", "i1", now + 10, now=now)
+    assert await store.reclaim_expired(now + 11) == ["a1"]
+    accepted = await store.accept("a1", "i2", now + 40, attempt=1)
+    assert accepted is not None and accepted.status is CallbackStatus.DIALING
+    assert (accepted.dialing_by, accepted.attempts) == ("i2", 1)
+    assert await store.claim("a1", "i3", now + 500, now=now + 12) is None
+
+
 async def test_expired_requests_leave_the_listing(store: CallbackStore) -> None:
     await store.create(req("a1"))
     await store.cancel("a1")

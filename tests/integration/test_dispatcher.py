@@ -188,11 +188,29 @@ class MemoryStore:
         req = self.items.get(request_id)
         if req is None or req.status is not CallbackStatus.DIALING or req.dialing_by != instance:
             return None
+        if req.accepted_at:  # the citizen pressed 1: never back in line
+            return None
         req.last_result, req.dialing_by, req.dialing_until = result, "", 0.0
         if retry_at is None or req.attempts >= max_attempts:
             req.status = CallbackStatus.FAILED
         else:
             req.status, req.next_attempt_at = CallbackStatus.PENDING, retry_at
+        return self._copy(req)
+
+    async def accept(
+        self, request_id: str, instance: str, until: float, *, attempt: int | None = None,
+        now: float = 0.0,
+    ) -> CallbackRequest | None:  # fmt: skip
+        req = self.items.get(request_id)
+        live = (CallbackStatus.PENDING, CallbackStatus.DIALING)
+        if req is None or req.status not in live or attempt not in (None, req.attempts):
+            return None
+        if not req.accepted_at:
+            if req.status is CallbackStatus.PENDING:
+                req.status, req.dialing_by = CallbackStatus.DIALING, instance
+            elif req.dialing_until:
+                until = min(until, req.dialing_until)
+            req.accepted_at, req.dialing_until = now, until
         return self._copy(req)
 
     async def mark_connected(self, request_id: str) -> CallbackRequest | None:
@@ -206,18 +224,28 @@ class MemoryStore:
         out = []
         for req in self.items.values():
             if req.status is CallbackStatus.DIALING and req.dialing_until <= now:
+                out.append(req.id)
+                if req.accepted_at:  # pressed 1, never reported: the dialplan queued them
+                    req.status, req.last_result = CallbackStatus.CONNECTED, "answered"
+                    req.history.append({"at": now, "event": "connected", "unreported": True})
+                    req.dialing_by, req.dialing_until = "", 0.0
+                    continue
                 req.status, req.last_result, req.dialing_by = (
                     CallbackStatus.PENDING,
                     "interrupted",
                     "",
                 )
                 req.dialing_until = 0.0
-                out.append(req.id)
         return out
 
 
 class Store(CallbackStoreLike, Protocol):
     async def create(self, req: CallbackRequest) -> Any: ...
+
+    async def accept(
+        self, request_id: str, instance: str, until: float, *, attempt: int | None = None,
+        now: float = ...,
+    ) -> CallbackRequest | None: ...  # fmt: skip
 
 
 # ------------------------------------------------------------------ fixtures and helpers
@@ -772,6 +800,33 @@ async def test_a_crashed_dialers_hold_is_released_by_the_next_leader(holding: Wo
     holding.clock.t = (await holding.status("cb")).dialing_until
     assert await b.tick() == ["cb"]  # the claim expired: released, then held and dialled again
     assert ami_b.pauses() == [FREED, HELD]
+
+
+async def test_a_crash_after_the_citizens_1_is_connected_not_redialled(holding: World) -> None:
+    """inst-a dialled, the citizen pressed 1 (accepted) and inst-a died during
+    "connecting you", before reporting: the next leader keeps the agent held while the
+    claim, shortened to a grace after the 1, runs, then closes the request as connected
+    (the dialplan queued the citizen), lets the agent go, and never dials it again."""
+    await holding.store.create(request_for("cb", T0 - 200, "0810000001"))
+    a, ami_a = holding.dispatcher("inst-a", lease_ttl_s=0.3)
+    assert await a.tick() == ["cb"]
+    await ami_a.respond(ami_a.calls[0]["action_id"], "Success", reason=4, channel="PJSIP/x-1")
+    heard = T0 + 8
+    await holding.store.accept("cb", "inst-a", heard + 30, attempt=1, now=heard)
+    await until(lambda: lease_expired(a.lease))  # then inst-a dies
+    b, ami_b = holding.dispatcher("inst-b", lease_ttl_s=0.3)
+    holding.clock.t = heard + 29
+    assert await b.tick() == []
+    assert ami_b.pauses() == []  # held while the report may still come
+    holding.clock.t = heard + 30
+    assert await b.tick() == []  # not dialled again
+    req = await holding.status("cb")
+    assert (req.status, req.attempts) == (CallbackStatus.CONNECTED, 1)
+    assert ami_b.pauses() == [FREED]  # the citizen is at the head of the queue
+    holding.clock.t = T0 + 3600
+    for _ in range(3):
+        assert await b.tick() == []
+    assert holding.originated_ids() == ["cb"]
 
 
 async def test_a_supervisors_pause_is_never_undone(holding: World) -> None:

@@ -106,11 +106,23 @@ async def test_an_unknown_hotline_goes_to_the_dialplan_fallback(tmp_path: Path) 
 
 
 class OneRequest:
-    def __init__(self, req: CallbackRequest) -> None:
+    """Stands for the callback store with one request; notes each accept and what the
+    call had been told by then (the variables and the prompts played)."""
+
+    def __init__(self, req: CallbackRequest, call: ScriptedCall | None = None) -> None:
         self.req = req
+        self.call = call
+        self.accepts: list[tuple[str, str, int | None, dict[str, str], list[str]]] = []
 
     async def get(self, request_id: str) -> CallbackRequest | None:
         return self.req if request_id == self.req.id else None
+
+    async def accept(
+        self, request_id: str, instance: str, until: float, *, attempt: int | None = None
+    ) -> CallbackRequest | None:
+        seen = (dict(self.call.variables), list(self.call.played)) if self.call else ({}, [])
+        self.accepts.append((request_id, instance, attempt, *seen))
+        return self.req
 
 
 async def test_the_citizen_pressing_1_is_put_in_the_queue() -> None:
@@ -137,6 +149,9 @@ async def test_a_citizen_answering_while_redis_is_away_is_still_put_in_the_queue
 
     class Away:
         async def get(self, request_id: str) -> CallbackRequest | None:
+            raise RedisConnectionError("No master found for 'ivr'")
+
+        async def accept(self, *args: object, **kw: object) -> CallbackRequest | None:
             raise RedisConnectionError("No master found for 'ivr'")
 
     results: list[tuple[str, bool]] = []
@@ -213,3 +228,63 @@ async def test_a_citizen_the_dialplan_queues_is_reported_connected() -> None:
     await CallbackAnswerRoute(OneRequest(req), on_result)(call)  # type: ignore[arg-type]
     assert results == [("cb1", True, ["callback-intro"])]
     assert call.variables["IVR_RESULT"] == "queue"
+
+
+async def test_the_1_is_written_before_the_dialplan_is_told_to_queue_the_citizen() -> None:
+    """The request is accepted (never dialled again) before IVR_RESULT and "connecting
+    you": an instance stopping during that prompt leaves a citizen the dialplan queues
+    and a request its claim's end closes as connected. It is reported connected only
+    after the prompt (the agent held for the citizen is let go once it is)."""
+    req = CallbackRequest("cb1", "complaint", "1111", "0812345678", 1.0, 2.0, attempts=2)
+    req.status = CallbackStatus.DIALING
+    call = ScriptedCall("0812345678", {"callback-intro": ["1"]})
+    call.info = CallInfo(script="callback", uniqueid="u6", args=("cb1",))
+    store = OneRequest(req, call)
+    results: list[tuple[str, bool, list[str]]] = []
+
+    async def on_result(callback_id: str, confirmed: bool) -> None:
+        results.append((callback_id, confirmed, list(call.played)))
+
+    route = CallbackAnswerRoute(store, on_result, instance="ivr-a")  # type: ignore[arg-type]
+    await route(call)
+    [(rid, instance, attempt, variables, played)] = store.accepts
+    assert (rid, instance, attempt) == ("cb1", "ivr-a", 2)  # this attempt only
+    assert "IVR_RESULT" not in variables and variables["IVR_QUEUE"] == "complaint"
+    assert played == ["callback-intro"]  # not yet "connecting you"
+    assert results == [("cb1", True, ["callback-intro", "callback-connecting"])]
+    assert call.variables["IVR_RESULT"] == "queue"
+
+
+async def test_a_citizen_asked_again_after_their_1_is_not_asked_twice() -> None:
+    """Their instance went away after the 1 and before IVR_RESULT: the dialplan asks
+    again, on another instance, which finds the request accepted and goes straight on."""
+    req = CallbackRequest("cb1", "complaint", "1111", "0812345678", 1.0, 2.0, topic="tax")
+    req.status, req.accepted_at = CallbackStatus.DIALING, 5.0
+    call = ScriptedCall("0812345678", {})  # presses nothing this time
+    call.info = CallInfo(script="callback", uniqueid="u7", args=("cb1",))
+    store = OneRequest(req, call)
+    results: list[tuple[str, bool]] = []
+
+    async def on_result(callback_id: str, confirmed: bool) -> None:
+        results.append((callback_id, confirmed))
+
+    await CallbackAnswerRoute(store, on_result)(call)  # type: ignore[arg-type]
+    assert call.played == ["callback-connecting"]
+    assert (call.variables["IVR_RESULT"], call.variables["IVR_TOPIC"]) == ("queue", "tax")
+    assert store.accepts == []  # written once, by the instance that heard the 1
+    assert results == [("cb1", True)]
+
+
+async def test_a_citizen_gone_before_the_1_is_not_accepted() -> None:
+    req = CallbackRequest("cb1", "complaint", "1111", "0812345678", 1.0, 2.0)
+    req.status = CallbackStatus.DIALING
+    call = ScriptedCall("0812345678", {"callback-press-1": ["5"]})
+    call.info = CallInfo(script="callback", uniqueid="u8", args=("cb1",))
+    store = OneRequest(req, call)
+    results: list[tuple[str, bool]] = []
+
+    async def on_result(callback_id: str, confirmed: bool) -> None:
+        results.append((callback_id, confirmed))
+
+    await CallbackAnswerRoute(store, on_result)(call)  # type: ignore[arg-type]
+    assert store.accepts == [] and results == [("cb1", False)]

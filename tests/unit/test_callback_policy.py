@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr.callbacks.model import CallbackRequest, CallbackStatus
-from ivr.callbacks.policy import due, is_open, next_open_at, retry_at
+from ivr.callbacks.policy import (
+    CONNECT_JOIN_GRACE_S,
+    due,
+    is_open,
+    next_open_at,
+    retry_at,
+    stale_reservation,
+)
 from ivr.lineup.dispatch_policy import agent_ready, choose, place_is_up, ready_agents
 from ivr.menus.hours import BusinessHours, Window
 from ivr.queues.state import Agent, AgentState, Caller, CallerState, QueueState
@@ -82,6 +89,67 @@ def test_due_when_pending_and_time_has_come() -> None:
 )
 def test_not_due_unless_pending(status: CallbackStatus) -> None:
     assert not due(cb("a", NOW - 100, status=status), NOW)
+
+
+def test_a_request_the_citizen_accepted_is_never_due_again() -> None:
+    req = cb("a", NOW - 100)
+    req.accepted_at = NOW - 50
+    assert not due(req, NOW)
+
+
+# ---------------------------------------------------------------- agents held
+
+
+def dialled(*, until: float, accepted_at: float = 0.0) -> CallbackRequest:
+    req = cb("a", NOW - 300, status=CallbackStatus.DIALING)
+    req.dialing_until, req.accepted_at = until, accepted_at
+    return req
+
+
+def connected(at: float, *, unreported: bool = False, accepted_at: float = 0.0) -> CallbackRequest:
+    req = cb("a", NOW - 300, status=CallbackStatus.CONNECTED)
+    entry: dict[str, object] = {"at": at, "event": "connected", "status": "connected"}
+    if unreported:
+        entry["unreported"] = True
+    req.history, req.accepted_at = [{"at": at - 60, "event": "claimed"}, entry], accepted_at
+    return req
+
+
+def test_held_while_the_claim_runs() -> None:
+    assert not stale_reservation(dialled(until=NOW + 1), NOW)
+    assert stale_reservation(dialled(until=NOW), NOW)
+
+
+def test_held_after_the_1_until_the_accepted_claim_ends() -> None:
+    """The citizen pressed 1 and hears "connecting you": held; when no report comes
+    (the instance died), the claim, shortened to a grace after the 1, lets it go."""
+    accepted = NOW - 10
+    req = dialled(until=accepted + CONNECT_JOIN_GRACE_S, accepted_at=accepted)
+    assert not stale_reservation(req, NOW)
+    assert stale_reservation(req, accepted + CONNECT_JOIN_GRACE_S)
+
+
+def test_held_a_grace_after_it_was_reported_connected() -> None:
+    """Reported after "connecting you": the citizen joins the queue now, where the agent
+    is let go on sight; the grace counts from the report, not from the 1."""
+    req = connected(NOW, accepted_at=NOW - 20)
+    assert not stale_reservation(req, NOW + CONNECT_JOIN_GRACE_S - 1)
+    assert stale_reservation(req, NOW + CONNECT_JOIN_GRACE_S)
+
+
+def test_let_go_at_once_when_connected_without_a_report() -> None:
+    """Closed as connected by the leader when the accepted claim expired: its grace has
+    run already, and the citizen has been at the head of the queue since."""
+    req = connected(NOW, unreported=True, accepted_at=NOW - CONNECT_JOIN_GRACE_S)
+    assert stale_reservation(req, NOW)
+
+
+@pytest.mark.parametrize(
+    "status", [CallbackStatus.PENDING, CallbackStatus.FAILED, CallbackStatus.CANCELLED]
+)
+def test_let_go_once_not_being_dialled(status: CallbackStatus) -> None:
+    assert stale_reservation(cb("a", NOW - 100, status=status), NOW)
+    assert stale_reservation(None, NOW)
 
 
 # ---------------------------------------------------------------- place in line

@@ -57,6 +57,7 @@ class Watch:
     def __init__(self, ami: AmiClient) -> None:
         self.citizens: dict[str, Citizen] = {}
         self.in_agi: dict[str, tuple[str, float]] = {}  # channel -> (route, since) in AGI()
+        self.prompt: dict[str, tuple[str, float]] = {}  # channel -> (STREAM FILE, since)
         self.dialled: Counter[str] = Counter()  # callback numbers rung, each time
         self.by_caller: dict[str, str] = {}  # a caller's number -> its channel
         self.closing = False  # from now on the test hangs up the calls left
@@ -71,6 +72,11 @@ class Watch:
     def busy(self) -> Counter[str]:
         """How many calls are in an AGI() now, by route."""
         return Counter(route for route, _ in self.in_agi.values())
+
+    def hearing(self, channel: str, prompt: str, within_s: float) -> bool:
+        """``channel`` is in an AGI() playing ``prompt``, started less than ``within_s`` ago."""
+        command, since = self.prompt.get(channel, ("", 0.0))
+        return channel in self.in_agi and prompt in command and time.time() - since < within_s
 
     def _on(self, e: AnyEvent) -> None:
         channel = e.get("Channel")
@@ -91,8 +97,9 @@ class Watch:
             c.queue, c.joined_at = e.get("Queue"), at
         elif name == "agentconnect":
             c.answered = True
-        elif name == "agiexecstart" and c.first_prompt is None:
-            if e.get("Command").upper().startswith("STREAM FILE"):
+        elif name == "agiexecstart" and e.get("Command").upper().startswith("STREAM FILE"):
+            self.prompt[channel] = (e.get("Command"), at)
+            if c.first_prompt is None:
                 c.first_prompt = at
         elif name == "hangup":
             self.in_agi.pop(channel, None)

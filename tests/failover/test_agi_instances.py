@@ -14,6 +14,12 @@ the queue) or go on (a callback dialog is asked again, on B). The test counts an
 prints: calls cut off (0), callers who reached a queue and an agent, callbacks lost
 or dialled twice (0), the seconds until B served a new call and took over each
 lease, and B's stream and API answering.
+
+It runs twice, killing A at two moments of the callback dialog: while citizens are
+asked for 1 (``question``: three slow citizens, asked again by B), and while
+citizens who pressed 1 hear "connecting you" (``connecting``: the dialplan queues
+them; their requests, accepted at the 1 and never reported connected by A, are
+closed as connected by B when their claims end, never dialled again).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -123,12 +129,11 @@ async def _holders(redis: Redis) -> dict[str, str]:
     return dict(zip(LEASES, text, strict=True))
 
 
-async def _book_callbacks(redis: Redis) -> list[str]:
+async def _book_callbacks(redis: Redis, slow: int) -> list[str]:
     store, now, numbers = CallbackStore(redis), time.time(), []
     for n in range(CALLBACKS):
-        # the first three (one per agent) press 1 after 12 s (last digit 7), the others
-        # after 2 s
-        number = f"087000{n:03d}{7 if n < 3 else n % 7}"
+        # the first ``slow`` press 1 after 12 s (last digit 7), the others after 2 s
+        number = f"087000{n:03d}{7 if n < slow else n % 7}"
         await store.create(CallbackRequest(
             id=f"fo{n}", queue="complaint", hotline="1111", number=number,
             arrived_at=now - 300 + n, requested_at=now - 200 + n,
@@ -174,8 +179,15 @@ class Callers:
 
 
 @pytest.mark.timeout(480)
+@pytest.mark.parametrize("moment", ["question", "connecting"])
 async def test_sigkill_of_one_instance_loses_no_call_and_no_callback(
-    settings: Settings, ami: AmiClient, redis: Redis, call: SimCaller, lines: None, tmp_path: Path
+    settings: Settings,
+    ami: AmiClient,
+    redis: Redis,
+    call: SimCaller,
+    lines: None,
+    tmp_path: Path,
+    moment: str,
 ) -> None:
     watch = Watch(ami)
     callers = Callers(call)
@@ -190,7 +202,7 @@ async def test_sigkill_of_one_instance_loses_no_call_and_no_callback(
             b_base = f"http://127.0.0.1:{settings.http_port}"
             token, _ = await TokenStore(redis).create("supervisor", "failover")
             async with stream(b_base, token) as seen:
-                await _run(watch, callers, proc, redis, b_base, token, seen, tmp_path)
+                await _run(watch, callers, proc, redis, (b_base, token), seen, tmp_path, moment)
         finally:
             watch.closing = True
             await callers.close()
@@ -255,8 +267,35 @@ def _a_callback_asking_and_callers_in_menus(watch: Watch) -> bool:
         for ch, since in dialogs.items()
         if watch.citizens[ch].number.endswith("7") and 1 < now - since < 10
     ]
-    # none past its 1 ("connecting you"): README "what can still be missed"
+    # none past its 1 ("connecting you": the other run)
     return bool(asking) and len(asking) == len(dialogs) and watch.busy()["hotline"] >= 2
+
+
+def _citizens_hearing_connecting(watch: Watch) -> bool:
+    """Two or more citizens called back pressed 1 and hear "connecting you" (started less
+    than 3 s ago, about 7 s long), no dialog is at its question, and a caller is in a
+    menu: the moment to kill A in the other run."""
+    dialogs = [ch for ch, (route, _) in watch.in_agi.items() if route == "callback"]
+    hearing = [ch for ch in dialogs if watch.hearing(ch, "callback-connecting", 3.0)]
+    return len(hearing) >= 2 and len(hearing) == len(dialogs) and watch.busy()["hotline"] >= 1
+
+
+#: When A is killed, in each run.
+MOMENTS: dict[str, Callable[[Watch], bool]] = {
+    "question": _a_callback_asking_and_callers_in_menus,
+    "connecting": _citizens_hearing_connecting,
+}
+
+
+async def _book_for(moment: str, watch: Watch, redis: Redis) -> list[str]:
+    """The callbacks, booked when the kill's moment can come: for ``question`` once a
+    caller waits (agents busy: dialled one by one, three slow to press 1); for
+    ``connecting`` at once, while agents are free, so that several are dialled together
+    and their citizens (all quick to press 1) hear "connecting you" at the same time."""
+    if moment == "connecting":
+        return await _book_callbacks(redis, slow=0)
+    await until(lambda: any(c.queue for c in watch.of_kind("caller")), 60, "a caller waiting")
+    return await _book_callbacks(redis, slow=3)
 
 
 async def _run(
@@ -264,23 +303,21 @@ async def _run(
     callers: Callers,
     proc: asyncio.subprocess.Process,
     redis: Redis,
-    b_base: str,
-    token: str,
+    b_api: tuple[str, str],
     seen: Stream,
     tmp_path: Path,
+    moment: str,
 ) -> None:
     """The calls, the kill, and what the citizens lost (one piece: the proof's story)."""
+    b_base, token = b_api
     first = callers.place()  # a call before the kill, served by A
     before: Citizen = await until(lambda: _served(watch, first), within=30, what="A serving")
     pace = asyncio.create_task(callers.place_every(CALLERS, 1.5))
-    await until(lambda: any(c.queue for c in watch.of_kind("caller")), 60, "a caller waiting")
-    numbers = await _book_callbacks(redis)
-    await until(
-        lambda: _a_callback_asking_and_callers_in_menus(watch),
-        within=120,
-        what="A busy: a citizen called back being asked for 1, two callers in menus",
-    )
+    numbers = await _book_for(moment, watch, redis)
+    ready = MOMENTS[moment]
+    await until(lambda: ready(watch), within=120, what=f"A busy: the moment '{moment}'")
     at_kill = {ch: route for ch, (route, _) in watch.in_agi.items()}
+    hearing = [ch for ch in at_kill if watch.hearing(ch, "callback-connecting", 10.0)]
     killed = time.time()
     proc.send_signal(signal.SIGKILL)
     await proc.wait()
@@ -316,6 +353,14 @@ async def _run(
         and c.uniqueid not in seen.uniqueids("caller.joined")
     ]
     report = _figures(watch, at_kill, numbers, connected, (before, after, killed), taken)
+    report[0] += f" ({moment})"
+    unreported = [r for r in connected if r.history[-1].get("unreported")]
+    report.append(
+        f"  citizens called back hearing 'connecting you' at the kill: {len(hearing)};"
+        f" closed as connected by B without A's report: {len(unreported)}"
+        + "".join(f", {r.history[-1]['at'] - killed:.1f} s" for r in unreported)
+        + " after the kill"
+    )
     report.append(
         f"  B's stream: first queue change {stream_s:.1f} s after the kill; joins during the"
         f" hand-over left out of it: {len(missed)} (in its next snapshot); API: 200"
@@ -330,6 +375,8 @@ async def _run(
     assert all(c.queue for c in watch.citizens.values()), "every citizen reached a queue"
     assert [n for n in numbers if watch.dialled[n] != 1] == [], "each callback dialled once"
     assert all(r.attempts == 1 for r in connected)
+    past_the_1 = {watch.citizens[ch].number for ch in hearing}
+    assert past_the_1 <= {r.number for r in unreported}, "past their 1: closed connected by B"
     assert _seconds(after.first_prompt, killed) < 10 and max(taken.values()) < 30
 
 

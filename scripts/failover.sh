@@ -23,5 +23,8 @@ export IVR_CONFIG=${IVR_CONFIG:-deploy/sandbox/ivr.toml}
 started=$(.venv/bin/ivr sandbox up --print-started)
 cleanup() { [ -n "$started" ] && .venv/bin/ivr sandbox down --only "$started" || true; }
 trap cleanup EXIT
-# the test command leaves tests/failover out (tests/conftest.py); this one runs only it
-IVR_FAILOVER=1 .venv/bin/pytest -q -p no:cacheprovider -s tests/failover "$@"
+# the test command leaves tests/failover out (tests/conftest.py); this one runs only it,
+# or the proofs named first (scripts/failover.sh tests/failover/test_agi_instances.py)
+paths=(tests/failover)
+if [ $# -gt 0 ] && [ -e "${1%%::*}" ]; then paths=(); fi
+IVR_FAILOVER=1 .venv/bin/pytest -q -p no:cacheprovider -s "${paths[@]}" "$@"

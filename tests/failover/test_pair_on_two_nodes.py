@@ -169,7 +169,12 @@ async def _api_shows_every_node(
 
 
 async def _instance_killed(
-    proc: Any, b: HotlineApp, rig: Rig, watches: dict[str, Watch], redis: Redis, tmp: Path
+    proc: asyncio.subprocess.Process,
+    b: HotlineApp,
+    rig: Rig,
+    watches: dict[str, Watch],
+    redis: Redis,
+    tmp: Path,
 ) -> dict[str, Any]:
     """The calls, A's kill, what the citizens lost (one piece: the story of part 1)."""
     ports = {str(p): n for p, n in zip(rig.sip_ports, rig.names, strict=True)}

@@ -9,7 +9,8 @@ FAILOVER_PACKAGES=()
 FAILOVER_PACKAGES+=(redis-sentinel)  # test_redis_sentinel.py: the HA Redis's three sentinels
 # FastAGI fail-over: the SRV records Asterisk's hagi:// looks up (ivr/sandbox/dns.py)
 FAILOVER_PACKAGES+=(dnsmasq-base)
-# test_asterisk_nodes.py: two Asterisk nodes behind Kamailio (ivr/sandbox/kamailio.py)
+# test_asterisk_nodes.py: two Asterisk nodes behind Kamailio (ivr/sandbox/kamailio.py);
+# test_pair_on_two_nodes.py needs it and dnsmasq-base (two instances on both nodes)
 FAILOVER_PACKAGES+=(kamailio)
 scripts/bootstrap.sh "${FAILOVER_PACKAGES[@]}"
 # Debian's kamailio package may start a system Kamailio on port 5060, the sandbox

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -123,20 +123,25 @@ class NodeAmis:
         self,
         predicate: Callable[[AnyEvent], bool],
         timeout: float = 10.0,  # noqa: ASYNC109
+        *,
+        names: Sequence[str | type[AmiEvent]] | None = None,
     ) -> AnyEvent:
-        """The first event from now on, on any node, for which ``predicate`` is true."""
+        """The first event from now on, on any node, for which ``predicate`` is true;
+        ``names``, when given, are the only events asked about (as
+        :meth:`ivr.ami.client.AmiClient.wait_event`)."""
         found: asyncio.Future[AnyEvent] = asyncio.get_running_loop().create_future()
 
         def seen(event: AnyEvent) -> None:
             if not found.done() and predicate(event):
                 found.set_result(event)
 
-        unsubscribe = self.subscribe("*", seen)
+        undo = [self.subscribe(n, seen) for n in (["*"] if names is None else names)]
         try:
             return await asyncio.wait_for(found, timeout)
         except TimeoutError:
             raise AmiTimeout(f"no matching event from any node within {timeout:g}s") from None
         finally:
-            unsubscribe()
+            for unsubscribe in undo:
+                unsubscribe()
             with contextlib.suppress(asyncio.InvalidStateError):
                 found.cancel()

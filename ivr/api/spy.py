@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from aiohttp import web
 
 from ivr.ami.errors import AmiError, AmiTimeout
 from ivr.ami.events import AnyEvent
+from ivr.ami.ports import Originator
 from ivr.api.action_input import (
     SpyRequest,
     check_agent,
@@ -54,32 +55,18 @@ __all__ = ["SPY_CONTEXT", "SPY_DEPS", "SpyAmi", "SpyDeps", "routes"]
 SPY_CONTEXT = "ivr-spy"
 
 
-class SpyAmi(Protocol):
+class SpyAmi(Originator, Protocol):
     """What listening needs of :class:`ivr.ami.client.AmiClient`."""
 
     @property
     def connected(self) -> bool: ...
 
-    async def action(self, name: str, /, **fields_: Any) -> Any: ...
-
-    async def originate(
-        self,
-        channel: str,
-        context: str,
-        exten: str,
-        priority: int = 1,
-        variables: Mapping[str, str] = ...,
-        caller_id: str | None = None,
-        timeout_ms: int = 30000,
-        async_: bool = True,
-        *,
-        action_id: str | None = None,
-    ) -> str: ...
-
     async def wait_event(
         self,
         predicate: Callable[[AnyEvent], bool],
         timeout: float = 10.0,  # noqa: ASYNC109
+        *,
+        names: Sequence[str] | None = None,
     ) -> AnyEvent: ...
 
 
@@ -152,6 +139,7 @@ async def _originate(
                 and e.get("Response").lower() != "success"
             ),
             timeout=deps.fail_wait_s,
+            names=["OriginateResponse"],  # named: the AMI mask keeps to the call class
         )
     )
     try:

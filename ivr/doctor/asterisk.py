@@ -216,24 +216,26 @@ async def _agi_global(ami: AmiClient, settings: Settings, node: str = "") -> Fin
             f"in extensions.conf [globals]: IVR_AGI = {fix_port}, then `dialplan reload`",
         )
     url = urlsplit(value)
-    if url.scheme == "hagi" and url.port is None:  # FastAGI fail-over: the ports are in DNS
-        return ok(
-            "agi.global",
-            f"Asterisk's IVR_AGI = {value}: the instances of the SRV records"
-            f" _agi._tcp.{url.hostname} (fastagi: one of them answered)",
-        )
-    if url.scheme not in ("agi", "hagi") or (url.port or 4573) != settings.agi_port:
+    srv = url.scheme == "hagi" and url.port is None  # FastAGI fail-over: the ports are in DNS
+    if not srv and (url.scheme not in ("agi", "hagi") or (url.port or 4573) != settings.agi_port):
         return fail(
             "agi.global",
             f"Asterisk's IVR_AGI = {value}, but the server listens on port {settings.agi_port}",
             f"set IVR_AGI = {fix_port} in [globals], or [agi] port to match",
         )
     if node and url.path.strip("/") != node:
+        fix = f"hagi://{url.hostname}/{node}" if srv else fix_port
         return fail(
             "agi.global",
             f"Asterisk's IVR_AGI = {value} does not end in this node's name ({node}): the "
             "server cannot tell this node's calls from the other nodes'",
-            f"set IVR_AGI = {fix_port} in this node's [globals], then `dialplan reload`",
+            f"set IVR_AGI = {fix} in this node's [globals], then `dialplan reload`",
+        )
+    if srv:
+        return ok(
+            "agi.global",
+            f"Asterisk's IVR_AGI = {value}: the instances of the SRV records"
+            f" _agi._tcp.{url.hostname} (fastagi: one of them answered)",
         )
     return ok("agi.global", f"Asterisk's IVR_AGI = {value}")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from ivr.ami.events import AmiEvent
+from ivr.ami.ports import Originator
 from ivr.callbacks.model import CallbackRequest
 from ivr.menus.hours import BusinessHours
 from ivr.queues.state import QueueState
@@ -85,7 +86,7 @@ class CallbackStoreLike(Protocol):
     async def reclaim_expired(self, now: float) -> list[str]: ...
 
 
-class AmiLike(Protocol):
+class AmiLike(Originator, Protocol):
     """What the dispatcher uses of :class:`ivr.ami.client.AmiClient`."""
 
     @property
@@ -96,19 +97,3 @@ class AmiLike(Protocol):
         event: type[E],
         handler: Callable[[E], Awaitable[None] | None],
     ) -> Callable[[], None]: ...
-
-    async def action(self, name: str, /, **fields_: Any) -> Any: ...
-
-    async def originate(
-        self,
-        channel: str,
-        context: str,
-        exten: str,
-        priority: int = 1,
-        variables: Mapping[str, str] = ...,
-        caller_id: str | None = None,
-        timeout_ms: int = 30000,
-        async_: bool = True,
-        *,
-        action_id: str | None = None,
-    ) -> str: ...

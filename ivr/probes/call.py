@@ -15,12 +15,13 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from ivr.ami.client import AmiError
 from ivr.ami.events import AnyEvent
+from ivr.ami.ports import Originator
 from ivr.log import fields, server_log
 from ivr.probes.model import ProbeResult, ProbeWatch, classify
 from ivr.probes.settings import ProbeTarget
@@ -30,29 +31,13 @@ __all__ = ["ProbeAmi", "ProbeConfig", "place_probe"]
 _WATCHED = ("OriginateResponse", "VarSet", "Hangup")
 
 
-class ProbeAmi(Protocol):
+class ProbeAmi(Originator, Protocol):
     """What a probe uses of :class:`ivr.ami.client.AmiClient` (or of every Asterisk
     node's, :class:`ivr.lineup.nodes.NodeAmis`: placed through one, heard from all)."""
 
     def subscribe(
         self, event: str, handler: Callable[[AnyEvent], Awaitable[None] | None]
     ) -> Callable[[], None]: ...
-
-    async def action(self, name: str, /, **fields_: Any) -> Any: ...
-
-    async def originate(
-        self,
-        channel: str,
-        context: str,
-        exten: str,
-        priority: int = 1,
-        variables: Mapping[str, str] = ...,
-        caller_id: str | None = None,
-        timeout_ms: int = 30000,
-        async_: bool = True,
-        *,
-        action_id: str | None = None,
-    ) -> str: ...
 
 
 @dataclass(frozen=True)

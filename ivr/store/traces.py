@@ -70,9 +70,11 @@ class TraceStore:
     async def save_many(self, traces: list[TraceJson]) -> bool:
         """Keep the traces for ``ttl_s``, in one round trip. If Redis fails, they wait
         in memory and are written with the next save or :meth:`flush_pending`; the
-        calls themselves are never disturbed, and the log lines hold the traces anyway."""
+        calls themselves are never disturbed, and the log lines hold the traces anyway.
+        Only the new traces are sent while Redis fails (not the whole backlog again on
+        every save); the backlog follows the first save that succeeds."""
         try:
-            await self._write([*self._backlog, *traces])
+            await self._write(traces)
         except (RedisError, OSError) as e:
             for trace, text in traces:
                 if len(self._backlog) == self._backlog.maxlen:
@@ -86,9 +88,7 @@ class TraceStore:
                     ),
                 )  # fmt: skip
             return False
-        if self._backlog:
-            store_log.info("traces kept in memory saved", extra=fields(count=len(self._backlog)))
-            self._backlog.clear()
+        await self.flush_pending()
         return True
 
     async def flush_pending(self) -> int:

@@ -10,7 +10,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +31,11 @@ def _digits(value: str) -> str:
 @dataclass
 class Citizen:
     """One citizen's call: a caller of the hotline or a citizen called back (the ;1
-    half of each Local channel, the one running the hotline's dialplan)."""
+    half of each Local channel, the one running the hotline's dialplan), or a SIP
+    caller (``PJSIP/anonymous-...``, its phone hangs up by itself)."""
 
     channel: str
-    kind: str  # "caller" or "callback"
+    kind: str  # "caller", "callback" or "sip"
     number: str
     uniqueid: str
     started: float  # times are Asterisk's event timestamps (wall clock)
@@ -110,6 +111,8 @@ class Watch:
         if channel.startswith("Local/s@sim-caller-") and channel.endswith(";1"):
             self.citizens[channel] = Citizen(channel, "caller", _digits(caller), uniqueid, at)
             self.by_caller[_digits(caller)] = channel
+        elif channel.startswith("PJSIP/anonymous-"):
+            self.citizens[channel] = Citizen(channel, "sip", _digits(caller), uniqueid, at)
         elif (m := _NUMBER.match(channel)) is not None and channel.endswith(";1"):
             # an Originate of Local/<number>@sim-citizen: ;2 plays the citizen's phone,
             # ;1 runs the callback dialplan once it answers
@@ -128,6 +131,39 @@ class Watch:
             c.fallback = True
         if app == "Verbose" and "asking again" in data:
             c.asked_again = True
+
+
+def callbacks_at_their_question(watches: Iterable[Watch]) -> bool:
+    """Citizens called back are being asked for 1 (slow ones, a second into the
+    question, their press at 12 s still to come), and none is past its 1 ("connecting
+    you": :func:`callbacks_hearing_connecting`): a moment to kill an instance."""
+    now = time.time()
+    dialogs = [
+        (w, ch, since)
+        for w in watches
+        for ch, (route, since) in w.in_agi.items()
+        if route.rsplit("/", 1)[-1] == "callback"  # "callback", or "a/callback" on node a
+    ]
+    asking = [
+        ch
+        for w, ch, since in dialogs
+        if (c := w.citizens.get(ch)) is not None and c.number.endswith("7") and 1 < now - since < 10
+    ]
+    return bool(asking) and len(asking) == len(dialogs)
+
+
+def callbacks_hearing_connecting(watches: Iterable[Watch], at_least: int = 2) -> bool:
+    """At least ``at_least`` citizens called back pressed 1 and hear "connecting you"
+    (started less than 3 s ago, about 7 s long), and no dialog is at its question: the
+    other moment to kill an instance."""
+    dialogs = [
+        (w, ch)
+        for w in watches
+        for ch, (route, _) in w.in_agi.items()
+        if route.rsplit("/", 1)[-1] == "callback"
+    ]
+    hearing = [ch for w, ch in dialogs if w.hearing(ch, "callback-connecting", 3.0)]
+    return len(hearing) >= at_least and len(hearing) == len(dialogs)
 
 
 @dataclass

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.failover.two_instances import resolver  # noqa: F401  (hagi:// SRV records)
+from tests.failover.two_nodes import rig  # noqa: F401  (node b and Kamailio)
 from tests.integration.conftest import (  # noqa: F401  (fixtures shared with the sandbox tests)
     ami,
     base_settings,

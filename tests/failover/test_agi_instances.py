@@ -28,8 +28,7 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,34 +37,41 @@ from redis.asyncio import Redis
 
 from ivr.ami.client import AmiClient
 from ivr.app import HotlineApp
-from ivr.callbacks.model import CallbackRequest, CallbackStatus
+from ivr.callbacks.model import CallbackRequest
 from ivr.config import Settings
 from ivr.sandbox import dns
-from ivr.sandbox.pbx import Sandbox
-from ivr.store import keys
-from ivr.store.callbacks import CallbackStore
 from ivr.store.tokens import TokenStore
-from tests.failover.agi_watch import Citizen, Stream, Watch, get_json, stream
-from tests.failover.killable import free_port, serve
+from tests.failover.agi_watch import (
+    Citizen,
+    Stream,
+    Watch,
+    callbacks_at_their_question,
+    callbacks_hearing_connecting,
+    get_json,
+    stream,
+)
+from tests.failover.killable import serve
+from tests.failover.two_instances import (
+    CALLBACKS,
+    LEASES,
+    all_connected,
+    book_callbacks,
+    hang_up_all,
+    healthy,
+    instance_a,
+    instance_b,
+    led_by,
+    node_globals,
+    takeovers,
+)
 from tests.integration.conftest import SimCaller
 from tests.until import until
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.failover]
 
-REDIS_DB = 11  # the two instances' own database
-LEASES = ("callbacks", "queue-events", "history")
 AGENTS = {"complaint": ["fo-c1", "fo-c2", "fo-c3"], "operator": ["fo-o1", "fo-o2"]}
 WALKS = ["2", "0", "31"]  # complaint, operator, complaint (track a complaint)
-CALLBACKS = 6
 CALLERS = 22  # one every 1.5 s, before and after the kill (and one first, one at the kill)
-# what both instances change from the sandbox's settings (B as Settings, A as IVR_ vars)
-SHARED: dict[str, Any] = {
-    "callback_dial_template": "Local/{number}@sim-citizen",
-    "callback_max_offers": 0,  # callers only wait; the callbacks are booked by the test
-    "no_agent": "wait",
-    "max_wait_s": 0.0,
-    "shutdown_grace_s": 5.0,
-}
 GLOBALS = {  # the sandbox dialplan's globals during the test (put back after)
     "IVR_AGI": f"hagi://{dns.DOMAIN}",
     "IVR_QUEUE_INTERVAL": "5",  # callers leave Queue() for the queue-wait route often
@@ -76,70 +82,26 @@ GLOBALS = {  # the sandbox dialplan's globals during the test (put back after)
 @pytest.fixture
 def settings(base_settings: Settings, tmp_path: Path) -> Settings:
     """Instance B's settings (the ``redis`` fixture follows them to database 11)."""
-    return replace(
-        base_settings,
-        **SHARED,
-        redis_url=base_settings.redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}",
-        agi_port=base_settings.agi_port + 1,
-        http_port=free_port(),
-        run_dir=tmp_path / "run-b",
-        instance_id="ivr-b",
-    )
-
-
-@pytest.fixture
-def resolver(sandbox: Sandbox) -> Iterator[None]:
-    """The SRV records of hagi:// served to the sandbox's Asterisk (put back after)."""
-    s = sandbox.s
-    dns.start(sandbox.root, dns.sandbox_targets(s.agi_host, s.agi_port))
-    try:
-        yield
-    finally:
-        dns.stop(sandbox.root)
+    return instance_b(base_settings, tmp_path)
 
 
 @pytest.fixture
 async def lines(ami: AmiClient, redis: Redis, resolver: None) -> AsyncIterator[None]:
     """hagi:// on, agents that answer in both queues, an empty database; all put back."""
     await redis.flushdb()
-    before = {}
-    for name, value in GLOBALS.items():
-        reply = await ami.action("Getvar", Variable=name, as_list=False)
-        before[name] = reply.get("Value", "") if isinstance(reply, dict) else ""
-        await ami.action("Setvar", Variable=name, Value=value)
     for queue, names in AGENTS.items():
         for name in names:
             await ami.action(
                 "QueueAdd", Queue=queue, Interface=f"Local/{name}@sim-agent/n", MemberName=name
             )
     try:
-        yield
+        async with node_globals(ami, GLOBALS):
+            yield
     finally:
         for queue, names in AGENTS.items():
             for name in names:
                 await ami.action("QueueRemove", Queue=queue, Interface=f"Local/{name}@sim-agent/n")
-        for name, value in before.items():
-            await ami.action("Setvar", Variable=name, Value=value)
         await redis.flushdb()
-
-
-async def _holders(redis: Redis) -> dict[str, str]:
-    values = await redis.mget([keys.lease(name) for name in LEASES])
-    text = [v.decode() if isinstance(v, bytes) else (v or "") for v in values]
-    return dict(zip(LEASES, text, strict=True))
-
-
-async def _book_callbacks(redis: Redis, slow: int) -> list[str]:
-    store, now, numbers = CallbackStore(redis), time.time(), []
-    for n in range(CALLBACKS):
-        # the first ``slow`` press 1 after 12 s (last digit 7), the others after 2 s
-        number = f"087000{n:03d}{7 if n < slow else n % 7}"
-        await store.create(CallbackRequest(
-            id=f"fo{n}", queue="complaint", hotline="1111", number=number,
-            arrived_at=now - 300 + n, requested_at=now - 200 + n,
-        ))  # fmt: skip
-        numbers.append(number)
-    return numbers
 
 
 class Callers:
@@ -191,12 +153,11 @@ async def test_sigkill_of_one_instance_loses_no_call_and_no_callback(
 ) -> None:
     watch = Watch(ami)
     callers = Callers(call)
-    a = {**SHARED, "agi_port": settings.agi_port - 1, "instance_id": "ivr-a"}
-    async with serve(settings, a, tmp_path / "ivr-a.log") as (proc, a_base):
+    async with serve(settings, instance_a(settings), tmp_path / "ivr-a.log") as (proc, a_base):
         survivor: HotlineApp | None = None
         try:
-            await until(lambda: _healthy(a_base), within=60, what="instance A serving (AMI, Redis)")
-            await until(lambda: _led_by(redis, "ivr-a"), within=30, what="A holding every lease")
+            await until(lambda: healthy(a_base), within=60, what="instance A serving (AMI, Redis)")
+            await until(lambda: led_by(redis, "ivr-a"), within=30, what="A holding every lease")
             survivor = HotlineApp(settings)
             await survivor.start()
             b_base = f"http://127.0.0.1:{settings.http_port}"
@@ -206,28 +167,10 @@ async def test_sigkill_of_one_instance_loses_no_call_and_no_callback(
         finally:
             watch.closing = True
             await callers.close()
-            await _hang_up_all(ami, watch)
+            await hang_up_all(ami, watch)
             watch.close()
             if survivor is not None:
                 await survivor.stop()
-
-
-async def _healthy(base: str) -> bool:
-    with contextlib.suppress(OSError):
-        status, body = await get_json(base, "/healthz")
-        return status == 200 and bool(body and body["ami_connected"])
-    return False
-
-
-async def _led_by(redis: Redis, instance: str) -> bool:
-    return all(v == instance for v in (await _holders(redis)).values())
-
-
-async def _hang_up_all(ami: AmiClient, watch: Watch) -> None:
-    for c in watch.citizens.values():
-        if c.ended is None:
-            with contextlib.suppress(Exception):
-                await ami.action("Hangup", Channel=c.channel)
 
 
 def _served(watch: Watch, number: str) -> Citizen | None:
@@ -236,48 +179,20 @@ def _served(watch: Watch, number: str) -> Citizen | None:
     return c if c is not None and c.first_prompt is not None else None
 
 
-async def _takeovers(redis: Redis, killed: float) -> dict[str, float]:
-    """Seconds from the kill until B held each lease."""
-    taken: dict[str, float] = {}
-    while len(taken) < len(LEASES):
-        for name, holder in (await _holders(redis)).items():
-            if holder == "ivr-b" and name not in taken:
-                taken[name] = time.time() - killed
-        await asyncio.sleep(0.05)  # a poll's pace, not a wait for something
-    return taken
-
-
-async def _connected(redis: Redis) -> list[CallbackRequest]:
-    reqs = [await CallbackStore(redis).get(f"fo{n}") for n in range(CALLBACKS)]
-    done = [r for r in reqs if r is not None and r.status is CallbackStatus.CONNECTED]
-    return done if len(done) == CALLBACKS else []
-
-
 def _seconds(at: float | None, since: float) -> float:
     return float("nan") if at is None else at - since
 
 
 def _a_callback_asking_and_callers_in_menus(watch: Watch) -> bool:
-    """Citizens called back are being asked for 1 (slow ones, a second into the question,
-    their press at 12 s still to come), two callers are in menus: the moment to kill A."""
-    now = time.time()
-    dialogs = {ch: since for ch, (route, since) in watch.in_agi.items() if route == "callback"}
-    asking = [
-        ch
-        for ch, since in dialogs.items()
-        if watch.citizens[ch].number.endswith("7") and 1 < now - since < 10
-    ]
-    # none past its 1 ("connecting you": the other run)
-    return bool(asking) and len(asking) == len(dialogs) and watch.busy()["hotline"] >= 2
+    """Citizens called back are being asked for 1, two callers are in menus: the moment
+    to kill A."""
+    return callbacks_at_their_question([watch]) and watch.busy()["hotline"] >= 2
 
 
 def _citizens_hearing_connecting(watch: Watch) -> bool:
-    """Two or more citizens called back pressed 1 and hear "connecting you" (started less
-    than 3 s ago, about 7 s long), no dialog is at its question, and a caller is in a
-    menu: the moment to kill A in the other run."""
-    dialogs = [ch for ch, (route, _) in watch.in_agi.items() if route == "callback"]
-    hearing = [ch for ch in dialogs if watch.hearing(ch, "callback-connecting", 3.0)]
-    return len(hearing) >= 2 and len(hearing) == len(dialogs) and watch.busy()["hotline"] >= 1
+    """Two or more citizens called back hear "connecting you", none is at its question,
+    and a caller is in a menu: the moment to kill A in the other run."""
+    return callbacks_hearing_connecting([watch]) and watch.busy()["hotline"] >= 1
 
 
 #: When A is killed, in each run.
@@ -293,9 +208,9 @@ async def _book_for(moment: str, watch: Watch, redis: Redis) -> list[str]:
     ``connecting`` at once, while agents are free, so that several are dialled together
     and their citizens (all quick to press 1) hear "connecting you" at the same time."""
     if moment == "connecting":
-        return await _book_callbacks(redis, slow=0)
+        return await book_callbacks(redis, slow=0)
     await until(lambda: any(c.queue for c in watch.of_kind("caller")), 60, "a caller waiting")
-    return await _book_callbacks(redis, slow=3)
+    return await book_callbacks(redis)
 
 
 async def _run(
@@ -322,7 +237,7 @@ async def _run(
     proc.send_signal(signal.SIGKILL)
     await proc.wait()
     new = callers.place()  # a new call at once: Asterisk must find B
-    takeover = asyncio.create_task(_takeovers(redis, killed))
+    takeover = asyncio.create_task(takeovers(redis, killed))
     after: Citizen = await until(lambda: _served(watch, new), within=30, what="B serving")
     taken: dict[str, float] = await asyncio.wait_for(takeover, 60)
     status, body = await get_json(b_base, "/api/queues", token)
@@ -332,7 +247,7 @@ async def _run(
     stream_s = seen.after(killed, queue_changes)[0][0] - killed
     await pace
     connected: list[CallbackRequest] = await until(
-        lambda: _connected(redis), within=240, what="every callback connected"
+        lambda: all_connected(redis), within=240, what="every callback connected"
     )
     total = len(callers.placed) + CALLBACKS
     with contextlib.suppress(AssertionError):  # what is left is printed, then asserted

@@ -5,7 +5,7 @@ phone not configured, Asterisk refusing at once or a moment later, no AMI)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +81,10 @@ class ScriptedAmi:
         self,
         predicate: Callable[[AnyEvent], bool],
         timeout: float = 10.0,  # noqa: ASYNC109
+        *,
+        names: Sequence[str] | None = None,
     ) -> AnyEvent:
+        assert names is None or "OriginateResponse" in names
         waiter: asyncio.Future[AnyEvent] = asyncio.get_running_loop().create_future()
         self._waiters.append((predicate, waiter))
         try:

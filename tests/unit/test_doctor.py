@@ -175,3 +175,23 @@ async def test_the_agi_global_and_the_server_port() -> None:
     good, detail = await finding("hagi://ivr-agi.internal", 4574)
     assert good and "_agi._tcp.ivr-agi.internal" in detail
     assert not (await finding("hagi://ivr-agi.internal:4573", 4574))[0]  # a port: no SRV
+
+
+async def test_the_agi_global_of_a_node_ends_in_its_name_through_hagi_too() -> None:
+    """With several nodes each node's calls are told apart by the path of IVR_AGI,
+    with FastAGI fail-over (hagi://, the ports in DNS) as with one address."""
+
+    async def finding(value: str, node: str) -> tuple[bool, str, str]:
+        got = await _agi_global(_Globals(IVR_AGI=value), Settings(agi_port=4573), node)  # type: ignore[arg-type]
+        return got.ok, got.detail, got.fix
+
+    good, detail, _ = await finding("hagi://ivr-agi.internal/b", "b")
+    assert good and "_agi._tcp.ivr-agi.internal" in detail
+    assert (await finding("hagi://ivr-agi.internal/b/", "b"))[0]
+    for wrong in ("hagi://ivr-agi.internal", "hagi://ivr-agi.internal/a"):
+        ok, detail, fix = await finding(wrong, "b")
+        assert not ok and "does not end in this node's name (b)" in detail
+        assert "IVR_AGI = hagi://ivr-agi.internal/b" in fix  # the fail-over kept in the fix
+    ok, _, fix = await finding("agi://10.0.0.5:4573", "b")
+    assert not ok and "agi://<this server's address>:4573/b" in fix
+    assert (await finding("agi://10.0.0.5:4573/b", "b"))[0]

@@ -131,6 +131,7 @@ class FakeAmi:
         self.address = "127.0.0.1:5038"
         self.actions: list[tuple[str, dict[str, Any]]] = []
         self.handlers: list[Callable[[Any], None]] = []
+        self.subscribed: list[Any] = []
 
     async def action(self, name: str, /, **fields_: Any) -> dict[str, str]:
         if not self.connected:
@@ -144,6 +145,7 @@ class FakeAmi:
 
     def subscribe(self, event: Any, handler: Callable[[Any], None]) -> Callable[[], None]:
         self.handlers.append(handler)
+        self.subscribed.append(event)
         return lambda: self.handlers.remove(handler)
 
 
@@ -210,6 +212,24 @@ def test_node_amis_hear_every_node() -> None:
 
     assert asyncio.run(go()) == "ping"
     assert a.handlers == b.handlers == []  # unsubscribed
+    assert a.subscribed == ["*"]  # every event while it waits: the mask widens
+
+
+def test_node_amis_wait_for_named_events_only() -> None:
+    a, b = FakeAmi(), FakeAmi()
+    amis = NodeAmis({"a": cast(AmiClient, a), "b": cast(AmiClient, b)})
+
+    async def go() -> object:
+        wanted = ["OriginateResponse", "Hangup"]
+        waiting = asyncio.ensure_future(amis.wait_event(bool, timeout=5, names=wanted))
+        await asyncio.sleep(0)
+        for handler in list(a.handlers):
+            handler("OriginateResponse")
+        return await waiting
+
+    assert asyncio.run(go()) == "OriginateResponse"
+    assert a.subscribed == b.subscribed == ["OriginateResponse", "Hangup"]
+    assert a.handlers == b.handlers == []
 
 
 def test_each_node_restores_only_its_own_members() -> None:

@@ -34,9 +34,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import json
 import math
 import os
+import pstats
 import shutil
 import subprocess
 import time
@@ -54,6 +56,7 @@ from bench.sip_load_rig import (
     QUEUE,
     TICKS_PER_S,
     Recorder,
+    Served,
     SippRun,
     asterisk_pid,
     proc_stat,
@@ -89,7 +92,7 @@ class Run:
         return Spread.of(self.presses.latencies)
 
 
-async def one_run(settings: Settings, rec: Recorder, server_pid: int, name: str,
+async def one_run(settings: Settings, rec: Recorder, srv: Served, name: str,
                   number: str, calls: int, rate: float, keep: Path | None) -> Run:  # fmt: skip
     ramp_s = calls / rate
     hold_s = max(30.0, ramp_s + 15.0)  # the first caller still waits when the last comes
@@ -97,13 +100,17 @@ async def one_run(settings: Settings, rec: Recorder, server_pid: int, name: str,
     rec.events.clear()
     ast = asterisk_pid(settings)
     load0 = os.getloadavg()[0]
-    srv0, ast0 = proc_stat(server_pid), proc_stat(ast)
+    srv.profile_start()
+    srv0, ast0 = proc_stat(srv.pid), proc_stat(ast)
     t0 = time.monotonic()
     sipp = await run_sipp(settings, number, calls, rate, int(hold_s * 1000),
                           limit_s=ramp_s + WALK_S + hold_s + 120)  # fmt: skip
     await rec.wait_no_citizen()
     seconds = time.monotonic() - t0
-    srv1, ast1 = proc_stat(server_pid), proc_stat(ast)
+    srv1, ast1 = proc_stat(srv.pid), proc_stat(ast)
+    kept = await srv.profile_stop(f"{calls}-{number}")
+    if kept is not None:
+        print_profile(kept, f"{name}, {calls} calls")
     events = list(rec.events)
     if keep is not None:
         lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
@@ -170,9 +177,9 @@ def report(calls: int, rate: float, twin: Run, ours: Run) -> None:
             print(f"  {run.name}: " + "; ".join(notes))
 
 
-def header(settings: Settings) -> None:
+def header(settings: Settings, tree: Path | None) -> None:
     commit = ""
-    git = ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"]
+    git = ["git", "-C", str(tree or PROJECT_ROOT), "rev-parse", "--short", "HEAD"]
     with contextlib.suppress(OSError, subprocess.CalledProcessError):
         commit = subprocess.run(git, capture_output=True, text=True, check=True).stdout.strip()
     timing = ""
@@ -181,22 +188,38 @@ def header(settings: Settings) -> None:
     print(
         f"SIP load on the sandbox: {os.cpu_count()} CPUs, load average "
         f"{os.getloadavg()[0]:.2f}, Asterisk timing: {timing or '?'}, code {commit or '?'}"
+        + (f" (the server of {tree})" if tree else "")
     )
     print("each citizen: greeting, 9, 9, 9 (menu again), 2 (complaint queue), keys as SIP INFO")
 
 
-async def main(levels: list[int], rate: float, keep: Path | None) -> None:
+def print_profile(path: Path, title: str, top: int = 25) -> None:
+    """The functions where the server spent most time in a run, by their own time
+    and by their time with what they call (the whole profile stays in ``path``)."""
+    out = io.StringIO()
+    stats = pstats.Stats(str(path), stream=out)
+    print(f"\n-- profile of the server: {title} ({path}) --")
+    for key in ("tottime", "cumulative"):
+        out.seek(0)
+        out.truncate()
+        stats.sort_stats(key).print_stats(top)
+        text = out.getvalue()
+        print(text[text.find("   ncalls") :].rstrip())
+
+
+async def main(levels: list[int], rate: float, keep: Path | None,
+               tree: Path | None = None, profile: Path | None = None) -> None:  # fmt: skip
     if shutil.which("sipp") is None:
         raise SystemExit("sipp is missing: apt-get install sip-tester")
     settings = load_settings()
-    header(settings)
+    header(settings, tree)
     async with recorder(settings) as rec:
         await rec.check_twin(TWIN)
         for calls in levels:
-            async with server(settings) as srv:
-                twin = await one_run(settings, rec, srv.pid, "dialplan twin", TWIN,
+            async with server(settings, tree, profile) as srv:
+                twin = await one_run(settings, rec, srv, "dialplan twin", TWIN,
                                      calls, rate, keep)  # fmt: skip
-                ours = await one_run(settings, rec, srv.pid, "this server (FastAGI)", HOTLINE,
+                ours = await one_run(settings, rec, srv, "this server (FastAGI)", HOTLINE,
                                      calls, rate, keep)  # fmt: skip
             report(calls, rate, twin, ours)
 
@@ -219,7 +242,15 @@ if __name__ == "__main__":
     p.add_argument("--rate", type=float, default=5.0, help="new calls a second (default 5)")
     p.add_argument("--events", type=Path, metavar="DIR",
                    help="write each run's AMI events there (<calls>-<number>.jsonl)")  # fmt: skip
+    p.add_argument("--tree", type=Path, metavar="CHECKOUT",
+                   help="run the server of another checkout (its ivr package), for a "
+                        "before/after beside this one")  # fmt: skip
+    p.add_argument("--profile", type=Path, metavar="DIR",
+                   help="run the server under cProfile, one profile a run kept in DIR "
+                        "(<calls>-<number>.prof) and its top functions printed")  # fmt: skip
     a = p.parse_args()
     if a.events is not None:
         a.events.mkdir(parents=True, exist_ok=True)
-    asyncio.run(main(a.calls, a.rate, a.events))
+    tree = a.tree.resolve() if a.tree is not None else None
+    profile = a.profile.resolve() if a.profile is not None else None
+    asyncio.run(main(a.calls, a.rate, a.events, tree, profile))

@@ -120,22 +120,23 @@ def _caller_changes(
     before: QueueState, after: QueueState, hints: Mapping[str, str]
 ) -> list[Change]:
     q = after.name
-    was, now = _places(before), _places(after)
+    was, order = _places(before), after.callers_in_order()
     out: list[Change] = []
+    now = after.callers
     gone = [uid for uid in was if uid not in now]
     reasons = _left_reasons(before, after, gone, hints)
     for uid in gone:
         data = {"uniqueid": uid, "reason": reasons[uid], "number": before.callers[uid].caller_id}
         out.append(Change("caller.left", q, data))
     moved: list[dict[str, Any]] = []
-    for c in after.callers_in_order():
-        place = now[c.uniqueid]
-        old = before.callers.get(c.uniqueid)
+    olds = before.callers
+    for place, c in enumerate(order, start=1):  # each caller's place now
+        old = olds.get(c.uniqueid)
         if old is None:
             out.append(Change("caller.joined", q, _caller(c, place)))
             continue
-        if was[c.uniqueid] != place:
-            moved.append({"uniqueid": c.uniqueid, "place": place, "was": was[c.uniqueid]})
+        if (place_was := was[c.uniqueid]) != place:
+            moved.append({"uniqueid": c.uniqueid, "place": place, "was": place_was})
         if old.state is not c.state:
             out.append(Change("caller.state", q, _caller(c, place) | {"was": old.state.value}))
     if moved:

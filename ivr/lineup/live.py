@@ -35,7 +35,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ivr.ami.client import AmiClient, AmiError
-from ivr.ami.events import AnyEvent
+from ivr.ami.events import AnyEvent, QueueCallerJoin
 from ivr.lineup.changes import Change, changes
 from ivr.lineup.figure_feed import FigureFeed
 from ivr.log import ami_log, fields
@@ -160,13 +160,14 @@ class LiveQueues:
             targets = [self.states.setdefault(queue, QueueState(queue))]
         else:
             return
+        # the one caller an event may add: a QueueCallerJoin's (ivr.queues.model)
+        uid = event.uniqueid if isinstance(event, QueueCallerJoin) else ""
         for st in targets:
-            known = set(st.callers)
+            known = not uid or uid in st.callers
             model.apply(st, event, now, self.wrapup_s)
             self._dirty.add(st.name)
-            new = [uid for uid in st.callers if uid not in known]
-            if new:  # flushed once their arrival is back, so that they join with it
-                task = asyncio.ensure_future(self._restore_arrivals([(st.name, u) for u in new]))
+            if not known and uid in st.callers:  # flushed once its arrival is back
+                task = asyncio.ensure_future(self._restore_arrivals([(st.name, uid)]))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             else:
@@ -235,7 +236,7 @@ class LiveQueues:
             hints, self._hints = self._hints, {}
         found: list[Change] = []
         for st in states:
-            copy = st.copy()
+            copy = st.copy(like=self._published.get(st.name))  # shares what did not change
             found += self._named(changes(self._published.get(st.name), copy, hints))
             self._published[st.name] = copy
         if self.figures is not None:

@@ -6,11 +6,13 @@ announcements read it.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
 _T = TypeVar("_T", "Caller", "Agent")
+_ARRIVAL = operator.attrgetter("arrived_at", "uniqueid")  # the order places are given in
 
 
 class CallerState(StrEnum):
@@ -66,13 +68,14 @@ class QueueState:
     asterisk_talktime: float | None = None
     updated_at: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, callers: bool = True) -> dict[str, Any]:
         """What ``dataclasses.asdict`` gives, without its deep copy of every field (the
         fields of callers and agents are immutable values): the live queues make it
-        for each change."""
+        for each change. ``callers=False``: ``"callers"`` is left empty (in its
+        place), for :class:`ivr.queues.state_text.QueueText`, which has them already."""
         return {
             "name": self.name,
-            "callers": {k: dict(vars(c)) for k, c in self.callers.items()},
+            "callers": {k: dict(vars(c)) for k, c in self.callers.items()} if callers else {},
             "agents": {k: dict(vars(a)) for k, a in self.agents.items()},
             "handle_times": list(self.handle_times),
             "hold_times": list(self.hold_times),
@@ -83,12 +86,19 @@ class QueueState:
             "updated_at": self.updated_at,
         }
 
-    def copy(self) -> QueueState:
-        """An independent copy (``from_dict(to_dict())``, without the round trip)."""
+    def copy(self, like: QueueState | None = None) -> QueueState:
+        """An independent copy (``from_dict(to_dict())``, without the round trip).
+
+        ``like``: an earlier copy of this queue, never changed since (the live queues'
+        last published state); a caller or agent whose fields are still the very same
+        values as there shares that copy instead of being copied again, so that a
+        long line costs little to copy when one caller changed."""
+        old_callers = like.callers if like is not None else {}
+        old_agents = like.agents if like is not None else {}
         return QueueState(
             name=self.name,
-            callers={k: _clone(c) for k, c in self.callers.items()},
-            agents={k: _clone(a) for k, a in self.agents.items()},
+            callers={k: _clone(c, old_callers.get(k)) for k, c in self.callers.items()},
+            agents={k: _clone(a, old_agents.get(k)) for k, a in self.agents.items()},
             handle_times=list(self.handle_times),
             hold_times=list(self.hold_times),
             answered=self.answered,
@@ -113,7 +123,7 @@ class QueueState:
 
     def callers_in_order(self) -> list[Caller]:
         """Live callers by original arrival (the order places are given in)."""
-        return sorted(self.callers.values(), key=lambda c: (c.arrived_at, c.uniqueid))
+        return sorted(self.callers.values(), key=_ARRIVAL)
 
     def agents_by_state(self) -> dict[str, int]:
         out = {s.value: 0 for s in AgentState}
@@ -122,8 +132,26 @@ class QueueState:
         return out
 
 
-def _clone(item: _T) -> _T:
-    """A shallow copy of a caller or an agent (every field is an immutable value)."""
+def same_fields(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two instances' fields (``vars``) are the same names, in the same order,
+    bound to the very same objects: then their copies and their JSON are the same
+    (every field is an immutable value, replaced whenever it changes)."""
+    return (
+        len(a) == len(b)
+        and all(map(operator.is_, a.values(), b.values()))
+        and all(map(operator.is_, a, b))  # names: interned strings, the same objects
+    )
+
+
+def _clone(item: _T, earlier: _T | None = None) -> _T:
+    """A shallow copy of a caller or an agent (every field is an immutable value), or
+    ``earlier`` (a copy of it) when it still has the very same fields."""
+    if (
+        earlier is not None
+        and type(earlier) is type(item)
+        and same_fields(item.__dict__, earlier.__dict__)
+    ):
+        return earlier
     new = object.__new__(type(item))
     new.__dict__.update(item.__dict__)
     return new

@@ -50,6 +50,7 @@ from bench.sip_load_figures import (
     Spread,
     cpu_per_call,
     pair_presses,
+    queue_turns,
     reached_queue,
 )
 from bench.sip_load_rig import (
@@ -81,6 +82,7 @@ class Run:
     calls: int
     sipp: SippRun
     reached: int
+    turns: int  # QueueCallerJoin events: turns of the waiting loop, all callers
     presses: Presses
     server_cpu: float  # CPU seconds a call
     asterisk_cpu: float
@@ -121,6 +123,7 @@ async def one_run(settings: Settings, rec: Recorder, srv: Served, name: str,
         calls=calls,
         sipp=sipp,
         reached=reached_queue(events, QUEUE),
+        turns=queue_turns(events, QUEUE),
         presses=pair_presses(events),
         server_cpu=cpu_per_call(srv0, srv1, done, TICKS_PER_S),
         asterisk_cpu=cpu_per_call(ast0, ast1, done, TICKS_PER_S),
@@ -130,7 +133,7 @@ async def one_run(settings: Settings, rec: Recorder, srv: Served, name: str,
 
 
 HEADER = (
-    f"{'':<26}{'failed':>7}{'reached':>9}{'peak':>6}{'keys':>6}"
+    f"{'':<26}{'failed':>7}{'reached':>9}{'turns':>7}{'peak':>6}{'keys':>6}"
     f"{'median':>9}{'p95':>9}{'p99':>9}{'max':>9}{'server CPU':>12}{'Asterisk CPU':>14}"
 )
 
@@ -142,7 +145,8 @@ def _ms(x: float) -> str:
 def row(run: Run) -> str:
     s, c = run.spread, run.sipp.counts
     return (
-        f"{run.name:<26}{c.failed:>7}{run.reached:>5}/{c.created:<3}{c.peak:>6}{s.n:>6}"
+        f"{run.name:<26}{c.failed:>7}{run.reached:>5}/{c.created:<3}"
+        f"{run.turns / max(c.created, 1):>7.1f}{c.peak:>6}{s.n:>6}"
         f"{_ms(s.median_ms):>9}{_ms(s.p95_ms):>9}{_ms(s.p99_ms):>9}{_ms(s.max_ms):>9}"
         f"{run.server_cpu * 1000:>9.1f} ms{run.asterisk_cpu * 1000:>11.1f} ms"
     )
@@ -154,7 +158,7 @@ def report(calls: int, rate: float, twin: Run, ours: Run) -> None:
         f"{twin.load[0]:.2f} -> {ours.load[1]:.2f}; runs of {twin.seconds:.0f} s and "
         f"{ours.seconds:.0f} s"
     )
-    print(HEADER + "   (latency: DTMF -> next prompt, ms; CPU a call)")
+    print(HEADER + "   (turns in the queue a call; latency: DTMF -> next prompt, ms; CPU a call)")
     for run in (twin, ours):
         print(row(run))
     a, b = twin.spread, ours.spread

@@ -113,12 +113,13 @@ def serve_argv(tree: Path | None, profile: Path | None) -> tuple[list[str], Path
     """The command line of the server and the folder it runs in: this checkout's
     ``ivr serve``, under cProfile with ``profile`` (:mod:`bench.serve_profiled`), or
     another checkout's (``tree``: its own ``ivr`` package, found first in its folder)."""
-    if profile is not None:
-        if tree is not None:
-            raise SystemExit("--profile profiles this checkout's server: leave out --tree")
-        return [sys.executable, "-m", "bench.serve_profiled", str(profile)], PROJECT_ROOT
     if tree is not None and not (tree / "ivr" / "__init__.py").exists():
         raise SystemExit(f"--tree {tree}: no ivr package there")
+    if profile is not None:
+        if tree is not None and not (tree / "bench" / "serve_profiled.py").exists():
+            raise SystemExit(f"--tree {tree} has no bench/serve_profiled.py to profile with")
+        argv = [sys.executable, "-m", "bench.serve_profiled", str(profile)]
+        return argv, tree or PROJECT_ROOT
     return [sys.executable, "-m", "ivr", "serve"], tree or PROJECT_ROOT
 
 

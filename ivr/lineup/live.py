@@ -197,7 +197,8 @@ class LiveQueues:
     async def _flush_loop(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.flush_s)
+                async with asyncio.timeout(self.flush_s):  # no task made for each wait
+                    await self._wake.wait()
             self._wake.clear()
             now = self.clock()
             for st in self.states.values():

@@ -116,10 +116,34 @@ def _left_reasons(
     return out
 
 
+def _states_only(before: QueueState, after: QueueState) -> list[Change] | None:
+    """The changes when the same callers are there, arriving as before: only states
+    may have changed, and only in the callers that are not the very objects they
+    were (a caller is never changed in place, :mod:`ivr.queues.state`); None when
+    callers came, went or moved (:func:`_caller_changes` compares everyone)."""
+    olds, news = before.callers, after.callers
+    if olds.keys() != news.keys():
+        return None
+    changed = [(olds[uid], c) for uid, c in news.items() if olds[uid] is not c]
+    if any(old.arrived_at != c.arrived_at for old, c in changed):
+        return None  # places may have moved
+    if not any(old.state is not c.state for old, c in changed):
+        return []
+    place = {c.uniqueid: i for i, c in enumerate(after.callers_in_order(), start=1)}
+    return [
+        Change("caller.state", after.name, _caller(c, place[c.uniqueid]) | {"was": old.state.value})
+        for old, c in sorted(changed, key=lambda pair: place[pair[1].uniqueid])
+        if old.state is not c.state
+    ]
+
+
 def _caller_changes(
     before: QueueState, after: QueueState, hints: Mapping[str, str]
 ) -> list[Change]:
     q = after.name
+    quick = _states_only(before, after)
+    if quick is not None:
+        return quick
     was, order = _places(before), after.callers_in_order()
     out: list[Change] = []
     now = after.callers

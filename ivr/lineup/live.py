@@ -129,7 +129,7 @@ class LiveQueues:
         for event in held:
             self._on_event(event)
         for name, st in self.states.items():  # first sight (a start): a baseline, not news
-            self._published.setdefault(name, st.copy())
+            self._published.setdefault(name, st.snapshot())
         self.resyncs += 1
         if self.figures is not None:
             await self.figures.baseline(self.states)
@@ -184,13 +184,11 @@ class LiveQueues:
         finally:
             self._wake.set()  # the changed queues go out now, arrival restored or not
         for (queue, uid), arrival in zip(callers, found, strict=True):
-            caller = self.states.get(queue, QueueState(queue)).callers.get(uid)
-            if caller is None or arrival is None:
+            state = self.states.get(queue, QueueState(queue))
+            if uid not in state.callers or arrival is None:
                 continue
-            if arrival.arrived_at is not None:
-                caller.arrived_at = arrival.arrived_at
-            if arrival.topic is not None:
-                caller.topic = arrival.topic
+            kept = {"arrived_at": arrival.arrived_at, "topic": arrival.topic}
+            state.change_caller(uid, **{k: v for k, v in kept.items() if v is not None})
             self._dirty.add(queue)
 
     # -- sharing ------------------------------------------------------------------------
@@ -237,7 +235,7 @@ class LiveQueues:
             hints, self._hints = self._hints, {}
         found: list[Change] = []
         for st in states:
-            copy = st.copy(like=self._published.get(st.name))  # shares what did not change
+            copy = st.snapshot()  # its callers shared: never changed in place
             found += self._named(changes(self._published.get(st.name), copy, hints))
             self._published[st.name] = copy
         if self.figures is not None:

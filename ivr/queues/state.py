@@ -2,6 +2,13 @@
 
 Pure data: :mod:`ivr.queues.model` changes it from AMI events, the API and the
 announcements read it.
+
+A caller held in :attr:`QueueState.callers` is never changed in place: a change puts
+a new :class:`Caller` in its place (:meth:`QueueState.change_caller`). So a copy of
+the state shares its callers, and a caller that is the same object as in an earlier
+copy has not changed: the live queues find the few callers an AMI event changed
+without looking at every caller of a long line (:mod:`ivr.queues.state_text`,
+:func:`ivr.lineup.changes.changes`). Agents, few in a queue, are changed in place.
 """
 
 from __future__ import annotations
@@ -57,6 +64,9 @@ class Agent:
 
 @dataclass
 class QueueState:
+    """One queue: its callers (each replaced, never changed in place: see the module
+    docstring) and its agents."""
+
     name: str
     callers: dict[str, Caller] = field(default_factory=dict)  # by uniqueid
     agents: dict[str, Agent] = field(default_factory=dict)  # by interface
@@ -86,19 +96,21 @@ class QueueState:
             "updated_at": self.updated_at,
         }
 
-    def copy(self, like: QueueState | None = None) -> QueueState:
-        """An independent copy (``from_dict(to_dict())``, without the round trip).
+    def copy(self) -> QueueState:
+        """An independent copy (``from_dict(to_dict())``, without the round trip)."""
+        return self._with_callers({k: _clone(c) for k, c in self.callers.items()})
 
-        ``like``: an earlier copy of this queue, never changed since (the live queues'
-        last published state); a caller or agent whose fields are still the very same
-        values as there shares that copy instead of being copied again, so that a
-        long line costs little to copy when one caller changed."""
-        old_callers = like.callers if like is not None else {}
-        old_agents = like.agents if like is not None else {}
+    def snapshot(self) -> QueueState:
+        """A copy that later changes of this state leave as it is, sharing its callers
+        (never changed in place) and copying the rest: what the live queues keep of
+        what they last published, made without copying every caller of a long line."""
+        return self._with_callers(dict(self.callers))
+
+    def _with_callers(self, callers: dict[str, Caller]) -> QueueState:
         return QueueState(
             name=self.name,
-            callers={k: _clone(c, old_callers.get(k)) for k, c in self.callers.items()},
-            agents={k: _clone(a, old_agents.get(k)) for k, a in self.agents.items()},
+            callers=callers,
+            agents={k: _clone(a) for k, a in self.agents.items()},
             handle_times=list(self.handle_times),
             hold_times=list(self.hold_times),
             answered=self.answered,
@@ -121,6 +133,17 @@ class QueueState:
         rest = {k: v for k, v in d.items() if k not in ("callers", "agents")}
         return cls(**rest, callers=callers, agents=agents)
 
+    def change_caller(self, uniqueid: str, **changes: Any) -> Caller:
+        """Put in the place of caller ``uniqueid`` a new caller with ``changes`` made
+        (its place in :attr:`callers` kept); the new caller."""
+        unknown = changes.keys() - _CALLER_FIELDS
+        if unknown:
+            raise TypeError(f"a caller has no field {sorted(unknown)}")
+        new = _clone(self.callers[uniqueid])
+        new.__dict__.update(changes)
+        self.callers[uniqueid] = new
+        return new
+
     def callers_in_order(self) -> list[Caller]:
         """Live callers by original arrival (the order places are given in)."""
         return sorted(self.callers.values(), key=_ARRIVAL)
@@ -132,26 +155,11 @@ class QueueState:
         return out
 
 
-def same_fields(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether two instances' fields (``vars``) are the same names, in the same order,
-    bound to the very same objects: then their copies and their JSON are the same
-    (every field is an immutable value, replaced whenever it changes)."""
-    return (
-        len(a) == len(b)
-        and all(map(operator.is_, a.values(), b.values()))
-        and all(map(operator.is_, a, b))  # names: interned strings, the same objects
-    )
+_CALLER_FIELDS = frozenset(Caller.__dataclass_fields__)
 
 
-def _clone(item: _T, earlier: _T | None = None) -> _T:
-    """A shallow copy of a caller or an agent (every field is an immutable value), or
-    ``earlier`` (a copy of it) when it still has the very same fields."""
-    if (
-        earlier is not None
-        and type(earlier) is type(item)
-        and same_fields(item.__dict__, earlier.__dict__)
-    ):
-        return earlier
+def _clone(item: _T) -> _T:
+    """A shallow copy of a caller or an agent (every field is an immutable value)."""
     new = object.__new__(type(item))
     new.__dict__.update(item.__dict__)
     return new

@@ -10,7 +10,9 @@
   pressed before the channel's first prompt started is not a menu choice (it
   counts apart); a second key before the prompt pairs with nothing (the first
   one is the citizen's wait); a key with no prompt after it counts as unanswered.
-- Callers who reached the queue: channels with a ``QueueCallerJoin``.
+- Callers who reached the queue: channels with a ``QueueCallerJoin``; the turns in
+  the queue: every ``QueueCallerJoin`` (a caller waiting longer than the loop's
+  interval goes through the waiting route again: CPU per call grows with it).
 - Failed calls and the peak of concurrent calls: SIPp's statistics file
   (``-trace_stat``, ``;``-separated, one row a period, counters cumulative).
 - CPU seconds of a process: ``utime + stime`` of ``/proc/<pid>/stat``.
@@ -95,6 +97,12 @@ def reached_queue(events: Iterable[Mapping[str, str]], queue: str) -> int:
             if e.get("Event") == "QueueCallerJoin" and e.get("Queue") == queue
         }
     )
+
+
+def queue_turns(events: Iterable[Mapping[str, str]], queue: str) -> int:
+    """How many times callers joined ``queue``: each turn of the waiting loop is one
+    (``Queue()`` left after its timeout for an announcement, then joined again)."""
+    return sum(1 for e in events if e.get("Event") == "QueueCallerJoin" and e.get("Queue") == queue)
 
 
 def percentile(xs: Sequence[float], q: float) -> float:

@@ -75,10 +75,61 @@ def _port_taken(port: int) -> bool:
         return False
 
 
+@dataclass
+class Served:
+    """The server under test: its process, and where its profiles go (``--profile``)."""
+
+    proc: asyncio.subprocess.Process
+    profile: Path | None = None
+    _profiles: int = 0
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def profile_start(self) -> None:
+        if self.profile is not None:
+            self.proc.send_signal(signal.SIGUSR1)
+
+    async def profile_stop(self, name: str) -> Path | None:
+        """Stop the profile of a run and keep it as ``<name>.prof``."""
+        if self.profile is None:
+            return None
+        self._profiles += 1
+        self.proc.send_signal(signal.SIGUSR2)
+        done = self.profile / f"{self._profiles}.done"
+        deadline = time.monotonic() + TIMEOUT_S
+        while not done.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server wrote no profile ({done})")
+            await asyncio.sleep(0.2)
+        kept = self.profile / f"{name}.prof"
+        (self.profile / f"{self._profiles}.prof").replace(kept)
+        done.unlink()
+        return kept
+
+
+def serve_argv(tree: Path | None, profile: Path | None) -> tuple[list[str], Path]:
+    """The command line of the server and the folder it runs in: this checkout's
+    ``ivr serve``, under cProfile with ``profile`` (:mod:`bench.serve_profiled`), or
+    another checkout's (``tree``: its own ``ivr`` package, found first in its folder)."""
+    if tree is not None and not (tree / "ivr" / "__init__.py").exists():
+        raise SystemExit(f"--tree {tree}: no ivr package there")
+    if profile is not None:
+        if tree is not None and not (tree / "bench" / "serve_profiled.py").exists():
+            raise SystemExit(f"--tree {tree} has no bench/serve_profiled.py to profile with")
+        argv = [sys.executable, "-m", "bench.serve_profiled", str(profile)]
+        return argv, tree or PROJECT_ROOT
+    return [sys.executable, "-m", "ivr", "serve"], tree or PROJECT_ROOT
+
+
 @contextlib.asynccontextmanager
-async def server(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
+async def server(
+    settings: Settings, tree: Path | None = None, profile: Path | None = None
+) -> AsyncIterator[Served]:
     """``ivr serve`` in a child process on the sandbox's FastAGI port, up
     (``/healthz`` answers) until the block ends; stopped with SIGTERM."""
+    argv, cwd = serve_argv(tree, profile)
     if _port_taken(settings.agi_port):
         raise SystemExit(
             f"the FastAGI port {settings.agi_port} ([agi] port) is in use: stop the server "
@@ -90,12 +141,10 @@ async def server(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process
     env.setdefault("IVR_CONFIG", str(SANDBOX_CONFIG))
     log = run / "server.log"
     with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ivr", "serve", env=env, stdout=out, stderr=out
-        )
+        proc = await asyncio.create_subprocess_exec(*argv, env=env, stdout=out, stderr=out, cwd=cwd)
     try:
         await _wait_healthy(proc, f"http://127.0.0.1:{http_port}/healthz", log)
-        yield proc
+        yield Served(proc, profile)
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)

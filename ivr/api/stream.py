@@ -133,14 +133,15 @@ class StreamHub:
     async def _run(self) -> None:
         while True:
             try:
-                got = await self.events.wait(self._after, self.block_ms)
+                got = await self.events.wait_raw(self._after, self.block_ms)
             except (RedisError, OSError) as e:
                 api_log.warning("stream reader: Redis error", extra=fields(error=str(e)))
                 await asyncio.sleep(1.0)
                 continue
-            for ev in got:
-                self._after = ev.id
-                self.deliver(ev)
+            for entry in got:
+                self._after = entry.id
+                if self.subscribers:  # decoded only for someone to hand it to
+                    self.deliver(entry.decode())
             stop_if_cancelling()  # redis-py may swallow a cancellation inside a command
 
     def deliver(self, ev: StoredEvent) -> None:

@@ -85,6 +85,7 @@ class HistorySink:
         self.refused = 0
         self.database = False
         self._warned = False
+        self._last_batch = 0  # records the last drain read from the outbox
 
     # -- the calls' side: never waits, never raises ---------------------------------
     def record(self, kind: str, key: str, data: dict[str, Any]) -> None:
@@ -110,7 +111,9 @@ class HistorySink:
                 await self._flush_memory()
                 if self._conn is None:
                     await self._open()
-                busy = await self.drain_once()
+                # a batch not full emptied the outbox: wait for the next record (or a
+                # second, for those of other instances) rather than read it again at once
+                busy = await self.drain_once() and self._last_batch >= self.batch
                 backoff = 0.2
             except Exception as e:  # Redis or PostgreSQL away, or a bug: never stop writing
                 if not isinstance(e, RedisError | OSError | asyncpg.PostgresError) and not (
@@ -175,6 +178,7 @@ class HistorySink:
         if not await self.lease.acquire():
             return False
         raw: list[bytes | str] = await self.redis.lrange(OUTBOX, 0, self.batch - 1)
+        self._last_batch = len(raw)
         if not raw:
             return False
         records = [r for r in (self._parse(item) for item in raw) if r is not None]

@@ -116,26 +116,51 @@ def _left_reasons(
     return out
 
 
+def _states_only(before: QueueState, after: QueueState) -> list[Change] | None:
+    """The changes when the same callers are there, arriving as before: only states
+    may have changed, and only in the callers that are not the very objects they
+    were (a caller is never changed in place, :mod:`ivr.queues.state`); None when
+    callers came, went or moved (:func:`_caller_changes` compares everyone)."""
+    olds, news = before.callers, after.callers
+    if olds.keys() != news.keys():
+        return None
+    changed = [(olds[uid], c) for uid, c in news.items() if olds[uid] is not c]
+    if any(old.arrived_at != c.arrived_at for old, c in changed):
+        return None  # places may have moved
+    if not any(old.state is not c.state for old, c in changed):
+        return []
+    place = {c.uniqueid: i for i, c in enumerate(after.callers_in_order(), start=1)}
+    return [
+        Change("caller.state", after.name, _caller(c, place[c.uniqueid]) | {"was": old.state.value})
+        for old, c in sorted(changed, key=lambda pair: place[pair[1].uniqueid])
+        if old.state is not c.state
+    ]
+
+
 def _caller_changes(
     before: QueueState, after: QueueState, hints: Mapping[str, str]
 ) -> list[Change]:
     q = after.name
-    was, now = _places(before), _places(after)
+    quick = _states_only(before, after)
+    if quick is not None:
+        return quick
+    was, order = _places(before), after.callers_in_order()
     out: list[Change] = []
+    now = after.callers
     gone = [uid for uid in was if uid not in now]
     reasons = _left_reasons(before, after, gone, hints)
     for uid in gone:
         data = {"uniqueid": uid, "reason": reasons[uid], "number": before.callers[uid].caller_id}
         out.append(Change("caller.left", q, data))
     moved: list[dict[str, Any]] = []
-    for c in after.callers_in_order():
-        place = now[c.uniqueid]
-        old = before.callers.get(c.uniqueid)
+    olds = before.callers
+    for place, c in enumerate(order, start=1):  # each caller's place now
+        old = olds.get(c.uniqueid)
         if old is None:
             out.append(Change("caller.joined", q, _caller(c, place)))
             continue
-        if was[c.uniqueid] != place:
-            moved.append({"uniqueid": c.uniqueid, "place": place, "was": was[c.uniqueid]})
+        if (place_was := was[c.uniqueid]) != place:
+            moved.append({"uniqueid": c.uniqueid, "place": place, "was": place_was})
         if old.state is not c.state:
             out.append(Change("caller.state", q, _caller(c, place) | {"was": old.state.value}))
     if moved:

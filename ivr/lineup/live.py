@@ -35,7 +35,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ivr.ami.client import AmiClient, AmiError
-from ivr.ami.events import AnyEvent
+from ivr.ami.events import AnyEvent, QueueCallerJoin
 from ivr.lineup.changes import Change, changes
 from ivr.lineup.figure_feed import FigureFeed
 from ivr.log import ami_log, fields
@@ -129,7 +129,7 @@ class LiveQueues:
         for event in held:
             self._on_event(event)
         for name, st in self.states.items():  # first sight (a start): a baseline, not news
-            self._published.setdefault(name, st.copy())
+            self._published.setdefault(name, st.snapshot())
         self.resyncs += 1
         if self.figures is not None:
             await self.figures.baseline(self.states)
@@ -160,13 +160,14 @@ class LiveQueues:
             targets = [self.states.setdefault(queue, QueueState(queue))]
         else:
             return
+        # the one caller an event may add: a QueueCallerJoin's (ivr.queues.model)
+        uid = event.uniqueid if isinstance(event, QueueCallerJoin) else ""
         for st in targets:
-            known = set(st.callers)
+            known = not uid or uid in st.callers
             model.apply(st, event, now, self.wrapup_s)
             self._dirty.add(st.name)
-            new = [uid for uid in st.callers if uid not in known]
-            if new:  # flushed once their arrival is back, so that they join with it
-                task = asyncio.ensure_future(self._restore_arrivals([(st.name, u) for u in new]))
+            if not known and uid in st.callers:  # flushed once its arrival is back
+                task = asyncio.ensure_future(self._restore_arrivals([(st.name, uid)]))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             else:
@@ -183,20 +184,19 @@ class LiveQueues:
         finally:
             self._wake.set()  # the changed queues go out now, arrival restored or not
         for (queue, uid), arrival in zip(callers, found, strict=True):
-            caller = self.states.get(queue, QueueState(queue)).callers.get(uid)
-            if caller is None or arrival is None:
+            state = self.states.get(queue, QueueState(queue))
+            if uid not in state.callers or arrival is None:
                 continue
-            if arrival.arrived_at is not None:
-                caller.arrived_at = arrival.arrived_at
-            if arrival.topic is not None:
-                caller.topic = arrival.topic
+            kept = {"arrived_at": arrival.arrived_at, "topic": arrival.topic}
+            state.change_caller(uid, **{k: v for k, v in kept.items() if v is not None})
             self._dirty.add(queue)
 
     # -- sharing ------------------------------------------------------------------------
     async def _flush_loop(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.flush_s)
+                async with asyncio.timeout(self.flush_s):  # no task made for each wait
+                    await self._wake.wait()
             self._wake.clear()
             now = self.clock()
             for st in self.states.values():
@@ -235,7 +235,7 @@ class LiveQueues:
             hints, self._hints = self._hints, {}
         found: list[Change] = []
         for st in states:
-            copy = st.copy()
+            copy = st.snapshot()  # its callers shared: never changed in place
             found += self._named(changes(self._published.get(st.name), copy, hints))
             self._published[st.name] = copy
         if self.figures is not None:

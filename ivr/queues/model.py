@@ -32,7 +32,9 @@ them, and a wrap-up after each call (``AgentComplete``) that :func:`refresh`
 ends after the queue's ``wrapuptime``.
 
 The rebuild of every queue from an AMI ``QueueStatus`` reply (after a
-(re)connect) is :func:`ivr.queues.resync.resync`.
+(re)connect) is :func:`ivr.queues.resync.resync`. A caller is never changed in
+place: each change puts a new one in its place (:meth:`QueueState.change_caller`,
+see :mod:`ivr.queues.state`).
 """
 
 from __future__ import annotations
@@ -160,12 +162,15 @@ def _caller_join(state: QueueState, event: Event, now: float, _wrapup: float) ->
     if caller is None:
         caller = Caller(uniqueid=event.uniqueid, arrived_at=now)
         state.callers[event.uniqueid] = caller
-    caller.channel = event.channel or caller.channel
-    caller.joined_at = now
-    caller.position = event.position
-    caller.caller_id = event.caller_id_num or caller.caller_id
-    caller.state = CallerState.WAITING
-    caller.last_seen = now
+    state.change_caller(
+        event.uniqueid,
+        channel=event.channel or caller.channel,
+        joined_at=now,
+        position=event.position,
+        caller_id=event.caller_id_num or caller.caller_id,
+        state=CallerState.WAITING,
+        last_seen=now,
+    )
     _release_ringing(state, event.uniqueid, now)
 
 
@@ -173,21 +178,16 @@ def _caller_leave(state: QueueState, event: Event, now: float, _wrapup: float) -
     """QueueCallerLeave and QueueCallerAbandon: out of Asterisk's queue, place kept."""
     if not isinstance(event, QueueCallerLeave | QueueCallerAbandon):
         return
-    caller = state.callers.get(event.uniqueid)
-    if caller is None:
+    if event.uniqueid not in state.callers:
         return  # already answered or hung up
-    caller.state = CallerState.ANNOUNCING
-    caller.position = None
-    caller.last_seen = now
+    state.change_caller(event.uniqueid, state=CallerState.ANNOUNCING, position=None, last_seen=now)
 
 
 def _agent_called(state: QueueState, event: Event, now: float, _wrapup: float) -> None:
     if not isinstance(event, AgentCalled):
         return
-    caller = state.callers.get(event.uniqueid)
-    if caller is not None:
-        caller.state = CallerState.RINGING
-        caller.last_seen = now
+    if event.uniqueid in state.callers:
+        state.change_caller(event.uniqueid, state=CallerState.RINGING, last_seen=now)
     if event.interface:
         agent = _agent(state, event.interface, event.member_name, now)
         if agent.state is not AgentState.PAUSED:
@@ -196,10 +196,10 @@ def _agent_called(state: QueueState, event: Event, now: float, _wrapup: float) -
 
 
 def _agent_ring_no_answer(state: QueueState, event: Event, now: float, _wrapup: float) -> None:
-    caller = state.callers.get(event.get("Uniqueid"))
+    uid = event.get("Uniqueid")
+    caller = state.callers.get(uid)
     if caller is not None and caller.state is CallerState.RINGING:
-        caller.state = CallerState.WAITING
-        caller.last_seen = now
+        state.change_caller(uid, state=CallerState.WAITING, last_seen=now)
     agent = state.agents.get(event.get("Interface"))
     if agent is not None:
         agent.caller_uniqueid = ""

@@ -33,7 +33,7 @@ from redis.asyncio import Redis
 
 from ivr.store import keys
 
-__all__ = ["EVENTS_MAXLEN", "EventStore", "StoredEvent", "id_key", "valid_id"]
+__all__ = ["EVENTS_MAXLEN", "EventStore", "RawEvent", "StoredEvent", "id_key", "valid_id"]
 
 EVENTS_MAXLEN = 10_000
 _ID_RE = re.compile(r"^\d{1,20}-\d{1,20}$")
@@ -68,6 +68,17 @@ class StoredEvent:
 def _decode(entry_id: Any, raw: Any) -> StoredEvent:
     f = {_s(k): _s(v) for k, v in (raw or {}).items()}
     return StoredEvent(_s(entry_id), f.get("kind", ""), f.get("queue", ""), json.loads(f["data"]))
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    """One entry as Redis sent it: its id, and its fields to decode."""
+
+    id: str
+    fields: Any
+
+    def decode(self) -> StoredEvent:
+        return _decode(self.id, self.fields)
 
 
 class EventStore:
@@ -119,5 +130,10 @@ class EventStore:
 
     async def wait(self, after: str, block_ms: int = 1000, count: int = 500) -> list[StoredEvent]:
         """Entries newer than ``after``, waiting up to ``block_ms`` for the first (XREAD BLOCK)."""
+        return [entry.decode() for entry in await self.wait_raw(after, block_ms, count)]
+
+    async def wait_raw(self, after: str, block_ms: int = 1000, count: int = 500) -> list[RawEvent]:
+        """As :meth:`wait`, each entry left as Redis sent it until it is decoded (a
+        reader with nobody to hand it to needs only its id)."""
         got: Any = await self.redis.xread({keys.EVENTS: after}, count=count, block=block_ms)
-        return [_decode(i, raw) for _, entries in got or [] for i, raw in entries]
+        return [RawEvent(_s(i), raw) for _, entries in got or [] for i, raw in entries]

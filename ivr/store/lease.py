@@ -1,9 +1,10 @@
 """A leader lease in Redis: at most one instance holds a named lease at a time.
 
 The holder's instance id is the value of ``ivr:lease:<name>``, which expires after
-``ttl_s`` unless renewed. Acquiring is ``SET key instance NX PX ttl``; renewing and
-releasing are Lua scripts that compare the value first, so an instance never
-extends or deletes a lease another instance took over after its own expired.
+``ttl_s`` unless renewed. Acquiring, renewing and releasing are Lua scripts that
+compare the value first, so an instance never extends or deletes a lease another
+instance took over after its own expired; acquiring sets the key only when there is
+none (as ``SET key instance NX PX ttl``) and renews it when it is already ours.
 
 The lease decides who *does the work* (for example who dials callbacks); it is
 not, on its own, a guarantee that the work is done once: a paused process may
@@ -23,6 +24,20 @@ from redis.exceptions import RedisError
 
 from ivr.log import fields, store_log
 from ivr.store import keys
+
+# KEYS[1] lease key; ARGV[1] instance id; ARGV[2] ttl (ms): 1 taken, 2 renewed, 0 another's
+_ACQUIRE = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 2
+end
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
 
 # KEYS[1] lease key; ARGV[1] instance id; ARGV[2] ttl (ms)
 _RENEW = """
@@ -55,6 +70,7 @@ class LeaderLease:
         self.ttl_s = ttl_s
         self.key = keys.lease(name)
         self._ttl_ms = max(1, round(ttl_s * 1000))
+        self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
         self._valid_until = 0.0  # time.monotonic() after which we no longer trust the lease
@@ -65,15 +81,18 @@ class LeaderLease:
         return time.monotonic() < self._valid_until
 
     async def acquire(self) -> bool:
-        """Take the lease if it is free, or renew it if it is already ours."""
+        """Take the lease if it is free, or renew it if it is already ours (one round
+        trip: the holders renew theirs every second or so)."""
         started = time.monotonic()
         try:
-            taken = await self.redis.set(self.key, self.instance_id, nx=True, px=self._ttl_ms)
+            got = await self._acquire(keys=[self.key], args=[self.instance_id, self._ttl_ms])
         except RedisError as e:
             return self._lost(e)
-        if taken:
+        if int(got) == 1:
             return self._won(started, "lease acquired")
-        return await self._renew_from(started)
+        if int(got) == 2:
+            return self._won(started, "")
+        return self._taken()
 
     async def renew(self) -> bool:
         """Extend the lease by ``ttl_s`` if it is still ours; False (and not leader) if not."""
@@ -112,6 +131,10 @@ class LeaderLease:
             return self._lost(e)
         if int(ok) == 1:
             return self._won(started, "")
+        return self._taken()
+
+    def _taken(self) -> bool:
+        """The lease is not ours (another instance holds it, or nobody does)."""
         if self._valid_until:
             store_log.warning(
                 "lease lost to another instance",

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from redis.asyncio import Redis
 
 from ivr.queues.state import QueueState
+from ivr.queues.state_text import QueueText
 from ivr.store import keys
 
 __all__ = ["QueueStore"]
@@ -25,13 +26,13 @@ class QueueStore:
     def __init__(self, redis: Redis, node: str = "") -> None:
         self.redis = redis
         self.node = node  # "" : the one node
+        self._text = QueueText()  # each caller's JSON kept between two writes
 
     async def write(self, states: Iterable[QueueState]) -> None:
         """Share ``states`` in one round trip (raises RedisError/OSError on failure)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for st in states:
-                value = json.dumps(st.to_dict(), ensure_ascii=False)
-                pipe.set(keys.queue(st.name, self.node), value)
+                pipe.set(keys.queue(st.name, self.node), self._text.text(st))
                 pipe.sadd(keys.queues(self.node), st.name)
             await pipe.execute()
 

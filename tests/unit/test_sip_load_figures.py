@@ -14,6 +14,7 @@ from bench.sip_load_figures import (
     is_prompt_start,
     pair_presses,
     percentile,
+    queue_turns,
     reached_queue,
     sipp_counts,
 )
@@ -94,6 +95,8 @@ def test_reached_queue_counts_each_channel_once_in_that_queue() -> None:
 
     events = [join(A, "complaint"), join(A, "complaint"), join(B, "operator"), key(B, 1.0)]
     assert reached_queue(events, "complaint") == 1
+    assert queue_turns(events, "complaint") == 2  # each join is a turn of the waiting loop
+    assert queue_turns(events, "operator") == 1
 
 
 def test_percentiles_are_nearest_rank() -> None:

@@ -35,6 +35,7 @@ from ivr.agi.call import (
     AgiCall,
     call_info_from_headers,
 )
+from ivr.agi.environment import BadEnvironment, read_environment
 from ivr.agi.replies import AgiProtocolError, parse_headers
 from ivr.agi.types import AgiError, CallHangup
 from ivr.log import agi_log, fields
@@ -213,7 +214,9 @@ class AgiServer:
         self.stats["accepted"] += 1
         try:
             async with asyncio.timeout(self.header_timeout):
-                raw = await self._read_header_block(reader)
+                raw, reader = await read_environment(
+                    reader, line_limit=_STREAM_LIMIT, max_bytes=self.max_header_bytes
+                )
             headers = parse_headers(raw)
             if not any(k.startswith("agi_") for k in headers):
                 raise _BadHeaders("no agi_ variables")
@@ -222,7 +225,14 @@ class AgiServer:
             writer.transport.abort()
             agi_log.debug("FastAGI environment timed out", extra=fields(peer=peer_str(peer)))
             return
-        except (_BadHeaders, AgiProtocolError, ValueError, ConnectionError, OSError) as exc:
+        except (
+            _BadHeaders,
+            BadEnvironment,
+            AgiProtocolError,
+            ValueError,
+            ConnectionError,
+            OSError,
+        ) as exc:
             self.stats["bad_headers"] += 1
             writer.transport.abort()
             agi_log.debug(
@@ -258,24 +268,6 @@ class AgiServer:
             await _set_error(call, "overload")
             return
         await self._run_call(route, call)
-
-    async def _read_header_block(self, reader: asyncio.StreamReader) -> bytes:
-        """Read lines until the blank one; bounded by ``max_header_bytes`` in total, and
-        each line by the stream limit (a newline-less blob ends there with ValueError)."""
-        buf = bytearray()
-        while True:
-            line = await reader.readline()  # raises ValueError past the stream limit
-            if not line:
-                raise _BadHeaders("connection closed before the AGI environment")
-            if not line.endswith(b"\n"):
-                raise _BadHeaders("connection closed inside the AGI environment")
-            buf += line
-            if len(buf) > self.max_header_bytes:
-                raise _BadHeaders(f"AGI environment larger than {self.max_header_bytes} bytes")
-            if line in (b"\n", b"\r\n"):
-                if len(buf) == len(line):
-                    raise _BadHeaders("empty AGI environment")
-                return bytes(buf)
 
     async def _run_call(self, route: Route, call: AgiCall) -> None:
         task = asyncio.current_task()

@@ -49,6 +49,7 @@ _STREAM_LIMIT = 64 * 1024
 """Longest line a connection may send (environment line or reply line)."""
 _CLOSE_TIMEOUT = 1.0
 _ERROR_VAR_TIMEOUT = 5.0
+_PEERS_KEPT = 1024
 
 
 class _BadHeaders(Exception):
@@ -101,6 +102,8 @@ class AgiServer:
         self._calls: set[asyncio.Task[Any]] = set()
         self._closing = False
         self._rejections = RejectionLog()
+        self._verdicts: dict[str, bool] = {}  # peer address -> allowed (self._peer_allowed)
+        self._verdicts_for = self.allow
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -178,7 +181,19 @@ class AgiServer:
     # -- connections -------------------------------------------------------------------------
 
     def _peer_allowed(self, peer: Any) -> bool:
-        return peer_allowed(peer, self.allow)
+        """:func:`peer_allowed`, its answer kept for each address (a few Asterisk hosts
+        call again and again; the addresses kept are forgotten past ``_PEERS_KEPT``)."""
+        if not isinstance(peer, tuple) or not peer or not isinstance(peer[0], str):
+            return peer_allowed(peer, self.allow)
+        if self._verdicts_for is not self.allow:  # the allowlist was replaced
+            self._verdicts, self._verdicts_for = {}, self.allow
+        verdict = self._verdicts.get(peer[0])
+        if verdict is None:
+            verdict = peer_allowed(peer, self.allow)
+            if len(self._verdicts) >= _PEERS_KEPT:
+                self._verdicts.clear()
+            self._verdicts[peer[0]] = verdict
+        return verdict
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

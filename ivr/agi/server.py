@@ -56,6 +56,11 @@ class _BadHeaders(Exception):
     pass
 
 
+# what reading and parsing a connection's environment raise when it sends none valid
+# (ConnectionError is an OSError)
+_NO_ENVIRONMENT = (_BadHeaders, BadEnvironment, AgiProtocolError, ValueError, OSError)
+
+
 class AgiServer:
     """FastAGI server: ``AGI(agi://host/<route>,<args…>)`` runs ``routes[<route>](call)``."""
 
@@ -240,14 +245,7 @@ class AgiServer:
             writer.transport.abort()
             agi_log.debug("FastAGI environment timed out", extra=fields(peer=peer_str(peer)))
             return
-        except (
-            _BadHeaders,
-            BadEnvironment,
-            AgiProtocolError,
-            ValueError,
-            ConnectionError,
-            OSError,
-        ) as exc:
+        except _NO_ENVIRONMENT as exc:
             self.stats["bad_headers"] += 1
             writer.transport.abort()
             agi_log.debug(

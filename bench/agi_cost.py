@@ -201,7 +201,7 @@ async def main_async(a: argparse.Namespace) -> None:
         f"sessions held on one core with p99 think < 5 ms: this server {o}, bare {b}, "
         f"bare with the collector set {t}"
     )
-    print("collections (generation:count:total ms:longest ms):")
+    print("collections (generation:count:total ms:longest ms/its CPU ms):")
     for server in servers:
         print(f"  {server.kind}: {server.gc_line}")
 

@@ -37,7 +37,8 @@ def _commands(path: str) -> list[str]:
 
 class _Pauses:
     """The collector's pauses, by generation (``gc.callbacks``): wall time, and the
-    process's CPU time of the longest (far less: the process was not running)."""
+    process's CPU time during the longest (far less than its wall time: the process
+    was waiting for the core, not collecting)."""
 
     def __init__(self) -> None:
         self.pauses: list[list[tuple[float, float]]] = [[], [], []]

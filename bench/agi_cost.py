@@ -5,15 +5,18 @@ loop, and walks the real 1111 hotline file (the greeting heard to its end, then 
 ``*`` back, 2: into the complaint queue):
 
 * this server: the ``hotline`` route (traces and overrides in a private Redis);
-* baseline: a bare panoramisk FastAGI handler sending the same command lines;
+* baseline: a bare panoramisk FastAGI handler sending the same command lines, with
+  Python's garbage collector as panoramisk ships it, and the same handler with the
+  collector set as ``ivr serve`` sets it (``bare-gc``: what the setting alone gives);
 * baseline: classic AGI with pyst2, a process per call over stdin and stdout.
 
     .venv/bin/python -m bench.agi_cost [--calls 1000] [--runs 5] [--steps 250,500,1000]
 
 The servers run pinned to core 0 (the load generator to core 1); CPU seconds are the
 server process's own (``/proc/<pid>/stat``), the pyst2 children's from ``getrusage``.
-This server and the bare handler take turns, run by run, so that both meet the same
-load from the rest of a shared machine.
+This server and the bare handlers take turns, run by run, so that all meet the same
+load from the rest of a shared machine. Each server's collections (count, total and
+longest pause by generation) are printed at the end.
 Needs ``redis-server`` on the PATH (started on a free port, nothing else is touched).
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import statistics
@@ -94,7 +98,20 @@ async def cost_runs(servers: list[Server], calls: int, runs: int) -> list[dict[s
 
 async def held(server: Server, sessions: int, seconds: float) -> float:
     """p99 think time (ms) with ``sessions`` calls held at once: each prompt lasts 1-3 s
-    (a key pressed at a random moment of it), other commands are answered at once."""
+    (a key pressed at a random moment of it), other commands are answered at once.
+
+    The load generator's own garbage collector is off during the step (and run after
+    it): its pauses would be counted as the server's think time."""
+    gc.collect()
+    gc.disable()
+    try:
+        return await _held(server, sessions, seconds)
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+async def _held(server: Server, sessions: int, seconds: float) -> float:
     stop = asyncio.get_running_loop().time() + seconds
     think: list[float] = []
 
@@ -129,7 +146,9 @@ def _reached(rows: list[tuple[int, float]]) -> int:
     return max((n for n, p in rows if p < 5.0), default=0)
 
 
-def report(ours: dict[str, float], bare: dict[str, float], py: dict[str, float]) -> None:
+def report(
+    ours: dict[str, float], bare: dict[str, float], tuned: dict[str, float], py: dict[str, float]
+) -> None:
     print(f"\nhotline 1111, press {PRESS}: {ours['commands']:.0f} AGI commands a call")
     print(f"{'figure':34} {'this server':>12} {'bare panoramisk':>16} {'ratio':>7}")
     for label, key, fmt in (
@@ -144,6 +163,11 @@ def report(ours: dict[str, float], bare: dict[str, float], py: dict[str, float])
     print(
         f"CPU per call, this server over bare, run by run: "
         f"x{bare['ratio_lo']:.2f} to x{bare['ratio_hi']:.2f}"
+    )
+    print(
+        f"bare panoramisk, collector set as ivr serve sets it: {tuned['call_ms']:.3f} CPU ms "
+        f"a call; this server over it x{ours['call_ms'] / tuned['call_ms']:.2f} "
+        f"(run by run x{tuned['ratio_lo']:.2f} to x{tuned['ratio_hi']:.2f})"
     )
     print(
         f"classic AGI, pyst2: {py['call_ms']:.1f} CPU ms a call, {py['cps']:.1f} calls per "
@@ -161,14 +185,25 @@ async def main_async(a: argparse.Namespace) -> None:
             first = await fastagi_call(ours.port, "hotline", ARGS, PRESS, uniqueid="rec.1")
             commands_file.write_text("\n".join(first.commands) + "\n", encoding="utf-8")
             print("commands of one call:", *first.commands, sep="\n  ", flush=True)
-            async with Server("bare", free_port(), commands=commands_file) as bare:
-                ours_cost, bare_cost = await cost_runs([ours, bare], a.calls, a.runs)
-                ours_rows = await concurrency(ours, steps, a.seconds)
-                bare_rows = await concurrency(bare, steps, a.seconds)
+            async with (
+                Server("bare", free_port(), commands=commands_file) as bare,
+                Server(
+                    "bare", free_port(), commands=commands_file, gc="tuned", name="bare-gc"
+                ) as tuned,
+            ):
+                servers = [ours, bare, tuned]
+                ours_cost, bare_cost, tuned_cost = await cost_runs(servers, a.calls, a.runs)
+                rows = [await concurrency(s, steps, a.seconds) for s in servers]
         py = await pyst2_cost(commands_file, a.pyst2_calls, ARGS, PRESS)
-    report(ours_cost, bare_cost, py)
-    o, b = _reached(ours_rows), _reached(bare_rows)
-    print(f"sessions held on one core with p99 think < 5 ms: this server {o}, bare {b}")
+    report(ours_cost, bare_cost, tuned_cost, py)
+    o, b, t = (_reached(r) for r in rows)
+    print(
+        f"sessions held on one core with p99 think < 5 ms: this server {o}, bare {b}, "
+        f"bare with the collector set {t}"
+    )
+    print("collections (generation:count:total ms:longest ms/its CPU ms):")
+    for server in servers:
+        print(f"  {server.kind}: {server.gc_line}")
 
 
 def main() -> None:

@@ -71,8 +71,11 @@ class Server:
         redis_url: str = "",
         commands: Path | None = None,
         profile: Path | None = None,
+        gc: str = "",
+        name: str = "",
     ) -> None:
-        self.kind = kind
+        self.kind = name or kind
+        self.gc_line = ""  # the collector's pauses over the server's life (at the end)
         self.port = port
         self.argv = [sys.executable, "-m", "bench.agi_serve", kind]
         if commands is not None:
@@ -82,6 +85,8 @@ class Server:
             self.argv += ["--redis", redis_url]
         if profile is not None:
             self.argv += ["--profile", str(profile)]
+        if gc:
+            self.argv += ["--gc", gc]
         self._proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -109,6 +114,9 @@ class Server:
         assert self._proc is not None and self._proc.stdin is not None
         self._proc.stdin.close()
         try:
+            assert self._proc.stdout is not None
+            line = await asyncio.wait_for(self._proc.stdout.readline(), 15)
+            self.gc_line = line.decode().strip()
             await asyncio.wait_for(self._proc.wait(), 15)
         except TimeoutError:
             self._proc.kill()

@@ -62,7 +62,7 @@ from ivr.store.overrides import OverrideStore
 from ivr.store.probes import ProbeStore
 from ivr.store.tokens import TokenStore
 from ivr.store.traces import TraceStore
-from ivr.tasks import background, resource
+from ivr.tasks import background, resource, settle_collector
 
 
 class HotlineApp:
@@ -333,6 +333,7 @@ class HotlineApp:
             await self._http.cleanup()
 
     async def _serving(self) -> None:
+        settle_collector()  # all started and loaded: kept out of later collections
         s = self.settings
         s.run_dir.mkdir(parents=True, exist_ok=True)
         s.pid_file.write_text(str(os.getpid()))

@@ -21,6 +21,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -363,14 +364,24 @@ class AgiCall:
         return result
 
     async def close(self) -> None:
-        """End the AGI session: Asterisk continues the dialplan."""
+        """End the AGI session: Asterisk continues the dialplan.
+
+        With nothing left to send (the usual case) the connection is closed on the
+        loop's next turn, so no timer is set; otherwise what is left has a second to
+        go before the connection is dropped."""
         self._mark_gone("closed by the application")
         writer = self._writer
-        if writer.transport.is_closing():
+        transport = writer.transport
+        if transport.is_closing():
+            return
+        if not transport.get_write_buffer_size():
+            writer.close()
+            with contextlib.suppress(ConnectionError, OSError):
+                await writer.wait_closed()
             return
         writer.close()
         try:
             async with asyncio.timeout(1.0):
                 await writer.wait_closed()
         except (TimeoutError, ConnectionError, OSError):
-            writer.transport.abort()
+            transport.abort()

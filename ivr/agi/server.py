@@ -35,6 +35,7 @@ from ivr.agi.call import (
     AgiCall,
     call_info_from_headers,
 )
+from ivr.agi.environment import BadEnvironment, read_environment
 from ivr.agi.replies import AgiProtocolError, parse_headers
 from ivr.agi.types import AgiError, CallHangup
 from ivr.log import agi_log, fields
@@ -48,10 +49,16 @@ _STREAM_LIMIT = 64 * 1024
 """Longest line a connection may send (environment line or reply line)."""
 _CLOSE_TIMEOUT = 1.0
 _ERROR_VAR_TIMEOUT = 5.0
+_PEERS_KEPT = 1024
 
 
 class _BadHeaders(Exception):
     pass
+
+
+# what reading and parsing a connection's environment raise when it sends none valid
+# (ConnectionError is an OSError)
+_NO_ENVIRONMENT = (_BadHeaders, BadEnvironment, AgiProtocolError, ValueError, OSError)
 
 
 class AgiServer:
@@ -100,6 +107,8 @@ class AgiServer:
         self._calls: set[asyncio.Task[Any]] = set()
         self._closing = False
         self._rejections = RejectionLog()
+        self._verdicts: dict[str, bool] = {}  # peer address -> allowed (self._peer_allowed)
+        self._verdicts_for = self.allow
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -177,7 +186,19 @@ class AgiServer:
     # -- connections -------------------------------------------------------------------------
 
     def _peer_allowed(self, peer: Any) -> bool:
-        return peer_allowed(peer, self.allow)
+        """:func:`peer_allowed`, its answer kept for each address (a few Asterisk hosts
+        call again and again; the addresses kept are forgotten past ``_PEERS_KEPT``)."""
+        if not isinstance(peer, tuple) or not peer or not isinstance(peer[0], str):
+            return peer_allowed(peer, self.allow)
+        if self._verdicts_for is not self.allow:  # the allowlist was replaced
+            self._verdicts, self._verdicts_for = {}, self.allow
+        verdict = self._verdicts.get(peer[0])
+        if verdict is None:
+            verdict = peer_allowed(peer, self.allow)
+            if len(self._verdicts) >= _PEERS_KEPT:
+                self._verdicts.clear()
+            self._verdicts[peer[0]] = verdict
+        return verdict
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -213,7 +234,9 @@ class AgiServer:
         self.stats["accepted"] += 1
         try:
             async with asyncio.timeout(self.header_timeout):
-                raw = await self._read_header_block(reader)
+                raw, reader = await read_environment(
+                    reader, line_limit=_STREAM_LIMIT, max_bytes=self.max_header_bytes
+                )
             headers = parse_headers(raw)
             if not any(k.startswith("agi_") for k in headers):
                 raise _BadHeaders("no agi_ variables")
@@ -222,7 +245,7 @@ class AgiServer:
             writer.transport.abort()
             agi_log.debug("FastAGI environment timed out", extra=fields(peer=peer_str(peer)))
             return
-        except (_BadHeaders, AgiProtocolError, ValueError, ConnectionError, OSError) as exc:
+        except _NO_ENVIRONMENT as exc:
             self.stats["bad_headers"] += 1
             writer.transport.abort()
             agi_log.debug(
@@ -258,24 +281,6 @@ class AgiServer:
             await _set_error(call, "overload")
             return
         await self._run_call(route, call)
-
-    async def _read_header_block(self, reader: asyncio.StreamReader) -> bytes:
-        """Read lines until the blank one; bounded by ``max_header_bytes`` in total, and
-        each line by the stream limit (a newline-less blob ends there with ValueError)."""
-        buf = bytearray()
-        while True:
-            line = await reader.readline()  # raises ValueError past the stream limit
-            if not line:
-                raise _BadHeaders("connection closed before the AGI environment")
-            if not line.endswith(b"\n"):
-                raise _BadHeaders("connection closed inside the AGI environment")
-            buf += line
-            if len(buf) > self.max_header_bytes:
-                raise _BadHeaders(f"AGI environment larger than {self.max_header_bytes} bytes")
-            if line in (b"\n", b"\r\n"):
-                if len(buf) == len(line):
-                    raise _BadHeaders("empty AGI environment")
-                return bytes(buf)
 
     async def _run_call(self, route: Route, call: AgiCall) -> None:
         task = asyncio.current_task()

@@ -1,13 +1,15 @@
-"""Stopping background tasks never hangs, even when a task swallows its cancel."""
+"""Stopping background tasks never hangs, even when a task swallows its cancel; the
+collector set for a server's life."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import pytest
 
-from ivr.tasks import cancel_and_wait, stop_if_cancelling
+from ivr.tasks import cancel_and_wait, settle_collector, stop_if_cancelling
 
 log = logging.getLogger("test.tasks")
 
@@ -77,3 +79,16 @@ async def test_stop_if_cancelling_ends_a_loop_whose_cancel_was_swallowed() -> No
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 2.0)
     assert task.cancelled()
+
+
+def test_settle_collector_freezes_what_the_start_made_and_sets_the_thresholds() -> None:
+    before = gc.get_threshold()
+    try:
+        made_at_start = [object()]  # lives as long as the server
+        settle_collector((7_000, 10, 10))
+        assert gc.get_threshold() == (7_000, 10, 10)
+        assert gc.get_freeze_count() > 0
+        assert not any(o is made_at_start for o in gc.get_objects())  # walked no more
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

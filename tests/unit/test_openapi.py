@@ -15,7 +15,7 @@ import schemathesis
 from ivr.api.openapi import openapi_spec
 from tests.api_routes import served_routes
 
-# (method, path) described but not yet served: the lead empties this after merging.
+# (method, path) described in the OpenAPI document but not yet served (kept empty).
 CONTRACT_PENDING: frozenset[tuple[str, str]] = frozenset()
 
 METHODS = ("get", "put", "post", "delete", "patch")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import time
 from collections import Counter
@@ -18,6 +17,7 @@ import aiohttp
 
 from ivr.ami.client import AmiClient
 from ivr.ami.events import AnyEvent
+from tests.sse import sse_events
 
 _ROUTE = re.compile(r"agi://[^/,]+/([^,]+)")
 _NUMBER = re.compile(r"^Local/(\d+)@sim-citizen-")
@@ -183,17 +183,8 @@ class Stream:
 
 
 async def _read(resp: aiohttp.ClientResponse, into: Stream) -> None:
-    name, data = "message", ""
-    async for raw in resp.content:
-        line = raw.decode().rstrip("\r\n")
-        if line.startswith("event:"):
-            name = line.removeprefix("event:").strip()
-        elif line.startswith("data:"):
-            data += line.removeprefix("data:").strip()
-        elif not line:
-            if data:
-                into.events.append((time.time(), name, json.loads(data)))
-            name, data = "message", ""
+    async for name, data in sse_events(resp.content):
+        into.events.append((time.time(), name, data))
 
 
 @contextlib.asynccontextmanager

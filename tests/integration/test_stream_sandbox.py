@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ from tests.integration.test_queue_waiting import (
     api_get,
     quiet_queue,  # noqa: F401  (fixture)
 )
+from tests.sse import sse_events
 from tests.until import until
 
 pytestmark = pytest.mark.sandbox
@@ -57,17 +57,8 @@ class Reader:
 
 
 async def _read(resp: aiohttp.ClientResponse, into: Reader) -> None:
-    name, data = "message", ""
-    async for raw in resp.content:
-        line = raw.decode().rstrip("\r\n")
-        if line.startswith("event:"):
-            name = line.removeprefix("event:").strip()
-        elif line.startswith("data:"):
-            data += line.removeprefix("data:").strip()
-        elif not line:
-            if data:
-                into.events.append((name, json.loads(data)))
-            name, data = "message", ""
+    async for event in sse_events(resp.content):
+        into.events.append(event)
 
 
 @contextlib.asynccontextmanager
